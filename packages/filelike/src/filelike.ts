@@ -1,0 +1,371 @@
+import { IpcError } from './errors.js';
+import { formatNumber } from './format.js';
+import { readNumber } from './number.js';
+import { type ByteStore, MemoryStore } from './store.js';
+
+/** What string reads return: UTF-8 strings, byte-exact latin1 strings, or Buffers. */
+export type Encoding = 'utf8' | 'latin1' | 'buffer';
+/** Which operations a handle allows. */
+export type Mode = 'r' | 'w' | 'rw';
+/** Lua's read formats; a leading `*` is accepted as in Lua 5.1–5.4. A number reads that many bytes. */
+export type ReadFormat = 'n' | 'a' | 'l' | 'L' | '*n' | '*a' | '*l' | '*L' | number;
+/** One value a read returns; `T` is `string` or `Buffer` depending on the encoding. */
+export type ReadValue<T> = T | number | null;
+export type SeekWhence = 'set' | 'cur' | 'end';
+export type BufferMode = 'no' | 'full' | 'line';
+/** What `write` accepts: strings (encoded per the handle's encoding), numbers as Lua prints them, bytes. */
+export type WriteValue = string | number | bigint | Uint8Array;
+
+/** The data type of string reads for an encoding. */
+export type DataOf<E extends Encoding | undefined> = E extends 'buffer' ? Buffer : string;
+
+export interface FileLikeOptions<E extends Encoding = Encoding> {
+  /** Allowed operations; default `'rw'`. */
+  mode?: Mode;
+  /** What string reads return; default `'utf8'`. Writes of strings use `latin1` for `'latin1'`. */
+  encoding?: E;
+  /** Logical size, at most the store's capacity; default the whole store. */
+  size?: number;
+  /** Called by `flush()` (mmap syncs its mapping here). */
+  onFlush?: () => void;
+  /** Called once, by the first `close()`. */
+  onClose?: () => void;
+}
+
+const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'buffer'];
+const MODES: readonly string[] = ['r', 'w', 'rw'];
+const WHENCES: readonly string[] = ['set', 'cur', 'end'];
+const BUFFER_MODES: readonly string[] = ['no', 'full', 'line'];
+/** liolib.c MAXARGLINE: how many formats `lines` accepts. */
+const MAX_LINE_FORMATS = 250;
+
+const NEWLINE = 10;
+
+/** A parsed read format: a byte count or the format letter. */
+type Format = number | 'n' | 'a' | 'l' | 'L';
+
+function parseFormat(f: unknown, index: number, fn: string): Format {
+  if (typeof f === 'number') {
+    if (!Number.isInteger(f)) {
+      throw new TypeError(
+        `bad argument #${index} to '${fn}' (number has no integer representation)`,
+      );
+    }
+    if (f < 0) throw new RangeError(`bad argument #${index} to '${fn}' (count must be >= 0)`);
+    return f;
+  }
+  if (typeof f !== 'string') {
+    throw new TypeError(`bad argument #${index} to '${fn}' (invalid format)`);
+  }
+  // Like liolib.c: skip one '*', then only the first character matters ('*line' is 'l').
+  const c = f[0] === '*' ? f[1] : f[0];
+  if (c === 'n' || c === 'a' || c === 'l' || c === 'L') return c;
+  throw new TypeError(`bad argument #${index} to '${fn}' (invalid format)`);
+}
+
+function checkInteger(value: unknown, index: number, fn: string): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(
+      `bad argument #${index} to '${fn}' (number expected, got ${typeName(value)})`,
+    );
+  }
+  if (!Number.isInteger(value)) {
+    throw new TypeError(`bad argument #${index} to '${fn}' (number has no integer representation)`);
+  }
+  return value;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/**
+ * A Lua 5.4 file handle over a fixed-size byte store: the file-like part of LuaIPC's shm, mmap
+ * and strfile handles. Reads, `lines`, writes and seeks behave like Lua's `io` library byte for
+ * byte, except that the file never grows: writing past the end throws `ENOSPC` after writing what
+ * fits, and seeking outside `[0, size()]` throws `EINVAL`.
+ *
+ * `T` is what string reads return: `string` (encodings `'utf8'`, `'latin1'`) or `Buffer`.
+ */
+export class FileLike<T extends string | Buffer = string> implements Disposable {
+  readonly #store: ByteStore;
+  readonly #encoding: Encoding;
+  readonly #readable: boolean;
+  readonly #writable: boolean;
+  readonly #onFlush: (() => void) | undefined;
+  #onClose: (() => void) | undefined;
+  #size: number;
+  #pos = 0;
+  #closed = false;
+
+  constructor(store: ByteStore | Uint8Array, options: FileLikeOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('options must be an object');
+    }
+    const { mode = 'rw', encoding = 'utf8', size, onFlush, onClose } = options;
+    if (!MODES.includes(mode))
+      throw new TypeError(`invalid mode '${String(mode)}' (expected 'r', 'w' or 'rw')`);
+    if (!ENCODINGS.includes(encoding)) {
+      throw new TypeError(
+        `invalid encoding '${String(encoding)}' (expected 'utf8', 'latin1' or 'buffer')`,
+      );
+    }
+    this.#store = store instanceof Uint8Array ? new MemoryStore(store) : store;
+    const capacity = this.#store.byteLength;
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0 || size > capacity)) {
+      throw new RangeError(`size must be an integer from 0 to ${capacity}`);
+    }
+    this.#size = size ?? capacity;
+    this.#encoding = encoding;
+    this.#readable = mode !== 'w';
+    this.#writable = mode !== 'r';
+    this.#onFlush = onFlush;
+    this.#onClose = onClose;
+  }
+
+  /** The encoding string reads use. */
+  get encoding(): Encoding {
+    return this.#encoding;
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Reads according to Lua's formats: `'l'` a line without its newline (the default), `'L'` a
+   * line with it, `'a'` the rest (`''` at EOF), `'n'` a numeral, `k` up to k bytes (`0` tests
+   * for EOF, giving `''` or `null`). One format gives one value; several give an array that ends
+   * at the first `null`, as Lua's multiple results do.
+   */
+  read(): T | null;
+  read(format: 'n' | '*n'): number | null;
+  read(format: 'a' | '*a'): T;
+  read(format: ReadFormat): ReadValue<T>;
+  read(...formats: ReadFormat[]): ReadValue<T>[];
+  read(...formats: ReadFormat[]): ReadValue<T> | ReadValue<T>[] {
+    this.#checkReadable();
+    if (formats.length === 0) return this.#readLine(true);
+    if (formats.length === 1) return this.#readOne(parseFormat(formats[0], 1, 'read'));
+    const parsed = formats.map((f, i) => parseFormat(f, i + 1, 'read'));
+    return this.#readMany(parsed);
+  }
+
+  /**
+   * An iterator that reads with `formats` (default `'l'`) from the current position on each
+   * step, and ends when the first value is `null`, like Lua's `file:lines`. With several formats
+   * each step yields an array.
+   */
+  lines(): IterableIterator<T>;
+  lines(format: 'n' | '*n'): IterableIterator<number>;
+  lines(format: ReadFormat): IterableIterator<T | number>;
+  lines(...formats: ReadFormat[]): IterableIterator<ReadValue<T>[]>;
+  lines(...formats: ReadFormat[]): IterableIterator<ReadValue<T> | ReadValue<T>[]> {
+    this.#checkOpen();
+    if (formats.length > MAX_LINE_FORMATS) {
+      throw new RangeError(`bad argument #${MAX_LINE_FORMATS + 1} to 'lines' (too many arguments)`);
+    }
+    const parsed = formats.map((f, i) => parseFormat(f, i + 1, 'lines'));
+    const single = parsed.length <= 1;
+    const format = parsed[0] ?? 'l';
+    const next = (): IteratorResult<ReadValue<T> | ReadValue<T>[]> => {
+      this.#checkReadable();
+      if (single) {
+        const value = format === 'l' ? this.#readLine(true) : this.#readOne(format);
+        return value === null ? { done: true, value: undefined } : { done: false, value };
+      }
+      const values = this.#readMany(parsed);
+      return values[0] === null ? { done: true, value: undefined } : { done: false, value: values };
+    };
+    return {
+      next,
+      [Symbol.iterator]() {
+        return this;
+      },
+    };
+  }
+
+  /**
+   * Writes strings, numbers (integers like `%d`, others like Lua's `%.14g`) and bytes at the
+   * current position, and returns the handle for chaining. When a value does not fit, the part
+   * that fits is written and `IpcError` `ENOSPC` is thrown.
+   */
+  write(...values: WriteValue[]): this {
+    this.#checkOpen();
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      let bytes: Uint8Array;
+      if (typeof value === 'string') {
+        bytes = Buffer.from(value, this.#encoding === 'latin1' ? 'latin1' : 'utf8');
+      } else if (typeof value === 'number' || typeof value === 'bigint') {
+        bytes = Buffer.from(formatNumber(value), 'latin1');
+      } else if (value instanceof Uint8Array) {
+        bytes = value;
+      } else {
+        throw new TypeError(
+          `bad argument #${i + 1} to 'write' (string, number or Uint8Array expected, got ${typeName(value)})`,
+        );
+      }
+      if (!this.#writable)
+        throw new IpcError('EBADF', 'write', { description: 'permission denied' });
+      const room = this.#size - this.#pos;
+      const n = Math.min(room, bytes.length);
+      if (n > 0) this.#store.write(n < bytes.length ? bytes.subarray(0, n) : bytes, this.#pos);
+      this.#pos += n;
+      if (n < bytes.length) throw new IpcError('ENOSPC', 'write');
+    }
+    return this;
+  }
+
+  /**
+   * Sets the position to `offset` from the start (`'set'`), the current position (`'cur'`,
+   * the default) or the end (`'end'`), and returns the new position. Positions outside
+   * `[0, size()]` throw `IpcError` `EINVAL` and leave the position unchanged.
+   */
+  seek(whence: SeekWhence = 'cur', offset = 0): number {
+    this.#checkOpen();
+    if (typeof whence !== 'string' || !WHENCES.includes(whence)) {
+      throw new TypeError(`bad argument #1 to 'seek' (invalid option '${String(whence)}')`);
+    }
+    checkInteger(offset, 2, 'seek');
+    const base = whence === 'set' ? 0 : whence === 'cur' ? this.#pos : this.#size;
+    const target = base + offset;
+    if (target < 0 || target > this.#size) throw new IpcError('EINVAL', 'seek');
+    this.#pos = target;
+    return target;
+  }
+
+  /**
+   * Lua's `setvbuf`. The handle writes straight to memory, so any buffering mode behaves like
+   * `'no'`; the mode is still validated. Returns `true`.
+   */
+  setvbuf(mode: BufferMode, size?: number): true {
+    this.#checkOpen();
+    if (typeof mode !== 'string' || !BUFFER_MODES.includes(mode)) {
+      throw new TypeError(`bad argument #1 to 'setvbuf' (invalid option '${String(mode)}')`);
+    }
+    if (size !== undefined) {
+      checkInteger(size, 2, 'setvbuf');
+      if (size < 0) throw new RangeError(`bad argument #2 to 'setvbuf' (size must be >= 0)`);
+    }
+    return true;
+  }
+
+  /** Runs the owner's flush hook (mmap: sync to the file) and returns the handle. */
+  flush(): this {
+    this.#checkOpen();
+    this.#onFlush?.();
+    return this;
+  }
+
+  /** The logical size in bytes. */
+  size(): number {
+    this.#checkOpen();
+    return this.#size;
+  }
+
+  /**
+   * Shrinks the logical size to `n` bytes (growing is not possible: the memory is fixed).
+   * A position past the new end moves to the end. Returns `true`.
+   */
+  truncate(n: number): true {
+    this.#checkOpen();
+    checkInteger(n, 1, 'truncate');
+    if (n < 0 || n > this.#size) {
+      throw new RangeError(`bad argument #1 to 'truncate' (size must be from 0 to ${this.#size})`);
+    }
+    this.#size = n;
+    if (this.#pos > n) this.#pos = n;
+    return true;
+  }
+
+  /** Closes the handle once (running the close hook); later calls do nothing. Returns `true`. */
+  close(): true {
+    if (this.#closed) return true;
+    this.#closed = true;
+    const hook = this.#onClose;
+    this.#onClose = undefined;
+    hook?.();
+    return true;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** For `console.log`: Lua's `tostring(file)` style. */
+  toString(): string {
+    return this.#closed ? 'file (closed)' : `file (${this.#size} bytes)`;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new TypeError('attempt to use a closed file');
+  }
+
+  #checkReadable(): void {
+    this.#checkOpen();
+    if (!this.#readable) throw new IpcError('EBADF', 'read', { description: 'permission denied' });
+  }
+
+  #readMany(formats: Format[]): ReadValue<T>[] {
+    const out: ReadValue<T>[] = [];
+    for (const f of formats) {
+      const value = this.#readOne(f);
+      out.push(value);
+      if (value === null) break;
+    }
+    return out;
+  }
+
+  #readOne(format: Format): ReadValue<T> {
+    switch (format) {
+      case 'l':
+        return this.#readLine(true);
+      case 'L':
+        return this.#readLine(false);
+      case 'a': {
+        const start = this.#pos;
+        this.#pos = this.#size;
+        return this.#data(start, this.#size);
+      }
+      case 'n': {
+        const { value, pos } = readNumber(this.#store, this.#pos, this.#size);
+        this.#pos = pos;
+        return value;
+      }
+      default: {
+        const start = this.#pos;
+        if (format === 0) return start < this.#size ? this.#data(start, start) : null;
+        if (start >= this.#size) return null;
+        const end = Math.min(this.#size, start + format);
+        this.#pos = end;
+        return this.#data(start, end);
+      }
+    }
+  }
+
+  #readLine(chop: boolean): T | null {
+    const start = this.#pos;
+    const size = this.#size;
+    if (start >= size) return null;
+    const nl = this.#store.indexOf(NEWLINE, start, size);
+    if (nl < 0) {
+      this.#pos = size;
+      return this.#data(start, size);
+    }
+    this.#pos = nl + 1;
+    return this.#data(start, chop ? nl : nl + 1);
+  }
+
+  #data(start: number, end: number): T {
+    const encoding = this.#encoding;
+    return (
+      encoding === 'buffer'
+        ? this.#store.copy(start, end)
+        : this.#store.decode(encoding, start, end)
+    ) as T;
+  }
+}

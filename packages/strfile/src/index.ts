@@ -1,0 +1,40 @@
+import { type DataOf, type Encoding, FileLike } from '@luaipc/filelike';
+
+export {
+  type Encoding,
+  FileLike,
+  IpcError,
+  type ReadFormat,
+  type ReadValue,
+  type SeekWhence,
+} from '@luaipc/filelike';
+
+export interface OpenOptions<E extends Encoding = Encoding> {
+  /** What string reads return: `'utf8'` (default), byte-exact `'latin1'`, or `'buffer'`. */
+  encoding?: E;
+}
+
+/**
+ * Opens a read-only Lua file handle over `data`: a string (stored as UTF-8, or as latin1 bytes
+ * when `encoding` is `'latin1'`) or bytes (viewed, not copied: do not change them while reading).
+ * Writing throws `IpcError` `EBADF` ("permission denied"), as LuaIPC's strfile does.
+ */
+export function open<E extends Encoding = 'utf8'>(
+  data: string | Uint8Array,
+  options: OpenOptions<E> = {},
+): FileLike<DataOf<E>> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object');
+  }
+  let bytes: Uint8Array;
+  if (typeof data === 'string') {
+    bytes = Buffer.from(data, options.encoding === 'latin1' ? 'latin1' : 'utf8');
+  } else if (data instanceof Uint8Array) {
+    bytes = data;
+  } else {
+    throw new TypeError(
+      `bad argument #1 to 'open' (string or Uint8Array expected, got ${data === null ? 'null' : typeof data})`,
+    );
+  }
+  return new FileLike<DataOf<E>>(bytes, { mode: 'r', encoding: options.encoding ?? 'utf8' });
+}

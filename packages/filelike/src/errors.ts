@@ -39,7 +39,7 @@ export class IpcError extends Error {
   /** The operation that failed, e.g. `'shm_open'`, `'sem_wait'`, `'write'`. */
   readonly syscall: string;
   /** The file involved, for mmap and filelock errors. */
-  readonly path?: string;
+  declare readonly path?: string;
   /**
    * For shm and sem errors, the object's name (as DESIGN.md asks: `path`/`name` where one
    * applies); otherwise `'IpcError'`, inherited from the prototype. The stack trace always starts
@@ -55,8 +55,13 @@ export class IpcError extends Error {
     const positive = errnoByCode[code];
     this.errno = positive === undefined ? 0 : -positive;
     this.syscall = syscall;
-    if (details.path !== undefined) this.path = details.path;
-    if (details.name !== undefined) this.name = details.name;
+    if (details.path !== undefined)
+      Object.defineProperty(this, 'path', { value: details.path, enumerable: true });
+    if (details.name !== undefined) {
+      // V8 formats the stack header lazily from `name`; format it now, while it is 'IpcError'.
+      void this.stack;
+      this.name = details.name;
+    }
   }
 
   /**

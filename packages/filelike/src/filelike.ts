@@ -9,6 +9,7 @@ export type Encoding = 'utf8' | 'latin1' | 'buffer';
 export type Mode = 'r' | 'w' | 'rw';
 /** Lua's read formats; a leading `*` is accepted as in Lua 5.1–5.4. A number reads that many bytes. */
 export type ReadFormat = 'n' | 'a' | 'l' | 'L' | '*n' | '*a' | '*l' | '*L' | number;
+type LineFormat = 'l' | 'L' | '*l' | '*L';
 /** One value a read returns; `T` is `string` or `Buffer` depending on the encoding. */
 export type ReadValue<T> = T | number | null;
 export type SeekWhence = 'set' | 'cur' | 'end';
@@ -144,6 +145,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   read(): T | null;
   read(format: 'n' | '*n'): number | null;
   read(format: 'a' | '*a'): T;
+  read(format: LineFormat | number): T | null;
   read(format: ReadFormat): ReadValue<T>;
   read(...formats: ReadFormat[]): ReadValue<T>[];
   read(...formats: ReadFormat[]): ReadValue<T> | ReadValue<T>[] {
@@ -161,6 +163,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
    */
   lines(): IterableIterator<T>;
   lines(format: 'n' | '*n'): IterableIterator<number>;
+  lines(format: LineFormat | 'a' | '*a' | number): IterableIterator<T>;
   lines(format: ReadFormat): IterableIterator<T | number>;
   lines(...formats: ReadFormat[]): IterableIterator<ReadValue<T>[]>;
   lines(...formats: ReadFormat[]): IterableIterator<ReadValue<T> | ReadValue<T>[]> {

@@ -11,6 +11,7 @@ export interface IpcErrorDetails {
   description?: string;
 }
 
+const BRAND = Symbol.for('@luaipc/IpcError');
 const errnoByCode = constants.errno as Readonly<Record<string, number>>;
 
 /** libuv's descriptions, keyed by code ('ENOENT' -> 'no such file or directory'). */
@@ -55,6 +56,7 @@ export class IpcError extends Error {
     const positive = errnoByCode[code];
     this.errno = positive === undefined ? 0 : -positive;
     this.syscall = syscall;
+    Object.defineProperty(this, BRAND, { value: true });
     if (details.path !== undefined)
       Object.defineProperty(this, 'path', { value: details.path, enumerable: true });
     if (details.name !== undefined) {
@@ -68,6 +70,14 @@ export class IpcError extends Error {
    * Builds the error for an OS error number as a native layer reports it (positive on POSIX,
    * as errno is; Node's negative numbers are accepted too).
    */
+  /**
+   * `instanceof` works across copies of this class: the ESM and CommonJS builds of this package,
+   * or two installed versions, recognise each other's errors.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && BRAND in value;
+  }
+
   static fromErrno(errno: number, syscall: string, details: IpcErrorDetails = {}): IpcError {
     const code = codeOf(errno);
     return new IpcError(code, syscall, details);

@@ -422,3 +422,17 @@ describe('IpcError', () => {
     expect(IpcError.fromErrno(99999, 'x').code).toBe('E99999');
   });
 });
+
+describe('IpcError across builds', () => {
+  it('is recognised by instanceof in both the ESM and the CommonJS build', async () => {
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    const cjs = require('@luaipc/filelike') as typeof import('../src/index.js');
+    const esm = (await import('@luaipc/filelike')) as typeof import('../src/index.js');
+    const fromCjs = new cjs.IpcError('ENOENT', 'shm_open', { name: 'x' });
+    expect(fromCjs).toBeInstanceOf(esm.IpcError);
+    expect(new esm.IpcError('EINVAL', 'seek')).toBeInstanceOf(cjs.IpcError);
+    expect(new Error('EINVAL')).not.toBeInstanceOf(esm.IpcError);
+    expect(null).not.toBeInstanceOf(esm.IpcError);
+  });
+});

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The test suite runs our packages against real peers: the Lua 5.4 interpreter (reference for
+// file semantics), python3 (shm/mmap/lock interop), and a C toolchain + cmake for the addons.
+// On a fresh Debian/Ubuntu machine where we are root, install what is missing; otherwise say
+// exactly what to install. Tests never skip a missing peer: they fail.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const peers = [
+  { bin: 'lua5.4', apt: 'lua5.4' },
+  { bin: 'python3', apt: 'python3' },
+  { bin: 'cmake', apt: 'cmake' },
+  { bin: 'ninja', apt: 'ninja-build' },
+  { bin: 'g++', apt: 'g++' },
+  { bin: 'cc', apt: 'gcc' },
+];
+
+const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+const missing = peers.filter((p) => !has(p.bin));
+if (missing.length === 0) process.exit(0);
+
+const packages = [...new Set(missing.map((p) => p.apt))];
+const isRoot = process.getuid?.() === 0;
+if (isRoot && has('apt-get')) {
+  console.log(`Installing test peers: ${packages.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env });
+  process.exit(0);
+}
+console.error(
+  `The tests need: ${missing.map((p) => p.bin).join(', ')}.\n` +
+    `Install them first, e.g.: sudo apt-get install -y ${packages.join(' ')}`,
+);
+process.exit(1);

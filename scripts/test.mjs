@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Runs every package's tests through turbo, then prints one closing line for the repository
+// ("N passed, N failed") from the JSON reports vitest wrote, whatever turbo's exit code was.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const workspaces = ['packages', 'bench', 'examples'].flatMap((dir) => {
+  const base = join(root, dir);
+  if (!existsSync(join(base, 'package.json'))) {
+    return existsSync(base) ? readdirSync(base).map((name) => join(base, name)) : [];
+  }
+  return [base];
+});
+const reports = workspaces.map((dir) => join(dir, 'test-results', 'vitest.json'));
+for (const report of reports) rmSync(report, { force: true });
+
+const turbo = spawnSync(
+  'turbo',
+  ['run', 'test', '--concurrency=1', '--force', ...process.argv.slice(2)],
+  { stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
+);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const perPackage = [];
+for (const report of reports) {
+  if (!existsSync(report)) continue;
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed += r.numPassedTests;
+  failed +=
+    r.numFailedTests + (r.numTotalTestSuites > 0 && !r.success && r.numFailedTests === 0 ? 1 : 0);
+  skipped += r.numPendingTests + r.numTodoTests;
+  perPackage.push(
+    `${report.slice(root.length + 1).split('/test-results')[0]}: ${r.numPassedTests}/${r.numTotalTests}`,
+  );
+}
+console.log(`\ntests by package: ${perPackage.join(', ')}`);
+if (turbo.status !== 0 && failed === 0) failed = 1; // a build or a crash failed before any test did
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(turbo.status ?? 1);

@@ -1,0 +1,49 @@
+# luaipc_add_addon(<name> <source>...)
+#
+# Builds <name>.node the way every @luaipc addon is built: C++17, Node-API 8 through
+# node-addon-api with C++ exceptions, -Wall -Wextra -Werror, hidden symbols (two addons
+# sharing these inline headers never bind to each other's copies), pthreads.
+#
+# In a package's src/native/CMakeLists.txt:
+#   execute_process(COMMAND node -p "require('@luaipc/native').cmake"
+#     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} OUTPUT_VARIABLE LUAIPC_CMAKE
+#     OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+#   include(${LUAIPC_CMAKE})
+#   luaipc_add_addon(sem binding.cc sem_posix.cc)
+
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
+
+get_filename_component(LUAIPC_NATIVE_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/../include" ABSOLUTE)
+
+function(luaipc_add_addon name)
+  execute_process(
+    COMMAND node -p "require('path').dirname(require.resolve('node-addon-api/package.json'))"
+    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+    OUTPUT_VARIABLE node_addon_api_dir
+    OUTPUT_STRIP_TRAILING_WHITESPACE
+    COMMAND_ERROR_IS_FATAL ANY)
+
+  add_library(${name} SHARED ${ARGN} ${CMAKE_JS_SRC})
+  set_target_properties(${name} PROPERTIES
+    PREFIX ""
+    SUFFIX ".node"
+    CXX_STANDARD 17
+    CXX_STANDARD_REQUIRED ON
+    CXX_EXTENSIONS OFF
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  # SYSTEM: warnings are for our code, not for Node's headers.
+  target_include_directories(${name} SYSTEM PRIVATE ${CMAKE_JS_INC} ${node_addon_api_dir})
+  target_include_directories(${name} PRIVATE ${LUAIPC_NATIVE_INCLUDE})
+  target_compile_definitions(${name} PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED)
+  if(MSVC)
+    target_compile_options(${name} PRIVATE /W4 /WX /EHsc)
+  else()
+    target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+  endif()
+  target_link_libraries(${name} PRIVATE ${CMAKE_JS_LIB} Threads::Threads)
+  if(MSVC AND CMAKE_JS_NODELIB_DEF AND CMAKE_JS_NODELIB_TARGET)
+    execute_process(COMMAND ${CMAKE_AR} /def:${CMAKE_JS_NODELIB_DEF} /out:${CMAKE_JS_NODELIB_TARGET} ${CMAKE_STATIC_LINKER_FLAGS})
+  endif()
+endfunction()

@@ -1,0 +1,55 @@
+// Per-environment state shared by the luaipc glue headers.
+//
+// Every addon gets its own napi_env per Node environment (main thread, each worker), so this
+// state lives in the env's instance data: nothing is process-global, which is what makes the
+// addons context-aware.
+#pragma once
+
+#include <napi.h>
+
+#include <unordered_set>
+#include <vector>
+
+namespace luaipc {
+
+// Implemented by handle.h's Handle<T>; the env keeps the open ones so teardown can close them.
+class HandleBase {
+ public:
+  virtual ~HandleBase() = default;
+  // Releases OS resources without running JavaScript (the env is going away).
+  virtual void CloseForTeardown() noexcept = 0;
+};
+
+struct AddonData {
+  Napi::FunctionReference errorFactory;
+  std::unordered_set<HandleBase*> handles;
+  bool tearingDown = false;
+};
+
+namespace detail {
+
+inline void TeardownHook(void* arg) {
+  auto* data = static_cast<AddonData*>(arg);
+  data->tearingDown = true;
+  // Copy: closing may unregister handles.
+  std::vector<HandleBase*> open(data->handles.begin(), data->handles.end());
+  for (HandleBase* h : open) h->CloseForTeardown();
+  data->handles.clear();
+}
+
+}  // namespace detail
+
+// Node runs this hook before the env's reference finalizers and before the instance data is
+// deleted (both happen in a hook registered before the addon's init, and hooks run last-in,
+// first-out), so handles can still reach AddonData when they are finalized afterwards.
+inline AddonData* GetAddonData(Napi::Env env) {
+  auto* data = env.GetInstanceData<AddonData>();
+  if (data == nullptr) {
+    data = new AddonData();
+    env.SetInstanceData(data);
+    NAPI_THROW_IF_FAILED(env, napi_add_env_cleanup_hook(env, detail::TeardownHook, data), nullptr);
+  }
+  return data;
+}
+
+}  // namespace luaipc

@@ -1,0 +1,37 @@
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { fileURLToPath } = require('node:url');
+const { createRequire } = require('node:module');
+
+/**
+ * Loads `build/Release/<name>.node` of the package whose module `from` is (an `import.meta.url`
+ * or a file path inside the package's `src/` or `dist/`), hands it the error factory, and
+ * returns its exports.
+ */
+function loadAddon(options) {
+  const { name, from, errorFactory } = options;
+  const packageName = options.packageName ?? `@luaipc/${name}`;
+  const file = from.startsWith('file:') ? fileURLToPath(from) : from;
+  const here = path.dirname(file);
+  // src/*.ts (tests, ts loaders) and dist/*.{mjs,cjs} both sit one level below the package root.
+  const roots = [path.resolve(here, '..'), here];
+  const tried = [];
+  for (const root of roots) {
+    for (const config of ['Release', 'Debug']) {
+      const candidate = path.join(root, 'build', config, `${name}.node`);
+      tried.push(candidate);
+      if (!fs.existsSync(candidate)) continue;
+      const addon = createRequire(file)(candidate);
+      if (errorFactory !== undefined) addon.setErrorFactory(errorFactory);
+      return addon;
+    }
+  }
+  throw new Error(
+    `${packageName}: the native addon ${name}.node was not found. Tried:\n` +
+      tried.map((p) => `  ${p}\n`).join('') +
+      `Build it with \`pnpm --filter ${packageName} build\` (needs cmake and a C++17 compiler).`,
+  );
+}
+
+module.exports = { loadAddon };

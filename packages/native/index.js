@@ -1,4 +1,3 @@
-'use strict';
 // Like node-addon-api: CMake asks `node -p "require('@luaipc/native').include"`.
 const path = require('node:path');
 

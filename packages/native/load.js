@@ -1,4 +1,3 @@
-'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');

@@ -32,5 +32,8 @@ test('a missing addon lists every path tried and how to build it', () => {
 
 test('file URLs are accepted as `from`', () => {
   const from = `file://${path.join(__dirname, 'x', 'src', 'binding.ts')}`;
-  assert.throws(() => loadAddon({ name: 'nothing', from, packageName: '@x/y' }), /@x\/y: .*nothing\.node/);
+  assert.throws(
+    () => loadAddon({ name: 'nothing', from, packageName: '@x/y' }),
+    /@x\/y: .*nothing\.node/,
+  );
 });

@@ -1,0 +1,11 @@
+import type { Suite } from '../types.js';
+import copy from './copy.js';
+import lines from './lines.js';
+import pingpong from './pingpong.js';
+
+/**
+ * Every suite, in the order `pnpm bench` runs them and RESULTS.md lists them. Add a suite by
+ * importing its module here.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each suite has its own parameter type.
+export const suites: Suite<any>[] = [lines, pingpong, copy];

@@ -1,0 +1,152 @@
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { rmSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileC } from '../harness/cc.js';
+import { peerCpus, peerExit, spawnPeer } from '../harness/peer.js';
+import { secondsSince } from '../harness/stats.js';
+import { defineSuite, type Metrics, SAME_CPU, SPLIT_CPUS, TWO_CPUS } from '../types.js';
+
+export interface PingPongParams {
+  /** Timed round trips per run. */
+  roundTrips: number;
+  /** Untimed round trips first, so both sides are running and JIT-compiled. */
+  warmup: number;
+  /** The compiled bench/c/sem_pingpong.c. */
+  semPingPong: string;
+}
+
+/** Every ping-pong case reports through this, so the columns mean the same for each. */
+export function pingPongMetrics(seconds: number, roundTrips: number): Metrics {
+  return {
+    seconds,
+    roundTrips,
+    usPerRoundTrip: (seconds / roundTrips) * 1e6,
+    roundTripsPerSec: roundTrips / seconds,
+  };
+}
+
+/** A name no other run or process uses (semaphores, sockets). */
+export function uniqueName(tag: string): string {
+  return `luaipc-bench-${tag}-${process.pid}-${Date.now().toString(36)}`;
+}
+
+export default defineSuite<PingPongParams>({
+  name: 'pingpong',
+  title: 'two-process ping-pong round trips',
+  about:
+    'A parent and a child process pass a token back and forth (100k timed round trips after ' +
+    '1k untimed; 5k in quick runs). The C program uses two named POSIX semaphores and is the ' +
+    'floor for a blocking cross-process wake-up. Placement is set with taskset on the case ' +
+    'process; its child inherits it.',
+  reps: 5,
+  placements: [SAME_CPU, TWO_CPUS, SPLIT_CPUS],
+  columns: [
+    { key: 'usPerRoundTrip', label: 'µs/round trip', better: 'lower', format: 'fixed', digits: 1 },
+    { key: 'roundTripsPerSec', label: 'round trips/s', better: 'higher', format: 'si' },
+  ],
+  ratios: [
+    { metric: 'usPerRoundTrip', against: 'c-sem' },
+    { metric: 'usPerRoundTrip', against: 'ipc' },
+  ],
+  targets: [],
+  prepare({ quick }) {
+    return {
+      roundTrips: quick ? 5_000 : 100_000,
+      warmup: 1_000,
+      semPingPong: compileC('sem_pingpong', ['-pthread']),
+    };
+  },
+  cases: [
+    {
+      id: 'c-sem',
+      label: 'C sem_post/sem_wait',
+      run({ params }) {
+        const out = execFileSync(
+          params.semPingPong,
+          [
+            uniqueName('c'),
+            String(params.roundTrips),
+            String(params.warmup),
+            ...(peerCpus() ? [peerCpus() as string] : []),
+          ],
+          { encoding: 'utf8' },
+        );
+        const { seconds, roundTrips } = JSON.parse(out) as { seconds: number; roundTrips: number };
+        return pingPongMetrics(seconds, roundTrips);
+      },
+    },
+    {
+      id: 'ipc',
+      label: 'child_process IPC (process.send)',
+      async run({ params }) {
+        const peer = spawnPeer('pingpong', 'ipc-echo');
+        await once(peer, 'message');
+        const total = params.warmup + params.roundTrips;
+        let start = 0n;
+        await new Promise<void>((resolve) => {
+          let n = 0;
+          peer.on('message', () => {
+            n++;
+            if (n === params.warmup) start = process.hrtime.bigint();
+            if (n === total) resolve();
+            else peer.send(n);
+          });
+          peer.send(0);
+        });
+        const seconds = secondsSince(start);
+        peer.disconnect();
+        await peerExit(peer);
+        return pingPongMetrics(seconds, params.roundTrips);
+      },
+    },
+    {
+      id: 'uds',
+      label: 'Unix domain socket (net)',
+      async run({ params }) {
+        const path = join(tmpdir(), `${uniqueName('uds')}.sock`);
+        const server = createServer();
+        server.listen(path);
+        await once(server, 'listening');
+        try {
+          const peer = spawnPeer('pingpong', 'uds-echo', [path], { ipc: false });
+          const [socket] = (await once(server, 'connection')) as [Socket];
+          const total = params.warmup + params.roundTrips;
+          const byte = Buffer.from([1]);
+          let start = 0n;
+          await new Promise<void>((resolve) => {
+            let n = 0;
+            // One byte in flight at a time, so every 'data' event is exactly one reply.
+            socket.on('data', () => {
+              n++;
+              if (n === params.warmup) start = process.hrtime.bigint();
+              if (n === total) resolve();
+              else socket.write(byte);
+            });
+            socket.write(byte);
+          });
+          const seconds = secondsSince(start);
+          socket.end();
+          await peerExit(peer);
+          return pingPongMetrics(seconds, params.roundTrips);
+        } finally {
+          server.close();
+          rmSync(path, { force: true });
+        }
+      },
+    },
+  ],
+  peers: {
+    'ipc-echo'() {
+      process.on('message', (m) => process.send?.(m));
+      process.send?.('ready');
+    },
+    'uds-echo'([path]) {
+      const socket = createConnection(path as string);
+      socket.on('data', (data) => socket.write(data));
+      socket.on('end', () => socket.end());
+    },
+  },
+});

@@ -1,7 +1,1 @@
-import { defineConfig } from 'vitest/config';
-
-export default defineConfig({
-  test: {
-    testTimeout: 120_000,
-  },
-});
+export { default } from '../vitest.shared.js';

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { fixture, runNode, start, uniqueName } from './helpers.js';
+
+// Each scenario runs in its own process: a crash (SIGSEGV, SIGBUS) shows as a signal or a
+// non-zero exit instead of taking the test runner down.
+function parseOk(r: {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}) {
+  expect(r.signal).toBeNull();
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+describe('safety (child processes)', () => {
+  it('buffer and every method after close: errors or empty views, never a crash', async () => {
+    const name = uniqueName('closed');
+
+    try {
+      const out = parseOk(await runNode('after-close.mjs', [name]));
+      expect(out.mappedBefore).toBe(true);
+      // close() unmapped the segment even though Buffers over it are still referenced.
+      expect(out.mappedAfter).toBe(false);
+      expect(out.lengths).toEqual([0, 0, 0, 0]);
+      expect(out.index).toBe(true);
+      expect(out.indexAfterStore).toBe(true);
+      expect(out.readUInt32LE).toBe('RangeError');
+      expect(out.fill).toBe('TypeError');
+      expect(out.copyLength).toBe(0);
+      expect(out.toString).toBe('');
+      expect(out.getter).toBe('TypeError: attempt to use a closed file');
+      for (const [call, result] of Object.entries(out.methods)) {
+        expect([call, result]).toEqual([call, 'TypeError: attempt to use a closed file']);
+      }
+      expect(Object.keys(out.methods)).toHaveLength(10);
+      // Four threadpool jobs were filling the buffer when it was closed: they finish.
+      expect(out.jobs).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect(out.bigMapped).toBe(false);
+      // A transfer list cannot detach the mapping behind the handle's back: it is copied.
+      expect(out.transfer).toBe('cloned 64');
+      expect(out.afterTransfer).toBe('abc');
+    } finally {
+      const { rmSync } = await import('node:fs');
+      for (const s of ['big', 't']) rmSync(`/dev/shm/${name}-${s}`, { force: true });
+    }
+  });
+
+  it('GC of unclosed handles unmaps them and removes the creators\u2019 names', async () => {
+    const base = uniqueName('gc');
+    const out = parseOk(await runNode('gc.mjs', [base], ['--expose-gc']));
+    expect(out.namesBefore).toBe(50);
+    expect(out.mapsBefore).toBe(100);
+    expect(out.namesAfter).toBe(0);
+    expect(out.mapsAfter).toBe(0);
+    // A Buffer kept after its handle was collected still works and keeps the name ...
+    expect(out.keptData).toBe('kept data');
+    expect(out.keptNameWhileBuffer).toBe(true);
+    // ... until it is collected too.
+    expect(out.keptNameAfter).toBe(false);
+    expect(out.mapsAtEnd).toBe(0);
+  });
+
+  it('loads in worker_threads; terminated workers release their handles', async () => {
+    const base = uniqueName('wk');
+    const out = parseOk(await runNode('worker.mjs', [base]));
+    expect(out.read).toBe('from worker');
+    expect(out.existsBeforeTerminate).toBe(true);
+    expect(out.exitCode).toBe(1);
+    // The worker's creator handle was closed by the env cleanup hook: its name is gone ...
+    expect(out.existsAfterTerminate).toBe(false);
+    // ... and the main thread's own mapping still works.
+    expect(out.readAfter).toBe('from worker');
+    expect(out.churn).toEqual(['churned', 'churned', 'churned']);
+    expect(out.churnExit).toEqual([0, 0, 0]);
+    expect(out.cutExit).toBe(1);
+    expect(out.leftover).toEqual([]);
+  });
+
+  it('10,000 create/close cycles leave fds, /dev/shm and the mappings as they were', async () => {
+    const base = uniqueName('cyc');
+    const { before, after } = parseOk(await runNode('cycles.mjs', [base]));
+    expect(after.fds).toBe(before.fds);
+    expect(before.listing).toEqual([]);
+    expect(after.listing).toEqual([]);
+    // Every closed mapping is gone (10,000 leaked ones would add as many lines); V8 may map
+    // a few pages of its own meanwhile.
+    expect(Math.abs(after.maps - before.maps)).toBeLessThan(50);
+  });
+
+  it('a size the OS refuses (file size limit) fails EFBIG and leaves no name behind', async () => {
+    const name = uniqueName('efbig');
+    const r = await start('sh', [
+      '-c',
+      `ulimit -f 1 && exec "${process.execPath}" "${fixture('efbig.mjs')}" "${name}"`,
+    ]).done;
+    const out = parseOk(r);
+    expect(out).toEqual({
+      type: 'IpcError',
+      code: 'EFBIG',
+      syscall: 'ftruncate',
+      name,
+      message: `EFBIG: file too large, ftruncate '${name}'`,
+      exists: false,
+    });
+  });
+});

@@ -1,0 +1,547 @@
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { native } from '../src/binding.js';
+import {
+  attach,
+  create,
+  FileLike,
+  IpcError,
+  MAX_SIZE,
+  SharedMemory,
+  unlink,
+} from '../src/index.js';
+import { exists, shmPath, uniqueName } from './helpers.js';
+
+function ipcError(fn: () => unknown): IpcError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(IpcError);
+    return e as IpcError;
+  }
+  throw new Error('expected an IpcError');
+}
+
+describe('create', () => {
+  it('makes /dev/shm/<name>, mode 0600, of the requested size, zero-filled', () => {
+    const name = uniqueName();
+    const h = create(name, 5000);
+    try {
+      expect(h).toBeInstanceOf(SharedMemory);
+      expect(h).toBeInstanceOf(FileLike);
+      const st = statSync(shmPath(name));
+      expect(st.mode & 0o777).toBe(0o600);
+      expect(st.size).toBe(5000);
+      expect(h.size()).toBe(5000);
+      expect(h.buffer.length).toBe(5000);
+      expect(h.buffer.every((b) => b === 0)).toBe(true);
+      expect(h.name).toBe(name);
+      expect(h.creator).toBe(true);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('fails EEXIST on an existing name and leaves the existing segment alone', () => {
+    const name = uniqueName();
+    const h = create(name, 100);
+    try {
+      h.write('keep');
+      const e = ipcError(() => create(name, 200));
+      expect(e.code).toBe('EEXIST');
+      expect(e.errno).toBe(-17);
+      expect(e.syscall).toBe('shm_open');
+      expect(e.name).toBe(name);
+      expect(e.message).toBe(`EEXIST: file already exists, shm_open '${name}'`);
+      expect(statSync(shmPath(name)).size).toBe(100);
+      expect(h.buffer.toString('latin1', 0, 4)).toBe('keep');
+    } finally {
+      h.close();
+    }
+  });
+
+  it("the creator's close() removes the name; an attached handle keeps its mapping", () => {
+    const name = uniqueName();
+    const creator = create(name, 64);
+    const other = attach(name);
+    creator.write('still here\n');
+    expect(creator.close()).toBe(true);
+    expect(exists(name)).toBe(false);
+    expect(other.read('l')).toBe('still here');
+    other.seek('set');
+    other.write('written after');
+    expect(other.buffer.toString('latin1', 0, 13)).toBe('written after');
+    expect(ipcError(() => attach(name)).code).toBe('ENOENT');
+    other.close();
+  });
+
+  it("an attached handle's close() leaves the name", () => {
+    const name = uniqueName();
+    const creator = create(name, 64);
+    attach(name).close();
+    expect(exists(name)).toBe(true);
+    creator.close();
+    expect(exists(name)).toBe(false);
+  });
+
+  it('close() is idempotent and Symbol.dispose closes', () => {
+    const name = uniqueName();
+    const h = create(name, 10);
+    h[Symbol.dispose]();
+    expect(h.closed).toBe(true);
+    expect(exists(name)).toBe(false);
+    expect(h.close()).toBe(true);
+    expect(h.close()).toBe(true);
+    expect(h.toString()).toBe('file (closed)');
+  });
+
+  it('close() of a creator whose name was already unlinked does not throw', () => {
+    const name = uniqueName();
+    const h = create(name, 10);
+    expect(unlink(name)).toBeUndefined();
+    expect(exists(name)).toBe(false);
+    expect(() => h.close()).not.toThrow();
+  });
+
+  it("close() removes only the creator's own name", () => {
+    const a = uniqueName();
+    const b = uniqueName();
+    const ha = create(a, 10);
+    const hb = create(b, 10);
+    ha.close();
+    expect(exists(a)).toBe(false);
+    expect(exists(b)).toBe(true);
+    hb.close();
+  });
+});
+
+describe('attach', () => {
+  it('fails ENOENT on a missing name', () => {
+    const name = uniqueName();
+    const e = ipcError(() => attach(name));
+    expect(e.code).toBe('ENOENT');
+    expect(e.syscall).toBe('shm_open');
+    expect(e.name).toBe(name);
+    expect(e.message).toBe(`ENOENT: no such file or directory, shm_open '${name}'`);
+  });
+
+  it('maps the current size (fstat) and sees the same bytes both ways', () => {
+    const name = uniqueName();
+    const a = create(name, 12345);
+    const b = attach(name);
+    try {
+      expect(b.size()).toBe(12345);
+      expect(b.buffer.length).toBe(12345);
+      expect(b.creator).toBe(false);
+      a.write('from a\n', 42, '\n');
+      expect(b.read('l', 'n')).toEqual(['from a', 42]);
+      b.seek('set', 100);
+      b.write(Buffer.from([1, 2, 3]));
+      expect([...a.buffer.subarray(100, 103)]).toEqual([1, 2, 3]);
+      b.buffer.writeUInt32LE(0xdeadbeef, 12340);
+      a.seek('set', 12340);
+      expect(a.read(4)).toBe(Buffer.from([0xef, 0xbe, 0xad, 0xde]).toString());
+      expect(a.buffer.readUInt32LE(12340)).toBe(0xdeadbeef);
+      // Two mappings of the same memory, at two addresses.
+      expect(a.addr()).not.toBe(b.addr());
+    } finally {
+      b.close();
+      a.close();
+    }
+  });
+
+  it('fails EINVAL on a segment of size 0 (nothing to map)', async () => {
+    const name = uniqueName();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(shmPath(name), '', { mode: 0o600 });
+    const e = ipcError(() => attach(name));
+    expect(e.code).toBe('EINVAL');
+    expect(e.syscall).toBe('mmap');
+  });
+});
+
+describe('unlink', () => {
+  it('removes a name; open handles keep working', () => {
+    const name = uniqueName();
+    const h = create(name, 16);
+    expect(unlink(name)).toBeUndefined();
+    expect(exists(name)).toBe(false);
+    h.write('ok');
+    expect(h.buffer.toString('latin1', 0, 2)).toBe('ok');
+    h.close();
+  });
+
+  it('fails ENOENT on a missing name', () => {
+    const name = uniqueName();
+    const e = ipcError(() => unlink(name));
+    expect(e.code).toBe('ENOENT');
+    expect(e.syscall).toBe('shm_unlink');
+    expect(e.name).toBe(name);
+  });
+});
+
+describe('handle', () => {
+  it('addr() is a page-aligned bigint, stable, and throws after close', () => {
+    const h = create(uniqueName(), 100);
+    const addr = h.addr();
+    expect(typeof addr).toBe('bigint');
+    expect(addr).toBeGreaterThan(0n);
+    expect(addr % 4096n).toBe(0n);
+    expect(h.addr()).toBe(addr);
+    h.close();
+    expect(() => h.addr()).toThrow(new TypeError('attempt to use a closed file'));
+  });
+
+  it('buffer is the same zero-copy Buffer each time and covers the whole mapping', () => {
+    const h = create(uniqueName(), 100);
+    const b = h.buffer;
+    expect(Buffer.isBuffer(b)).toBe(true);
+    expect(h.buffer).toBe(b);
+    h.truncate(10);
+    expect(h.size()).toBe(10);
+    expect(h.buffer.length).toBe(100);
+    b[5] = 0x41;
+    h.seek('set', 5);
+    expect(h.read(1)).toBe('A');
+    h.close();
+  });
+
+  it('buffer after close: the getter throws, kept Buffers are detached (length 0)', () => {
+    const h = create(uniqueName(), 4096);
+    const b = h.buffer;
+    const view = new Uint8Array(b.buffer, 0, 16);
+    h.close();
+    expect(() => h.buffer).toThrow(new TypeError('attempt to use a closed file'));
+    expect(b.length).toBe(0);
+    expect(b.buffer.byteLength).toBe(0);
+    expect(view.length).toBe(0);
+    expect(b[0]).toBeUndefined();
+    expect(() => b.readUInt32LE(0)).toThrow(RangeError);
+  });
+
+  it('the mapping cannot be transferred to another thread', async () => {
+    const h = create(uniqueName(), 64);
+    h.buffer.write('stay');
+    const { MessageChannel } = await import('node:worker_threads');
+    const { port1, port2 } = new MessageChannel();
+    const got = new Promise<Uint8Array>((resolve) => port2.once('message', resolve));
+    try {
+      port1.postMessage(h.buffer, [h.buffer.buffer as ArrayBuffer]);
+    } catch {
+      // Node 21+ refuses outright; Node 20 copies instead of transferring.
+    }
+    port1.postMessage(h.buffer);
+    const copy = await got;
+    expect(Buffer.from(copy).toString('latin1', 0, 4)).toBe('stay');
+    expect(h.buffer.length).toBe(64);
+    expect(h.buffer.toString('latin1', 0, 4)).toBe('stay');
+    port1.close();
+    port2.close();
+    h.close();
+  });
+
+  it('the constructor is not public', () => {
+    const h = create(uniqueName(), 8);
+    const Ctor = SharedMemory as unknown as new (...args: unknown[]) => unknown;
+    expect(() => new Ctor(Symbol('x'), {}, 'n', 'utf8', false)).toThrow(
+      new TypeError('SharedMemory handles are made by create() and attach()'),
+    );
+    h.close();
+  });
+});
+
+describe('FileLike methods on a shm handle', () => {
+  it('reads every format and lines', () => {
+    const h = create(uniqueName(), 64);
+    h.write('0x10 2.5e1 word\nsecond\nthird');
+    h.truncate(h.seek());
+    h.seek('set');
+    expect(h.read('n', 'n')).toEqual([16, 25]);
+    expect(h.read('L')).toBe(' word\n');
+    expect(h.read(3)).toBe('sec');
+    expect(h.read(0)).toBe('');
+    expect(h.read()).toBe('ond');
+    expect(h.read('a')).toBe('third');
+    expect(h.read('a')).toBe('');
+    expect(h.read('l')).toBeNull();
+    expect(h.read(0)).toBeNull();
+    h.seek('set');
+    expect([...h.lines()]).toEqual(['0x10 2.5e1 word', 'second', 'third']);
+    h.seek('set');
+    expect([...h.lines('n')]).toEqual([16, 25]);
+    h.close();
+  });
+
+  it("reads the rest of the mapping with 'a' (NULs included) until truncate()", () => {
+    const h = create(uniqueName(), 8);
+    h.write('ab');
+    h.seek('set');
+    expect(h.read('a')).toBe('ab\0\0\0\0\0\0');
+    h.truncate(2);
+    h.seek('set');
+    expect(h.read('a')).toBe('ab');
+    h.close();
+  });
+
+  it('writes strings, numbers and bytes, and seeks', () => {
+    const h = create(uniqueName(), 32);
+    expect(h.write('x=', 1.5, ' ', 7, ' ', 2n ** 40n, Buffer.from('!'))).toBe(h);
+    expect(h.seek()).toBe(22);
+    expect(h.buffer.toString('latin1', 0, 22)).toBe('x=1.5 7 1099511627776!');
+    expect(h.seek('end', -2)).toBe(30);
+    expect(h.seek('set', 2)).toBe(2);
+    expect(h.read('n')).toBe(1.5);
+    expect(ipcError(() => h.seek('set', 33)).code).toBe('EINVAL');
+    expect(ipcError(() => h.seek('cur', -100)).code).toBe('EINVAL');
+    expect(h.seek()).toBe(5);
+    h.close();
+  });
+
+  it('ENOSPC when writing past the end: writes what fits', () => {
+    const name = uniqueName();
+    const h = create(name, 10);
+    h.seek('set', 6);
+    const e = ipcError(() => h.write('abcdef'));
+    expect(e.code).toBe('ENOSPC');
+    expect(h.seek()).toBe(10);
+    expect(h.buffer.toString('latin1', 6, 10)).toBe('abcd');
+    // The logical end after truncate() is the limit too.
+    h.truncate(4);
+    expect(h.seek()).toBe(4);
+    expect(ipcError(() => h.write('z')).code).toBe('ENOSPC');
+    h.close();
+  });
+
+  it('truncate() shrinks the logical size only; growing throws RangeError', () => {
+    const name = uniqueName();
+    const h = create(name, 100);
+    const other = attach(name);
+    expect(h.truncate(40)).toBe(true);
+    expect(h.size()).toBe(40);
+    expect(other.size()).toBe(100);
+    expect(statSync(shmPath(name)).size).toBe(100);
+    expect(() => h.truncate(41)).toThrow(RangeError);
+    expect(() => h.truncate(1.5)).toThrow(TypeError);
+    other.close();
+    h.close();
+  });
+
+  it('setvbuf and flush work and validate', () => {
+    const h = create(uniqueName(), 8);
+    expect(h.setvbuf('full', 1024)).toBe(true);
+    expect(h.flush()).toBe(h);
+    expect(() => h.setvbuf('bogus' as 'no')).toThrow(TypeError);
+    h.close();
+  });
+
+  it('encodings: latin1 byte-exact, buffer gives Buffers', () => {
+    const name = uniqueName();
+    const h = create(name, 4, { encoding: 'latin1' });
+    h.write('\xff\xfe\n');
+    h.seek('set');
+    expect(h.read('l')).toBe('\xff\xfe');
+    const b = attach(name, { encoding: 'buffer' });
+    const line = b.read('L');
+    expect(Buffer.isBuffer(line)).toBe(true);
+    expect([...(line as Buffer)]).toEqual([0xff, 0xfe, 0x0a]);
+    // Reads copy: later writes do not change a value already read.
+    h.buffer[0] = 0;
+    expect([...(line as Buffer)]).toEqual([0xff, 0xfe, 0x0a]);
+    b.close();
+    h.close();
+  });
+
+  it('every method throws TypeError after close', () => {
+    const h = create(uniqueName(), 8);
+    h.close();
+    const closed = new TypeError('attempt to use a closed file');
+    expect(() => h.read()).toThrow(closed);
+    expect(() => h.read('n')).toThrow(closed);
+    expect(() => h.lines()).toThrow(closed);
+    expect(() => h.write('x')).toThrow(closed);
+    expect(() => h.seek()).toThrow(closed);
+    expect(() => h.setvbuf('no')).toThrow(closed);
+    expect(() => h.flush()).toThrow(closed);
+    expect(() => h.size()).toThrow(closed);
+    expect(() => h.truncate(1)).toThrow(closed);
+    expect(() => h.addr()).toThrow(closed);
+    expect(() => h.buffer).toThrow(closed);
+  });
+
+  it('a lines() iterator stops working once the handle is closed', () => {
+    const h = create(uniqueName(), 8);
+    h.write('a\nb\n');
+    h.seek('set');
+    const it = h.lines();
+    expect(it.next().value).toBe('a');
+    h.close();
+    expect(() => it.next()).toThrow(new TypeError('attempt to use a closed file'));
+  });
+});
+
+describe('bad input never crashes', () => {
+  const names: [unknown, typeof TypeError | typeof RangeError, string][] = [
+    [
+      undefined,
+      TypeError,
+      'The "name" argument must be of type string. Received type undefined (undefined)',
+    ],
+    [null, TypeError, 'The "name" argument must be of type string. Received null'],
+    [42, TypeError, 'The "name" argument must be of type string. Received type number (42)'],
+    [{}, TypeError, 'The "name" argument must be of type string. Received an instance of Object'],
+    [['a'], TypeError, 'The "name" argument must be of type string. Received an instance of Array'],
+    [
+      Symbol('s'),
+      TypeError,
+      'The "name" argument must be of type string. Received type symbol (Symbol(s))',
+    ],
+    ['', RangeError, 'The "name" argument must not be empty'],
+    ['a/b', RangeError, `The "name" argument must not contain '/'. Received 'a/b'`],
+    ['/lead', RangeError, `The "name" argument must not contain '/'. Received '/lead'`],
+    ['nul\0byte', RangeError, 'The "name" argument must not contain null bytes'],
+  ];
+
+  for (const [value, type, message] of names) {
+    it(`names: ${typeof value === 'symbol' ? 'symbol' : JSON.stringify(value)}`, () => {
+      const c = create as (...a: unknown[]) => unknown;
+      const a = attach as (...a: unknown[]) => unknown;
+      const u = unlink as (...a: unknown[]) => unknown;
+      for (const call of [() => c(value, 10), () => a(value), () => u(value)]) {
+        let caught: unknown;
+        try {
+          call();
+        } catch (e) {
+          caught = e;
+        }
+        expect(caught).toBeInstanceOf(type);
+        expect((caught as Error).message).toBe(message);
+      }
+    });
+  }
+
+  it('names longer than the OS allows fail ENAMETOOLONG up front; the limit itself works', () => {
+    const max = native().nameMax;
+    expect(max).toBe(254);
+    const tooLong = `x${uniqueName()}`.padEnd(max + 1, 'z');
+    for (const fn of [() => create(tooLong, 10), () => attach(tooLong)]) {
+      const e = ipcError(fn);
+      expect(e.code).toBe('ENAMETOOLONG');
+      expect(e.syscall).toBe('shm_open');
+      expect(e.name).toBe(tooLong);
+    }
+    const u = ipcError(() => unlink(tooLong));
+    expect(u.code).toBe('ENAMETOOLONG');
+    expect(u.syscall).toBe('shm_unlink');
+    // Length counts UTF-8 bytes: 127 two-byte characters are 254 bytes, 128 are too many.
+    expect(ipcError(() => create('é'.repeat(128), 10)).code).toBe('ENAMETOOLONG');
+
+    const longest = uniqueName().padEnd(max, 'y');
+    const h = create(longest, 10);
+    expect(exists(longest)).toBe(true);
+    h.close();
+    expect(exists(longest)).toBe(false);
+  });
+
+  it('names may hold any other characters (UTF-8 on disk)', () => {
+    const name = `${uniqueName()}-é ü *?`;
+    const h = create(name, 10);
+    expect(exists(name)).toBe(true);
+    expect(attach(name).size()).toBe(10);
+    h.close();
+    expect(exists(name)).toBe(false);
+  });
+
+  const range = (v: string) =>
+    `The value of "size" is out of range. It must be an integer >= 1 and <= ${MAX_SIZE}. Received ${v}`;
+  const sizes: [unknown, typeof TypeError | typeof RangeError, string][] = [
+    [
+      undefined,
+      TypeError,
+      'The "size" argument must be of type number. Received type undefined (undefined)',
+    ],
+    ['10', TypeError, `The "size" argument must be of type number. Received type string ('10')`],
+    [10n, TypeError, 'The "size" argument must be of type number. Received type bigint (10)'],
+    [null, TypeError, 'The "size" argument must be of type number. Received null'],
+    [Number.NaN, RangeError, range('NaN')],
+    [1.5, RangeError, range('1.5')],
+    [Number.POSITIVE_INFINITY, RangeError, range('Infinity')],
+    [0, RangeError, range('0')],
+    [-1, RangeError, range('-1')],
+    [MAX_SIZE + 1, RangeError, range(String(MAX_SIZE + 1))],
+    [Number.MAX_SAFE_INTEGER, RangeError, range('9007199254740991')],
+    [2 ** 64, RangeError, range('18446744073709552000')],
+  ];
+
+  for (const [size, type, message] of sizes) {
+    it(`size ${typeof size === 'bigint' ? `${size}n` : typeof size === 'string' ? `'${size}'` : String(size)}`, () => {
+      const name = uniqueName();
+      const c = create as (...a: unknown[]) => unknown;
+      let caught: unknown;
+      try {
+        c(name, size);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(type);
+      expect((caught as Error).message).toBe(message);
+      expect(exists(name)).toBe(false);
+    });
+  }
+
+  it('options: wrong types and encodings are rejected before anything is created', () => {
+    const name = uniqueName();
+    const c = create as (...a: unknown[]) => unknown;
+    const a = attach as (...a: unknown[]) => unknown;
+    expect(() => c(name, 10, 'utf8')).toThrow(
+      new TypeError(`The "options" argument must be of type object. Received type string ('utf8')`),
+    );
+    expect(() => c(name, 10, null)).toThrow(
+      new TypeError('The "options" argument must be of type object. Received null'),
+    );
+    expect(() => c(name, 10, { encoding: 'hex' })).toThrow(
+      new TypeError(
+        `The "options.encoding" property must be one of 'utf8', 'latin1', 'buffer'. Received type string ('hex')`,
+      ),
+    );
+    expect(exists(name)).toBe(false);
+    const h = create(name, 10);
+    expect(() => a(name, 5)).toThrow(
+      new TypeError('The "options" argument must be of type object. Received type number (5)'),
+    );
+    expect(() => a(name, { encoding: 'ucs2' })).toThrow(TypeError);
+    h.close();
+  });
+
+  it('the raw addon rejects wrong arguments with TypeError/RangeError, not a crash', () => {
+    const addon = native() as unknown as Record<string, (...a: unknown[]) => unknown> & {
+      Segment: new (...a: unknown[]) => unknown;
+    };
+    const Segment = addon.Segment;
+    expect(() => new Segment()).toThrow(TypeError);
+    expect(() => new Segment(1, 2, true)).toThrow(TypeError);
+    expect(() => new Segment('x', '2', true)).toThrow(TypeError);
+    expect(() => new Segment('x', 2, 'yes')).toThrow(TypeError);
+    expect(() => new Segment('', 2, true)).toThrow(TypeError);
+    expect(() => new Segment('a/b', 2, true)).toThrow(TypeError);
+    expect(() => new Segment('a\0b', 2, true)).toThrow(TypeError);
+    expect(() => new Segment('x', 0, true)).toThrow(RangeError);
+    expect(() => new Segment('x', -5, true)).toThrow(RangeError);
+    expect(() => new Segment('x', 1.5, true)).toThrow(RangeError);
+    expect(() => new Segment('x', Number.NaN, true)).toThrow(RangeError);
+    expect(() => new Segment('x', 2 ** 60, true)).toThrow(RangeError);
+    expect(() => (Segment as unknown as () => unknown)()).toThrow(TypeError);
+    expect(() => addon.unlink?.()).toThrow(TypeError);
+    expect(() => addon.unlink?.(5)).toThrow(TypeError);
+    expect(() => addon.setErrorFactory?.('nope')).toThrow(TypeError);
+    // Methods called on the wrong receiver.
+    const name = uniqueName();
+    const seg = new Segment(name, 16, true) as Record<string, (...a: unknown[]) => unknown>;
+    const addr = seg.addr as (...a: unknown[]) => unknown;
+    expect(() => addr.call({})).toThrow();
+    expect(() => addr.call(undefined)).toThrow();
+    seg.close?.();
+    expect(exists(name)).toBe(false);
+    expect(() => seg.addr?.()).toThrow(new TypeError('attempt to use a closed file'));
+    expect(() => seg.arrayBuffer?.()).toThrow(new TypeError('attempt to use a closed file'));
+  });
+});

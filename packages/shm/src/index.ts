@@ -121,6 +121,11 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
     this.creator = creator;
   }
 
+  /** Removes the name `name` (for one leaked by a crashed creator); see {@link unlink}. */
+  static unlink(name: string): void {
+    unlink(name);
+  }
+
   /**
    * A Buffer over the whole mapping (not only the logical `size()`), without copying: writes
    * through it are seen by every process that attached. On `close()` the memory behind it is

@@ -90,6 +90,17 @@ describe('safety (child processes)', () => {
     expect(Math.abs(after.maps - before.maps)).toBeLessThan(50);
   });
 
+  for (const how of ['natural', 'exit', 'throw'] as const) {
+    it(`a creator's names do not outlive its process (${how} exit)`, async () => {
+      const base = uniqueName('exit');
+      const r = await runNode('exit.mjs', [base, how]);
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe({ natural: 0, exit: 3, throw: 1 }[how]);
+      const { readdirSync } = await import('node:fs');
+      expect(readdirSync('/dev/shm').filter((n) => n.startsWith(`${base}-`))).toEqual([]);
+    });
+  }
+
   it('a size the OS refuses (file size limit) fails EFBIG and leaves no name behind', async () => {
     const name = uniqueName('efbig');
     const r = await start('sh', [

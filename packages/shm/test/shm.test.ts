@@ -171,6 +171,15 @@ describe('unlink', () => {
     h.close();
   });
 
+  it('is also SharedMemory.unlink', () => {
+    const name = uniqueName();
+    const h = create(name, 16);
+    SharedMemory.unlink(name);
+    expect(exists(name)).toBe(false);
+    expect(ipcError(() => SharedMemory.unlink(name)).code).toBe('ENOENT');
+    h.close();
+  });
+
   it('fails ENOENT on a missing name', () => {
     const name = uniqueName();
     const e = ipcError(() => unlink(name));

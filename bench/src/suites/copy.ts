@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { compileC } from '../harness/cc.js';
 import { median } from '../harness/stats.js';
 import { defineSuite } from '../types.js';
+import { shmCopyCases, shmCopyTargets } from './copy-shm.js';
 
 export interface CopyParams {
   /** Bytes copied per pass. */
@@ -45,7 +46,7 @@ export default defineSuite<CopyParams>({
     'pass. C memcpy is the floor; shared-memory cases copy into a mapping the same way.',
   columns: [{ key: 'gbPerSec', label: 'GB/s', better: 'higher', format: 'fixed', digits: 2 }],
   ratios: [{ metric: 'gbPerSec', against: 'memcpy' }],
-  targets: [],
+  targets: [...shmCopyTargets],
   prepare({ quick }) {
     return {
       total: (quick ? 16 : 64) * 2 ** 20,
@@ -97,5 +98,6 @@ export default defineSuite<CopyParams>({
         return { gbPerSec };
       },
     },
+    ...shmCopyCases,
   ],
 });

@@ -8,6 +8,7 @@ import { compileC } from '../harness/cc.js';
 import { peerCpus, peerExit, spawnPeer } from '../harness/peer.js';
 import { secondsSince } from '../harness/stats.js';
 import { defineSuite, type Metrics, SAME_CPU, SPLIT_CPUS, TWO_CPUS } from '../types.js';
+import { semCases, semPeers, semTargets } from './pingpong-sem.js';
 
 export interface PingPongParams {
   /** Timed round trips per run. */
@@ -51,7 +52,7 @@ export default defineSuite<PingPongParams>({
     { metric: 'usPerRoundTrip', against: 'c-sem' },
     { metric: 'usPerRoundTrip', against: 'ipc' },
   ],
-  targets: [],
+  targets: [...semTargets],
   prepare({ quick }) {
     return {
       roundTrips: quick ? 5_000 : 100_000,
@@ -137,6 +138,7 @@ export default defineSuite<PingPongParams>({
         }
       },
     },
+    ...semCases,
   ],
   peers: {
     'ipc-echo'() {
@@ -148,5 +150,6 @@ export default defineSuite<PingPongParams>({
       socket.on('data', (data) => socket.write(data));
       socket.on('end', () => socket.end());
     },
+    ...semPeers,
   },
 });

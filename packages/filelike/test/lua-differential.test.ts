@@ -118,6 +118,10 @@ const TRICKY_NUMERALS = [
   '0x1p-1075',
   '0x1.8p-1074',
   '0x1p-1076',
+  // Subnormals that glibc < 2.41 rounds one ulp low (sourceware bug 30220).
+  '0x30000002222225p-1077',
+  '0x0.7fffffffffffeap-1022',
+  '-0xc0ff576.f90Ee44P-1053',
   '0x0.0000000000001p-1022',
   '0x1.fffffffffffffp1023',
   '0x1.fffffffffffff8p1023',
@@ -392,9 +396,50 @@ function parseOpLine(line: string): OpResult {
   };
 }
 
+/**
+ * glibc before 2.41 rounds some hexadecimal numerals whose value is subnormal one ulp toward zero
+ * (sourceware bug 30220: of the bits shifted out, only the lowest is checked), and Lua's
+ * tonumber/read('n') use its strtod. FileLike rounds correctly (checked against exact values
+ * below). When the lua5.4 under test shows the defect, exactly that deviation is tolerated:
+ * both values subnormal, same sign, Lua's one ulp closer to zero.
+ */
+let libcHexSubnormalBug = false;
+let toleratedHexSubnormals = 0;
+const MIN_NORMAL = 2 ** -1022;
+const MIN_SUBNORMAL = 2 ** -1074;
+
+function detectLibcHexSubnormalBug(): boolean {
+  // The numeral from the bug report; correctly rounded it is 0x0.6000000444445p-1022.
+  const r = spawnSync(
+    LUA,
+    ['-e', "io.write(string.format('%a', tonumber('0x30000002222225p-1077')))"],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return r.stdout === '0x0.6000000444444p-1022';
+}
+
+function isLibcHexSubnormalBug(ours: number, lua: number): boolean {
+  const subnormal = (x: number) => Math.abs(x) <= MIN_NORMAL;
+  return (
+    libcHexSubnormalBug &&
+    subnormal(ours) &&
+    subnormal(lua) &&
+    Math.sign(ours) === Math.sign(lua) &&
+    Math.abs(ours) - Math.abs(lua) === MIN_SUBNORMAL
+  );
+}
+
+/** `a` is FileLike's value, `b` Lua's. */
 const sameValue = (a: Value, b: Value): boolean => {
   if (a === null || b === null) return a === b;
-  if ('num' in a && 'num' in b) return Object.is(a.num, b.num);
+  if ('num' in a && 'num' in b) {
+    if (Object.is(a.num, b.num)) return true;
+    if (!isLibcHexSubnormalBug(a.num, b.num)) return false;
+    toleratedHexSubnormals++;
+    return true;
+  }
   if ('bytes' in a && 'bytes' in b) return a.bytes === b.bytes;
   return 'handle' in a && 'handle' in b;
 };
@@ -739,6 +784,7 @@ function writeCaseScript(c: WriteCase): string {
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), `luaipc-filelike-diff-${process.pid}-`));
+  libcHexSubnormalBug = detectLibcHexSubnormalBug();
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -929,6 +975,36 @@ describe('FileLike against lua5.4', () => {
     }
     if (line !== output.length) throw new Error('driver printed more lines than expected');
     report('generated write', failures, cases.length);
+  });
+});
+
+describe('hexadecimal subnormals', () => {
+  it('round once, to nearest, where glibc before 2.41 does not', () => {
+    // Expected values by hand: the significand shifted onto the 2^-1074 grid, rounded to nearest.
+    const cases: [string, number][] = [
+      ['0x30000002222225p-1077', 0x6000000444445 * MIN_SUBNORMAL], // 0x...444.a rounds up
+      ['0x0.7fffffffffffeap-1022', 0x7ffffffffffff * MIN_SUBNORMAL], // 0x...ffe.a rounds up
+      ['-0xc0ff576.f90Ee44P-1053', -0x181feaedf21dd * MIN_SUBNORMAL], // dropped 0b1000100 > half
+      ['0x1.8p-1074', 2 * MIN_SUBNORMAL], // a tie: to even
+      ['0x1p-1075', 0], // a tie: to even (zero)
+    ];
+    for (const [numeral, expected] of cases) {
+      const f = new FileLike(Buffer.from(numeral), { mode: 'r' });
+      expect([numeral, f.read('n')]).toEqual([numeral, expected]);
+    }
+  });
+
+  it('are tolerated from lua5.4 only as the known one-ulp libc deviation', () => {
+    if (toleratedHexSubnormals > 0) {
+      console.info(
+        `lua5.4's libc rounds hexadecimal subnormals one ulp low (glibc < 2.41, bug 30220): ` +
+          `${toleratedHexSubnormals} such values were accepted`,
+      );
+    }
+    expect(isLibcHexSubnormalBug(2 * MIN_SUBNORMAL, MIN_SUBNORMAL)).toBe(libcHexSubnormalBug);
+    expect(isLibcHexSubnormalBug(MIN_SUBNORMAL, 2 * MIN_SUBNORMAL)).toBe(false);
+    expect(isLibcHexSubnormalBug(3 * MIN_SUBNORMAL, MIN_SUBNORMAL)).toBe(false);
+    expect(isLibcHexSubnormalBug(MIN_NORMAL * 2, MIN_NORMAL * 2 - MIN_SUBNORMAL)).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { markAsUntransferable } from 'node:worker_threads';
-import { type DataOf, type Encoding, FileLike, IpcError } from '@luaipc/filelike';
+import { type DataOf, type Encoding, FileLike, IpcError, MemoryStore } from '@luaipc/filelike';
 import { type NativeSegment, native } from './binding.js';
 
 export {
@@ -25,6 +25,7 @@ export interface ShmOptions<E extends Encoding = Encoding> {
 export const MAX_SIZE: number = bufferConstants.MAX_LENGTH;
 
 const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'buffer'];
+const EMPTY = Buffer.alloc(0);
 const CONSTRUCT = Symbol('SharedMemory');
 
 /** How a wrong value is shown in messages, in the style of Node's own argument errors. */
@@ -82,6 +83,18 @@ function checkOptions(options: unknown): Encoding {
   return encoding;
 }
 
+/** The FileLike store over the mapping, which lets go of its Buffer when the handle closes. */
+class MappingStore extends MemoryStore {
+  /**
+   * After close() the Buffer is detached, but while anything references it the address range
+   * stays reserved (see binding.cc): a closed handle the program keeps around must not be
+   * what holds it.
+   */
+  release(): void {
+    (this as { bytes: Buffer }).bytes = EMPTY;
+  }
+}
+
 /**
  * A handle to a named shared memory segment: a Lua file handle over the mapping (every
  * {@link FileLike} method: `read`, `lines`, `write`, `seek`, `setvbuf`, `flush`, `size`,
@@ -96,7 +109,7 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
   /** Whether this handle created the segment; its `close()` then removes the name. */
   readonly creator: boolean;
   readonly #segment: NativeSegment;
-  readonly #buffer: Buffer;
+  readonly #store: MappingStore;
 
   /** @internal Handles come from {@link create} and {@link attach}. */
   constructor(
@@ -113,10 +126,17 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
     // Transferring the memory to another thread would detach it here without unmapping it,
     // and unmapping it later would pull it from under that thread: copy it instead.
     markAsUntransferable(arrayBuffer);
-    const buffer = Buffer.from(arrayBuffer);
-    super(buffer, { mode: 'rw', encoding, onClose: () => segment.close() });
+    const store = new MappingStore(Buffer.from(arrayBuffer));
+    super(store, {
+      mode: 'rw',
+      encoding,
+      onClose: () => {
+        segment.close();
+        store.release();
+      },
+    });
     this.#segment = segment;
-    this.#buffer = buffer;
+    this.#store = store;
     this.name = name;
     this.creator = creator;
   }
@@ -133,7 +153,7 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
    */
   get buffer(): Buffer {
     if (this.closed) throw new TypeError('attempt to use a closed file');
-    return this.#buffer;
+    return this.#store.bytes;
   }
 
   /** The start address of the mapping in this process, for FFI users (LuaIPC's `h:addr()`). */

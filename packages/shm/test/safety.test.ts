@@ -61,6 +61,10 @@ describe('safety (child processes)', () => {
     // ... until it is collected too.
     expect(out.keptNameAfter).toBe(false);
     expect(out.mapsAtEnd).toBe(0);
+    // 200 closed 1 MiB handles still referenced: their address ranges were released all the
+    // same (200 MiB would stay reserved as scratch pages if they were not).
+    expect(out.heldCount).toBe(200);
+    expect(out.heldScratchMiB).toBeLessThan(8);
   });
 
   it('loads in worker_threads; terminated workers release their handles', async () => {
@@ -81,13 +85,16 @@ describe('safety (child processes)', () => {
 
   it('10,000 create/close cycles leave fds, /dev/shm and the mappings as they were', async () => {
     const base = uniqueName('cyc');
-    const { before, after } = parseOk(await runNode('cycles.mjs', [base]));
+    const { before, after } = parseOk(await runNode('cycles.mjs', [base], ['--expose-gc']));
     expect(after.fds).toBe(before.fds);
     expect(before.listing).toEqual([]);
     expect(after.listing).toEqual([]);
     // Every closed mapping is gone (10,000 leaked ones would add as many lines); V8 may map
     // a few pages of its own meanwhile.
     expect(Math.abs(after.maps - before.maps)).toBeLessThan(50);
+    // ... and once the Buffers are gone no address range stays reserved as scratch pages (the
+    // 10,000 segments span ~80 MiB).
+    expect(after.scratch - before.scratch).toBeLessThan(1);
   });
 
   for (const how of ['natural', 'exit', 'throw'] as const) {

@@ -32,6 +32,8 @@ describe('create', () => {
       const st = statSync(shmPath(name));
       expect(st.mode & 0o777).toBe(0o600);
       expect(st.size).toBe(5000);
+      // The pages are reserved up front (posix_fallocate), not on first touch.
+      expect(st.blocks * 512).toBeGreaterThanOrEqual(5000);
       expect(h.size()).toBe(5000);
       expect(h.buffer.length).toBe(5000);
       expect(h.buffer.every((b) => b === 0)).toBe(true);

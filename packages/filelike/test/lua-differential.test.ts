@@ -28,6 +28,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileLike, IpcError, type ReadFormat, type WriteValue } from '../src/index.js';
 
@@ -40,7 +41,7 @@ function seedFromEnv(text: string | undefined): number {
     throw new Error(`FILELIKE_DIFF_SEED must be a non-negative integer, got ${text}`);
   return Number(text) >>> 0;
 }
-const DRIVER = new URL('./fixtures/lua-differential.lua', import.meta.url).pathname;
+const DRIVER = fileURLToPath(new URL('./fixtures/lua-differential.lua', import.meta.url));
 const LUA = 'lua5.4';
 /** Lua's L_MAXLENNUM: numerals longer than this fail to read. */
 const MAX_NUMERAL = 200;

@@ -74,7 +74,7 @@ export class IpcError extends Error {
    * `instanceof` works across copies of this class: the ESM and CommonJS builds of this package,
    * or two installed versions, recognise each other's errors.
    */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && BRAND in value;
   }
 

@@ -428,7 +428,7 @@ describe('IpcError across builds', () => {
     const { createRequire } = await import('node:module');
     const require = createRequire(import.meta.url);
     const cjs = require('@luaipc/filelike') as typeof import('../src/index.js');
-    const esm = (await import('@luaipc/filelike')) as typeof import('../src/index.js');
+    const esm = (await import('@luaipc/filelike')) as unknown as typeof import('../src/index.js');
     const fromCjs = new cjs.IpcError('ENOENT', 'shm_open', { name: 'x' });
     expect(fromCjs).toBeInstanceOf(esm.IpcError);
     expect(new esm.IpcError('EINVAL', 'seek')).toBeInstanceOf(cjs.IpcError);

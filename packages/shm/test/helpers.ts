@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 
@@ -7,9 +7,9 @@ let counter = 0;
 const made: string[] = [];
 
 /**
- * A name no other test (or concurrent run) uses. Every name handed out is removed from
- * /dev/shm after each test, as a segment (`/dev/shm/<name>`) and as a semaphore
- * (`/dev/shm/sem.<name>`), whether the test passed or not.
+ * A name no other test (or concurrent run) uses. After each test, whether it passed or not,
+ * everything in /dev/shm made under it is removed: the segment `<name>`, the semaphore
+ * `sem.<name>`, and the `<name>-...` / `sem.<name>-...` objects fixtures derive from it.
  */
 export function uniqueName(tag = 't'): string {
   const name = `luaipc-shm-${tag}-${process.pid}-${++counter}`;
@@ -26,9 +26,18 @@ export function exists(name: string): boolean {
 }
 
 afterEach(() => {
-  for (const name of made.splice(0)) {
-    rmSync(shmPath(name), { force: true });
-    rmSync(`/dev/shm/sem.${name}`, { force: true });
+  const names = made.splice(0);
+  if (names.length === 0) return;
+  const ours = (entry: string) =>
+    names.some(
+      (n) =>
+        entry === n ||
+        entry.startsWith(`${n}-`) ||
+        entry === `sem.${n}` ||
+        entry.startsWith(`sem.${n}-`),
+    );
+  for (const entry of readdirSync('/dev/shm')) {
+    if (ours(entry)) rmSync(`/dev/shm/${entry}`, { force: true });
   }
 });
 

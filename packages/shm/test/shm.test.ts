@@ -362,6 +362,26 @@ describe('FileLike methods on a shm handle', () => {
     h.close();
   });
 
+  it('wrong arguments to the file methods throw, as for any FileLike', () => {
+    const h = create(uniqueName(), 8);
+    const any = h as unknown as Record<string, (...a: unknown[]) => unknown>;
+    expect(() => any.read?.('x')).toThrow(TypeError);
+    expect(() => any.read?.(-1)).toThrow(RangeError);
+    expect(() => any.read?.(1.5)).toThrow(TypeError);
+    expect(() => any.lines?.({})).toThrow(TypeError);
+    expect(() => any.write?.({})).toThrow(TypeError);
+    expect(() => any.write?.(null)).toThrow(TypeError);
+    expect(() => any.seek?.('bogus')).toThrow(TypeError);
+    expect(() => any.seek?.('set', '1')).toThrow(TypeError);
+    expect(() => any.seek?.('set', 0.5)).toThrow(TypeError);
+    expect(() => any.truncate?.(-1)).toThrow(RangeError);
+    expect(() => any.truncate?.('1')).toThrow(TypeError);
+    expect(() => any.setvbuf?.('full', -1)).toThrow(RangeError);
+    expect(h.seek()).toBe(0);
+    expect(h.size()).toBe(8);
+    h.close();
+  });
+
   it('every method throws TypeError after close', () => {
     const h = create(uniqueName(), 8);
     h.close();

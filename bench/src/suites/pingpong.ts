@@ -42,7 +42,8 @@ export default defineSuite<PingPongParams>({
     '1k untimed; 5k in quick runs). The C program uses two named POSIX semaphores and is the ' +
     'floor for a blocking cross-process wake-up. Placement is set with taskset on the case ' +
     'process; its child inherits it.',
-  reps: 5,
+  // 5 cases x 3 placements x 100k round trips: 3 repetitions keep `pnpm bench` near 5 minutes.
+  reps: 3,
   placements: [SAME_CPU, TWO_CPUS, SPLIT_CPUS],
   columns: [
     { key: 'usPerRoundTrip', label: 'µs/round trip', better: 'lower', format: 'fixed', digits: 1 },

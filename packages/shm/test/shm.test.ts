@@ -152,6 +152,19 @@ describe('attach', () => {
     }
   });
 
+  it('fails EFBIG on a segment larger than a Buffer can view (MAX_SIZE)', async () => {
+    const name = uniqueName();
+    const { closeSync, ftruncateSync, openSync } = await import('node:fs');
+    // Sparse on tmpfs: no memory is used.
+    const fd = openSync(shmPath(name), 'wx', 0o600);
+    ftruncateSync(fd, MAX_SIZE + 1);
+    closeSync(fd);
+    const e = ipcError(() => attach(name));
+    expect(e.code).toBe('EFBIG');
+    expect(e.syscall).toBe('mmap');
+    expect(e.name).toBe(name);
+  });
+
   it('fails EINVAL on a segment of size 0 (nothing to map)', async () => {
     const name = uniqueName();
     const { writeFileSync } = await import('node:fs');

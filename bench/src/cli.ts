@@ -190,8 +190,7 @@ async function main(): Promise<void> {
   if (options.write) {
     const file = join(benchRoot, 'RESULTS.md');
     const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const placementNote = `Pinning: each suite names its placement; unpinned cases run where the scheduler puts them.`;
-    const header = `${renderHeader(new Date())}\n${placementNote}\n`;
+    const header = renderHeader(new Date(), suites);
     writeFileSync(
       file,
       mergeResults(

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { Column, Metrics, Placement, Suite, Target } from '../types.js';
+import {
+  type Column,
+  type Metrics,
+  NOT_PINNED,
+  type Placement,
+  type Suite,
+  type Target,
+} from '../types.js';
 import { median, spread } from './stats.js';
 
 /** Every run of one case in one placement. */
@@ -153,8 +160,12 @@ export function renderSuite(result: SuiteResult): string {
   return out.join('\n');
 }
 
-export function renderHeader(date: Date): string {
+export function renderHeader(date: Date, suites: readonly Suite<unknown>[]): string {
   const info = machineInfo(date);
+  const pinning = suites
+    .map((s) => `${s.name}: ${(s.placements ?? [NOT_PINNED]).map((p) => p.label).join('; ')}`)
+    .join('<br>');
+  info.push(['pinning', pinning]);
   return [
     '# Benchmark results',
     '',

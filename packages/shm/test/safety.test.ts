@@ -102,6 +102,23 @@ describe('safety (child processes)', () => {
     });
   }
 
+  it('a full /dev/shm fails ENOSPC at create(), not SIGBUS on a later write', async () => {
+    // A private mount namespace with a 1 MiB /dev/shm (needs root, as the CI machine is).
+    const r = await start('unshare', [
+      '-m',
+      'sh',
+      '-c',
+      `mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "${process.execPath}" "${fixture('enospc.mjs')}"`,
+    ]).done;
+    expect(parseOk(r)).toEqual({
+      big: { type: 'IpcError', code: 'ENOSPC', syscall: 'posix_fallocate', name: 'too-big' },
+      listing: [],
+      second: 'ENOSPC',
+      filled: true,
+      after: [],
+    });
+  });
+
   it('a size the OS refuses (file size limit) fails EFBIG and leaves no name behind', async () => {
     const name = uniqueName('efbig');
     const r = await start('sh', [

@@ -183,7 +183,7 @@ function open<E extends Encoding>(
  * (or its collection by GC) removes the name; processes that attached keep their mapping.
  */
 export function create(name: string, size: number): SharedMemory<string>;
-export function create<E extends Encoding>(
+export function create<E extends Encoding = 'utf8'>(
   name: string,
   size: number,
   options: ShmOptions<E>,
@@ -205,7 +205,7 @@ export function create<E extends Encoding>(
  * pages). Fails with `IpcError` `ENOENT` when there is no such segment.
  */
 export function attach(name: string): SharedMemory<string>;
-export function attach<E extends Encoding>(
+export function attach<E extends Encoding = 'utf8'>(
   name: string,
   options: ShmOptions<E>,
 ): SharedMemory<DataOf<E>>;

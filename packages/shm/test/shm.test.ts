@@ -358,6 +358,17 @@ describe('FileLike methods on a shm handle', () => {
     h.close();
   });
 
+  it('the handle type follows the encoding', () => {
+    const name = uniqueName();
+    const plain: SharedMemory<string> = create(name, 8, {});
+    const bytes: SharedMemory<Buffer> = attach(name, { encoding: 'buffer' });
+    const latin: SharedMemory<string> = attach(name, { encoding: 'latin1' });
+    plain.write('ab\n');
+    expect(typeof latin.read('l')).toBe('string');
+    expect(Buffer.isBuffer(bytes.read('l'))).toBe(true);
+    for (const h of [bytes, latin, plain]) h.close();
+  });
+
   it('encodings: latin1 byte-exact, buffer gives Buffers', () => {
     const name = uniqueName();
     const h = create(name, 4, { encoding: 'latin1' });

@@ -17,6 +17,8 @@ export interface NativeSemaphore {
 export interface Addon {
   Semaphore: new (osName: string, name: string, n: number) => NativeSemaphore;
   unlink(osName: string, name: string): void;
+  /** Removes the names of this thread's open creator handles (for process.exit()). */
+  unlinkAtExit(): void;
   readonly SEM_VALUE_MAX: number;
   readonly NAME_MAX: number;
 }
@@ -25,7 +27,8 @@ let addon: Addon | undefined;
 
 /** Loads the addon on first use, so importing the package never fails for type-only users. */
 export function native(): Addon {
-  addon ??= loadAddon<Addon>({
+  if (addon !== undefined) return addon;
+  const loaded = loadAddon<Addon>({
     name: 'sem',
     from: import.meta.url,
     packageName: '@luaipc/sem',
@@ -35,5 +38,9 @@ export function native(): Addon {
         ...(path === undefined ? {} : { path }),
       }),
   });
+  // A normal exit (and a worker's end) closes open handles through the addon's cleanup hook,
+  // but process.exit() skips it; without this a creator's name would outlive the process.
+  process.once('exit', () => loaded.unlinkAtExit());
+  addon = loaded;
   return addon;
 }

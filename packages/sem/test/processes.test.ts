@@ -86,6 +86,22 @@ describe('lifetime in child processes', () => {
     sem.close();
   });
 
+  for (const how of ['end', 'exit']) {
+    it(`creators' names are removed when the process ends without close() (${how})`, async () => {
+      const name = uniqueName(`exit-${how}`);
+      try {
+        // The fixture names its second semaphore `${name}-b`.
+        const r = await runFixture('exit-unlink.mjs', [name, how]);
+        expect(r.stderr).toBe('');
+        expect(r).toMatchObject({ code: how === 'exit' ? 3 : 0, stdout: 'opened\n' });
+        expect(semExists(name)).toBe(false);
+        expect(semExists(`${name}-b`)).toBe(false);
+      } finally {
+        rmSync(`/dev/shm/sem.${name}-b`, { force: true });
+      }
+    });
+  }
+
   it('using a handle after close throws TypeError', async () => {
     const name = uniqueName('closed');
     const r = await runFixture('after-close.mjs', [name]);

@@ -76,8 +76,14 @@ class Semaphore : public luaipc::Handle<Semaphore> {
       waiter_.Shutdown();
     }
     // LuaIPC: the creator's handle owns the name.
-    if (creator_) os::Unlink(osName_.c_str());
+    UnlinkIfCreator();
     core_.reset();
+  }
+
+  void UnlinkIfCreator() {
+    if (!creator_) return;
+    creator_ = false;
+    os::Unlink(osName_.c_str());
   }
 
  private:
@@ -168,10 +174,20 @@ Napi::Value Unlink(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// process.exit() skips the env cleanup hooks that close handles on a normal exit, so the TS
+// side calls this from process.on('exit'): creators' names must not outlive the process.
+Napi::Value UnlinkAtExit(const Napi::CallbackInfo& info) {
+  for (luaipc::HandleBase* h : luaipc::GetAddonData(info.Env())->handles) {
+    static_cast<Semaphore*>(h)->UnlinkIfCreator();
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   luaipc::InitErrors(env, exports);
   exports.Set("Semaphore", Semaphore::Define(env));
   exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
+  exports.Set("unlinkAtExit", Napi::Function::New(env, UnlinkAtExit, "unlinkAtExit"));
   exports.Set("SEM_VALUE_MAX", Napi::Number::New(env, static_cast<double>(os::ValueMax())));
   exports.Set("NAME_MAX", Napi::Number::New(env, os::NameMax()));
   return exports;

@@ -146,6 +146,32 @@ describe('lifetime in child processes', () => {
   });
 });
 
+describe('races', () => {
+  it('aborts, closes and incs racing pending decs never lose or invent a count', async () => {
+    const name = uniqueName('stress');
+    const r = await runFixture('stress.mjs', [name, '1000'], [], 60_000);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const { posted, taken, left, aborted, cancelled } = JSON.parse(r.stdout) as Record<
+      string,
+      number
+    >;
+    expect(taken + left).toBe(posted);
+    expect(posted).toBeGreaterThan(0);
+    expect(taken).toBeGreaterThan(0);
+    expect(aborted).toBeGreaterThan(0);
+    expect(cancelled).toBeGreaterThan(0);
+  });
+
+  it('workers terminated at random moments during dec() leave the process healthy', async () => {
+    const name = uniqueName('churn');
+    const r = await runFixture('worker-churn.mjs', [name, '24'], [], 60_000);
+    expect(r.stderr).toBe('');
+    expect(r).toMatchObject({ code: 0, signal: null });
+    expect(r.stdout).toBe('terminated 24, count kept true\n');
+  });
+});
+
 describe('interop with a non-Node process (glibc sem_open via Python ctypes)', () => {
   it('Python posts, Node dec() resolves; Node incs, Python sem_timedwait acquires', async () => {
     const name = uniqueName('py');

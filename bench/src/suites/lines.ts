@@ -49,7 +49,7 @@ export default defineSuite<LinesParams>({
   name: 'lines',
   title: 'iterate every line of a 64 MiB text held in memory',
   // One pass takes ~0.2 s, so more repetitions cost little and steady the medians.
-  reps: 7,
+  reps: 9,
   about:
     'A 64 MiB (quick runs: 8 MiB) ASCII text of ~80-byte lines (log lines, CSV rows, prose) is read into a Buffer, ' +
     'then every line is visited as a string. Peak RSS is the whole process (the 64 MiB input ' +

@@ -33,4 +33,4 @@ function loadAddon(options) {
   );
 }
 
-module.exports = { loadAddon };
+exports.loadAddon = loadAddon;

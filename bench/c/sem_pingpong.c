@@ -1,10 +1,12 @@
 /*
  * The floor for a two-process round trip through named POSIX semaphores.
  *
- *   sem_pingpong <name> <round-trips> <warm-up round-trips> [child-cpus]
+ *   sem_pingpong <name> <round-trips> <warm-up round-trips> [child-cpus|-] [spin-ns]
  *
  * Forks; the parent posts "<name>-ping" and waits on "<name>-pong", the child does the reverse.
- * child-cpus (e.g. "1" or "0,1") pins the child, as `taskset -c` pins the Node peers.
+ * child-cpus (e.g. "1" or "0,1") pins the child, as `taskset -c` pins the Node peers. spin-ns > 0
+ * makes every wait try sem_trywait between sched_yield calls for that long before it sleeps in
+ * sem_wait: the floor for a waiter that spins before sleeping.
  * Prints {"seconds":..,"roundTrips":..} for the timed round trips (warm-up excluded).
  */
 #define _GNU_SOURCE
@@ -24,7 +26,17 @@ static void die(const char *what) {
   exit(1);
 }
 
+static double now(void);
+static double spin_seconds = 0;
+
 static void wait_sem(sem_t *sem) {
+  if (spin_seconds > 0) {
+    double until = now() + spin_seconds;
+    do {
+      if (sem_trywait(sem) == 0) return;
+      sched_yield();
+    } while (now() < until);
+  }
   while (sem_wait(sem) != 0) {
     if (errno != EINTR) die("sem_wait");
   }
@@ -46,12 +58,14 @@ static void pin(const char *cpus) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4 && argc != 5) {
-    fprintf(stderr, "usage: %s <name> <round-trips> <warm-up> [child-cpus]\n", argv[0]);
+  if (argc < 4 || argc > 6) {
+    fprintf(stderr, "usage: %s <name> <round-trips> <warm-up> [child-cpus|-] [spin-ns]\n",
+            argv[0]);
     return 2;
   }
   long trips = atol(argv[2]);
   long warmup = atol(argv[3]);
+  if (argc == 6) spin_seconds = (double)atol(argv[5]) / 1e9;
   char ping_name[256], pong_name[256];
   snprintf(ping_name, sizeof ping_name, "/%s-ping", argv[1]);
   snprintf(pong_name, sizeof pong_name, "/%s-pong", argv[1]);
@@ -70,7 +84,7 @@ int main(int argc, char **argv) {
   pid_t pid = fork();
   if (pid < 0) die("fork");
   if (pid == 0) {
-    if (argc == 5) pin(argv[4]);
+    if (argc >= 5 && strcmp(argv[4], "-") != 0) pin(argv[4]);
     for (long i = 0; i < total; i++) {
       wait_sem(ping);
       if (sem_post(pong) != 0) die("sem_post");

@@ -34,13 +34,33 @@ export function uniqueName(tag: string): string {
   return `luaipc-bench-${tag}-${process.pid}-${Date.now().toString(36)}`;
 }
 
+/** How long `c-sem-spin` tries sem_trywait + sched_yield before sem_wait (as @luaipc/sem does). */
+const SPIN_NS = 50_000;
+
+function cSemPingPong(params: PingPongParams, spinNs: number): Metrics {
+  const out = execFileSync(
+    params.semPingPong,
+    [
+      uniqueName('c'),
+      String(params.roundTrips),
+      String(params.warmup),
+      peerCpus() ?? '-',
+      String(spinNs),
+    ],
+    { encoding: 'utf8' },
+  );
+  const { seconds, roundTrips } = JSON.parse(out) as { seconds: number; roundTrips: number };
+  return pingPongMetrics(seconds, roundTrips);
+}
+
 export default defineSuite<PingPongParams>({
   name: 'pingpong',
   title: 'two-process ping-pong round trips',
   about:
     'A parent and a child process pass a token back and forth (100k timed round trips after ' +
     '1k untimed; 5k in quick runs). The C program uses two named POSIX semaphores and is the ' +
-    'floor for a blocking cross-process wake-up. Placement is set with taskset on the case ' +
+    'floor for a blocking cross-process wake-up; its spinning variant is the floor for waiters ' +
+    'that spin before they sleep. Placement is set with taskset on the case ' +
     'process; its child inherits it.',
   // 5 cases x 3 placements x 100k round trips: 3 repetitions keep `pnpm bench` near 5 minutes.
   reps: 3,
@@ -51,6 +71,7 @@ export default defineSuite<PingPongParams>({
   ],
   ratios: [
     { metric: 'usPerRoundTrip', against: 'c-sem' },
+    { metric: 'usPerRoundTrip', against: 'c-sem-spin' },
     { metric: 'usPerRoundTrip', against: 'ipc' },
   ],
   targets: [...semTargets],
@@ -65,20 +86,14 @@ export default defineSuite<PingPongParams>({
     {
       id: 'c-sem',
       label: 'C sem_post/sem_wait',
-      run({ params }) {
-        const out = execFileSync(
-          params.semPingPong,
-          [
-            uniqueName('c'),
-            String(params.roundTrips),
-            String(params.warmup),
-            ...(peerCpus() ? [peerCpus() as string] : []),
-          ],
-          { encoding: 'utf8' },
-        );
-        const { seconds, roundTrips } = JSON.parse(out) as { seconds: number; roundTrips: number };
-        return pingPongMetrics(seconds, roundTrips);
-      },
+      run: ({ params }) => cSemPingPong(params, 0),
+    },
+    {
+      // A waiter that spins before it sleeps skips the cross-CPU wake-up whenever the reply comes
+      // within the spin, which sem_wait alone never does: this is the floor for such a waiter.
+      id: 'c-sem-spin',
+      label: 'C sem, 50 µs yield-spin, then wait',
+      run: ({ params }) => cSemPingPong(params, SPIN_NS),
     },
     {
       id: 'ipc',

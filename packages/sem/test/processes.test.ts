@@ -152,10 +152,13 @@ describe('races', () => {
     const r = await runFixture('stress.mjs', [name, '1000'], [], 60_000);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const { posted, taken, left, aborted, cancelled } = JSON.parse(r.stdout) as Record<
-      string,
-      number
-    >;
+    const { posted, taken, left, aborted, cancelled } = JSON.parse(r.stdout) as {
+      posted: number;
+      taken: number;
+      left: number;
+      aborted: number;
+      cancelled: number;
+    };
     expect(taken + left).toBe(posted);
     expect(posted).toBeGreaterThan(0);
     expect(taken).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 # luaipc_add_addon(<name> <source>...)
 #
 # Builds <name>.node the way every @luaipc addon is built: C++17, Node-API 8 through
-# node-addon-api with C++ exceptions, -Wall -Wextra -Werror, hidden symbols (two addons
+# node-addon-api with C++ exceptions (never rethrown when JS can no longer run), -Wall -Wextra -Werror, hidden symbols (two addons
 # sharing these inline headers never bind to each other's copies), pthreads.
 #
 # In a package's src/native/CMakeLists.txt:
@@ -36,7 +36,10 @@ function(luaipc_add_addon name)
   # SYSTEM: warnings are for our code, not for Node's headers.
   target_include_directories(${name} SYSTEM PRIVATE ${CMAKE_JS_INC} ${node_addon_api_dir})
   target_include_directories(${name} PRIVATE ${LUAIPC_NATIVE_INCLUDE})
-  target_compile_definitions(${name} PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED)
+  # SWALLOW_UNTHROWABLE: while a worker is being terminated, napi_throw fails; without this
+  # node-addon-api rethrows that as a C++ exception nothing catches and the process aborts.
+  target_compile_definitions(${name} PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS
+    NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED)
   if(MSVC)
     target_compile_options(${name} PRIVATE /W4 /WX /EHsc)
   else()

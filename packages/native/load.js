@@ -5,11 +5,11 @@ const { createRequire } = require('node:module');
 
 /**
  * Loads `build/Release/<name>.node` of the package whose module `from` is (an `import.meta.url`
- * or a file path inside the package's `src/` or `dist/`), hands it the error factory, and
+ * or a file path inside the package's `src/` or `dist/`), makes its OS errors `IpcError`s, and
  * returns its exports.
  */
 function loadAddon(options) {
-  const { name, from, errorFactory } = options;
+  const { name, from, IpcError } = options;
   const packageName = options.packageName ?? `@luaipc/${name}`;
   const file = from.startsWith('file:') ? fileURLToPath(from) : from;
   const here = path.dirname(file);
@@ -22,7 +22,18 @@ function loadAddon(options) {
       tried.push(candidate);
       if (!fs.existsSync(candidate)) continue;
       const addon = createRequire(file)(candidate);
-      if (errorFactory !== undefined) addon.setErrorFactory(errorFactory);
+      if (IpcError !== undefined) {
+        addon.setErrorFactory((errno, syscall, objectName, filePath) =>
+          IpcError.fromErrno(errno, syscall, {
+            ...(objectName === undefined ? {} : { name: objectName }),
+            ...(filePath === undefined ? {} : { path: filePath }),
+          }),
+        );
+      }
+      // A normal exit (and a worker's end) closes open handles through the addon's cleanup
+      // hook, but process.exit() skips it; without this a creator's name would outlive us.
+      if (typeof addon.unlinkAtExit === 'function')
+        process.once('exit', () => addon.unlinkAtExit());
       return addon;
     }
   }

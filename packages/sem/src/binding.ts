@@ -32,15 +32,8 @@ export function native(): Addon {
     name: 'sem',
     from: import.meta.url,
     packageName: '@luaipc/sem',
-    errorFactory: (errno, syscall, name, path) =>
-      IpcError.fromErrno(errno, syscall, {
-        ...(name === undefined ? {} : { name }),
-        ...(path === undefined ? {} : { path }),
-      }),
+    IpcError,
   });
-  // A normal exit (and a worker's end) closes open handles through the addon's cleanup hook,
-  // but process.exit() skips it; without this a creator's name would outlive the process.
-  process.once('exit', () => loaded.unlinkAtExit());
   addon = loaded;
   return addon;
 }

@@ -1,4 +1,5 @@
 import { IpcError } from '@luaipc/filelike';
+import { checkName, describeValue } from '@luaipc/native/args';
 import { type NativeSemaphore, native } from './binding.js';
 
 export { IpcError };
@@ -11,30 +12,9 @@ export interface DecOptions {
 
 let nextId = 1;
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `type string ('${value}')`;
-  if (typeof value === 'function') return 'function';
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
-  return `type ${typeof value} (${String(value)})`;
-}
-
 /** Checks a semaphore name and returns the OS name (`'/' + name`). */
 function osName(name: unknown, syscall: string): string {
-  if (typeof name !== 'string') {
-    throw new TypeError(`The "name" argument must be of type string. Received ${describe(name)}`);
-  }
-  if (name.length === 0) throw new RangeError('The "name" argument must not be empty');
-  if (name.includes('/')) {
-    throw new RangeError(`The "name" argument must not contain '/'. Received '${name}'`);
-  }
-  if (name.includes('\0')) {
-    throw new RangeError('The "name" argument must not contain null bytes');
-  }
-  if (Buffer.byteLength(name) > native().NAME_MAX) {
-    throw new IpcError('ENAMETOOLONG', syscall, { name });
-  }
-  return `/${name}`;
+  return `/${checkName(name, syscall, native().NAME_MAX, IpcError)}`;
 }
 
 /** `undefined`, negative or infinite: -1 (forever); else seconds. */
@@ -42,7 +22,7 @@ function checkTimeout(timeout: unknown): number {
   if (timeout === undefined) return -1;
   if (typeof timeout !== 'number') {
     throw new TypeError(
-      `The "timeout" argument must be of type number. Received ${describe(timeout)}`,
+      `The "timeout" argument must be of type number. Received ${describeValue(timeout)}`,
     );
   }
   if (Number.isNaN(timeout)) throw new RangeError('The "timeout" argument must not be NaN');
@@ -54,14 +34,14 @@ function checkSignal(options: unknown): AbortSignal | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object') {
     throw new TypeError(
-      `The "options" argument must be of type object. Received ${describe(options)}`,
+      `The "options" argument must be of type object. Received ${describeValue(options)}`,
     );
   }
   const { signal } = options as DecOptions;
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) {
     throw new TypeError(
-      `The "options.signal" property must be an instance of AbortSignal. Received ${describe(signal)}`,
+      `The "options.signal" property must be an instance of AbortSignal. Received ${describeValue(signal)}`,
     );
   }
   return signal;
@@ -173,7 +153,7 @@ export function open(name: string, n?: number): Semaphore {
   let count = 0;
   if (n !== undefined) {
     if (typeof n !== 'number') {
-      throw new TypeError(`The "n" argument must be of type number. Received ${describe(n)}`);
+      throw new TypeError(`The "n" argument must be of type number. Received ${describeValue(n)}`);
     }
     const max = native().SEM_VALUE_MAX;
     if (!Number.isInteger(n) || n < 0 || n > max) {

@@ -34,19 +34,7 @@ let addon: ShmAddon | undefined;
 /** The addon, loaded on first use so that importing the package never fails by itself. */
 export function native(): ShmAddon {
   if (addon === undefined) {
-    const loaded = loadAddon<ShmAddon>({
-      name: 'shm',
-      from: import.meta.url,
-      errorFactory: (errno, syscall, name, path) =>
-        IpcError.fromErrno(errno, syscall, {
-          ...(name === undefined ? {} : { name }),
-          ...(path === undefined ? {} : { path }),
-        }),
-    });
-    // A normal exit (and a worker's end) closes open handles through the addon's cleanup hook,
-    // but process.exit() skips it; without this a creator's name would outlive the process.
-    process.once('exit', () => loaded.unlinkAtExit());
-    addon = loaded;
+    addon = loadAddon<ShmAddon>({ name: 'shm', from: import.meta.url, IpcError });
   }
   return addon;
 }

@@ -1,6 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { markAsUntransferable } from 'node:worker_threads';
 import { type DataOf, type Encoding, FileLike, IpcError, MemoryStore } from '@luaipc/filelike';
+import { checkName, describeValue } from '@luaipc/native/args';
 import { type NativeSegment, native } from './binding.js';
 
 export {
@@ -28,36 +29,16 @@ const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'buffer'];
 const EMPTY = Buffer.alloc(0);
 const CONSTRUCT = Symbol('SharedMemory');
 
-/** How a wrong value is shown in messages, in the style of Node's own argument errors. */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `type string ('${value}')`;
-  if (typeof value === 'function') return 'function';
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
-  return `type ${typeof value} (${String(value)})`;
-}
-
 /** Names follow LuaIPC: not a path; the OS name is '/' + name. */
-function checkName(name: unknown, syscall: string): string {
-  if (typeof name !== 'string') {
-    throw new TypeError(`The "name" argument must be of type string. Received ${describe(name)}`);
-  }
-  if (name.length === 0) throw new RangeError('The "name" argument must not be empty');
-  if (name.includes('/')) {
-    throw new RangeError(`The "name" argument must not contain '/'. Received '${name}'`);
-  }
-  if (name.includes('\0')) {
-    throw new RangeError('The "name" argument must not contain null bytes');
-  }
-  if (Buffer.byteLength(name) > native().nameMax) {
-    throw new IpcError('ENAMETOOLONG', syscall, { name });
-  }
-  return name;
+function checkShmName(name: unknown, syscall: string): string {
+  return checkName(name, syscall, native().nameMax, IpcError);
 }
 
 function checkSize(size: unknown): number {
   if (typeof size !== 'number') {
-    throw new TypeError(`The "size" argument must be of type number. Received ${describe(size)}`);
+    throw new TypeError(
+      `The "size" argument must be of type number. Received ${describeValue(size)}`,
+    );
   }
   if (!Number.isInteger(size) || size < 1 || size > MAX_SIZE) {
     throw new RangeError(
@@ -71,13 +52,13 @@ function checkOptions(options: unknown): Encoding {
   if (options === undefined) return 'utf8';
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(
-      `The "options" argument must be of type object. Received ${describe(options)}`,
+      `The "options" argument must be of type object. Received ${describeValue(options)}`,
     );
   }
   const { encoding = 'utf8' } = options as ShmOptions;
   if (!ENCODINGS.includes(encoding)) {
     throw new TypeError(
-      `The "options.encoding" property must be one of 'utf8', 'latin1', 'buffer'. Received ${describe(encoding)}`,
+      `The "options.encoding" property must be one of 'utf8', 'latin1', 'buffer'. Received ${describeValue(encoding)}`,
     );
   }
   return encoding;
@@ -193,7 +174,7 @@ export function create<E extends Encoding>(
   size: number,
   options?: ShmOptions<E>,
 ): SharedMemory<DataOf<E>> {
-  checkName(name, 'shm_open');
+  checkShmName(name, 'shm_open');
   checkSize(size);
   const encoding = checkOptions(options);
   return open<E>(new (native().Segment)(name, size, true), name, encoding, true);
@@ -213,7 +194,7 @@ export function attach<E extends Encoding>(
   name: string,
   options?: ShmOptions<E>,
 ): SharedMemory<DataOf<E>> {
-  checkName(name, 'shm_open');
+  checkShmName(name, 'shm_open');
   const encoding = checkOptions(options);
   return open<E>(new (native().Segment)(name, MAX_SIZE, false), name, encoding, false);
 }
@@ -224,6 +205,6 @@ export function attach<E extends Encoding>(
  * there is no such segment.
  */
 export function unlink(name: string): void {
-  checkName(name, 'shm_unlink');
+  checkShmName(name, 'shm_unlink');
   native().unlink(name);
 }

@@ -31,6 +31,11 @@ export interface FileLikeOptions<E extends Encoding = Encoding> {
   onFlush?: () => void;
   /** Called once, by the first `close()`. */
   onClose?: () => void;
+  /**
+   * The store's bytes never change while the handle is open (strfile): line reads may then
+   * decode a block of lines at once and return slices of it.
+   */
+  immutable?: boolean;
 }
 
 const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'buffer'];
@@ -41,6 +46,8 @@ const BUFFER_MODES: readonly string[] = ['no', 'full', 'line'];
 const MAX_LINE_FORMATS = 250;
 
 const NEWLINE = 10;
+/** How many bytes a line read of an immutable store decodes at once (then up to a newline). */
+const BLOCK = 64 * 1024;
 
 /** A parsed read format: a byte count or the format letter. */
 type Format = number | 'n' | 'a' | 'l' | 'L';
@@ -100,12 +107,18 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   #size: number;
   #pos = 0;
   #closed = false;
+  // Line reads of an immutable store decode whole lines [#blockStart, #blockEnd) into #block once
+  // and hand out slices: one native decode per 64 KiB instead of one per line, which dominated.
+  readonly #immutable: boolean;
+  #block: string | undefined;
+  #blockStart = 0;
+  #blockEnd = 0;
 
   constructor(store: ByteStore | Uint8Array, options: FileLikeOptions = {}) {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('options must be an object');
     }
-    const { mode = 'rw', encoding = 'utf8', size, onFlush, onClose } = options;
+    const { mode = 'rw', encoding = 'utf8', size, onFlush, onClose, immutable = false } = options;
     if (!MODES.includes(mode))
       throw new TypeError(`invalid mode '${String(mode)}' (expected 'r', 'w' or 'rw')`);
     if (!ENCODINGS.includes(encoding)) {
@@ -124,6 +137,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     this.#writable = mode !== 'r';
     this.#onFlush = onFlush;
     this.#onClose = onClose;
+    this.#immutable = immutable === true;
   }
 
   /** The encoding string reads use. */
@@ -216,7 +230,10 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
         throw new IpcError('EBADF', 'write', { description: 'permission denied' });
       const room = this.#size - this.#pos;
       const n = Math.min(room, bytes.length);
-      if (n > 0) this.#store.write(n < bytes.length ? bytes.subarray(0, n) : bytes, this.#pos);
+      if (n > 0) {
+        this.#blockEnd = 0;
+        this.#store.write(n < bytes.length ? bytes.subarray(0, n) : bytes, this.#pos);
+      }
       this.#pos += n;
       if (n < bytes.length) throw new IpcError('ENOSPC', 'write');
     }
@@ -281,6 +298,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
       throw new RangeError(`bad argument #1 to 'truncate' (size must be from 0 to ${this.#size})`);
     }
     this.#size = n;
+    this.#blockEnd = 0;
     if (this.#pos > n) this.#pos = n;
     return true;
   }
@@ -354,6 +372,10 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     const start = this.#pos;
     const size = this.#size;
     if (start >= size) return null;
+    if (this.#immutable && this.#encoding !== 'buffer') {
+      const line = this.#readBlockLine(start, chop);
+      if (line !== null) return line;
+    }
     const nl = this.#store.indexOf(NEWLINE, start, size);
     if (nl < 0) {
       this.#pos = size;
@@ -361,6 +383,42 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     }
     this.#pos = nl + 1;
     return this.#data(start, chop ? nl : nl + 1);
+  }
+
+  /** The next line from the decoded block, or null when this block must be decoded per line. */
+  #readBlockLine(start: number, chop: boolean): T | null {
+    if (start < this.#blockStart || start >= this.#blockEnd) this.#fillBlock(start);
+    const block = this.#block;
+    if (block === undefined) return null;
+    // The block has one char per byte, so char indexes are byte offsets from #blockStart.
+    const from = start - this.#blockStart;
+    const nl = block.indexOf('\n', from);
+    if (nl < 0) {
+      // Blocks end after a newline or at the size: this is the last line, without '\n'.
+      this.#pos = this.#blockEnd;
+      return block.slice(from) as T;
+    }
+    this.#pos = this.#blockStart + nl + 1;
+    return block.slice(from, chop ? nl : nl + 1) as T;
+  }
+
+  /** Decodes whole lines from `start` (64 KiB, then up to a newline) if they are one char a byte. */
+  #fillBlock(start: number): void {
+    const size = this.#size;
+    let end = start + BLOCK;
+    if (end >= size) end = size;
+    else {
+      const nl = this.#store.indexOf(NEWLINE, end - 1, size);
+      end = nl < 0 ? size : nl + 1;
+    }
+    this.#blockStart = start;
+    this.#blockEnd = end;
+    const encoding = this.#encoding as 'utf8' | 'latin1';
+    this.#block = undefined;
+    // Non-ASCII UTF-8 decodes to fewer chars than bytes; those lines are decoded one by one.
+    if (encoding === 'utf8' && this.#store.isAscii?.(start, end) === false) return;
+    const text = this.#store.decode(encoding, start, end);
+    if (text.length === end - start) this.#block = text;
   }
 
   #data(start: number, end: number): T {

@@ -1,3 +1,5 @@
+import { isAscii } from 'node:buffer';
+
 /**
  * Where a FileLike's bytes live. The default is {@link MemoryStore} over a Buffer; shm and mmap
  * hand in a Buffer over their mapping, and a store that copies through native calls can implement
@@ -18,6 +20,8 @@ export interface ByteStore {
   decode(encoding: 'utf8' | 'latin1', start: number, end: number): string;
   /** Writes `src` at `pos` (the caller ensures it fits). */
   write(src: Uint8Array, pos: number): void;
+  /** Optional: whether the bytes `[start, end)` are all ASCII (lets line reads skip a decode). */
+  isAscii?(start: number, end: number): boolean;
 }
 
 /** Node's Buffer has these since v0.x; @types/node does not declare them. */
@@ -61,5 +65,9 @@ export class MemoryStore implements ByteStore {
 
   write(src: Uint8Array, pos: number): void {
     this.bytes.set(src, pos);
+  }
+
+  isAscii(start: number, end: number): boolean {
+    return isAscii(this.bytes.subarray(start, end));
   }
 }

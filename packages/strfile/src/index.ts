@@ -36,5 +36,10 @@ export function open<E extends Encoding = 'utf8'>(
       `bad argument #1 to 'open' (string or Uint8Array expected, got ${data === null ? 'null' : typeof data})`,
     );
   }
-  return new FileLike<DataOf<E>>(bytes, { mode: 'r', encoding: options.encoding ?? 'utf8' });
+  // The bytes must not change while reading (see above), so line reads may decode ahead.
+  return new FileLike<DataOf<E>>(bytes, {
+    mode: 'r',
+    encoding: options.encoding ?? 'utf8',
+    immutable: true,
+  });
 }

@@ -92,3 +92,57 @@ describe('package exports', () => {
     expect(esm.open('a\nb').read('L')).toBe('a\n');
   });
 });
+
+describe('line reads decoded ahead in blocks', () => {
+  // strfile decodes whole blocks of lines at once; a FileLike over the same bytes without that
+  // option reads line by line. Both must give the same values and positions for any mix.
+  function randomText(seed: number, bytes: number): Buffer {
+    let s = seed >>> 0;
+    const next = () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s;
+    };
+    const pieces = ['abc', ' ', '\n', '\r\n', 'é', '€', '\xff', '12', '\n\n', 'x'.repeat(70_000)];
+    const out: Buffer[] = [];
+    let n = 0;
+    while (n < bytes) {
+      const r = next() % 100;
+      // Mostly ASCII, some multi-byte UTF-8, rare raw latin1 bytes and 70 KB lines.
+      const piece = r < 60 ? pieces[r % 3] : r < 90 ? pieces[2 + (r % 7)] : pieces[r % 10];
+      const b = Buffer.from(piece ?? '', piece === '\xff' ? 'latin1' : 'utf8');
+      out.push(b);
+      n += b.length;
+    }
+    return Buffer.concat(out);
+  }
+
+  for (const encoding of ['utf8', 'latin1'] as const) {
+    it(`matches line-by-line reads (${encoding}), across seeks and mixed formats`, () => {
+      for (let seed = 1; seed <= 6; seed++) {
+        const bytes = randomText(seed, 400_000);
+        const ahead = open(bytes, { encoding });
+        const plain = new FileLike(bytes, { mode: 'r', encoding });
+        let s = seed;
+        for (let step = 0; step < 3000; step++) {
+          s = (Math.imul(s, 48271) + 11) >>> 0;
+          const op = s % 10;
+          if (op === 0) {
+            const to = s % (bytes.length + 1);
+            expect(ahead.seek('set', to)).toBe(plain.seek('set', to));
+          } else if (op === 1) {
+            expect(ahead.read(s % 50)).toEqual(plain.read(s % 50));
+          } else if (op === 2) {
+            expect(ahead.read('n')).toEqual(plain.read('n'));
+          } else {
+            const f = op % 2 === 0 ? 'L' : 'l';
+            expect(ahead.read(f)).toEqual(plain.read(f));
+          }
+          expect(ahead.seek()).toBe(plain.seek());
+        }
+        ahead.seek('set', 0);
+        plain.seek('set', 0);
+        expect([...ahead.lines('L')]).toEqual([...plain.lines('L')]);
+      }
+    });
+  }
+});

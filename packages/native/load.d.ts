@@ -16,6 +16,6 @@ export interface LoadAddonOptions {
 
 /**
  * Loads the package's built addon (once per thread, as `require` does), installs the error
- * factory, and, when the addon exports `unlinkAtExit()`, calls it on `process.exit()`. Throws an Error listing every path tried and the build command when it is missing.
+ * factory, and, when the addon exports `atProcessExit()` (see `luaipc/env.h`), calls it on `process.exit()`. Throws an Error listing every path tried and the build command when it is missing.
  */
 export declare function loadAddon<T = unknown>(options: LoadAddonOptions): T;

@@ -32,8 +32,8 @@ function loadAddon(options) {
       }
       // A normal exit (and a worker's end) closes open handles through the addon's cleanup
       // hook, but process.exit() skips it; without this a creator's name would outlive us.
-      if (typeof addon.unlinkAtExit === 'function')
-        process.once('exit', () => addon.unlinkAtExit());
+      if (typeof addon.atProcessExit === 'function')
+        process.once('exit', () => addon.atProcessExit());
       return addon;
     }
   }

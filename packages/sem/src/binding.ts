@@ -17,8 +17,6 @@ export interface NativeSemaphore {
 export interface Addon {
   Semaphore: new (osName: string, name: string, n: number) => NativeSemaphore;
   unlink(osName: string, name: string): void;
-  /** Removes the names of this thread's open creator handles (for process.exit()). */
-  unlinkAtExit(): void;
   readonly SEM_VALUE_MAX: number;
   readonly NAME_MAX: number;
 }

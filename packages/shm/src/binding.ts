@@ -25,8 +25,6 @@ export interface ShmAddon {
     create: boolean,
   ) => NativeSegment;
   unlink(name: string): void;
-  /** Removes the names of this thread's open creator handles (for process.exit()). */
-  unlinkAtExit(): void;
 }
 
 let addon: ShmAddon | undefined;

@@ -18,6 +18,9 @@ class HandleBase {
   virtual ~HandleBase() = default;
   // Releases OS resources without running JavaScript (the env is going away).
   virtual void CloseForTeardown() noexcept = 0;
+  // process.exit() skips env teardown: undo what would outlive the process (a creator removes
+  // its name). The process is ending, so nothing else needs releasing.
+  virtual void AtProcessExit() noexcept {}
 };
 
 struct AddonData {
@@ -50,6 +53,14 @@ inline AddonData* GetAddonData(Napi::Env env) {
     NAPI_THROW_IF_FAILED(env, napi_add_env_cleanup_hook(env, detail::TeardownHook, data), nullptr);
   }
   return data;
+}
+
+// Adds `exports.atProcessExit()`, which @luaipc/native/load calls from process.on('exit').
+inline void ExportAtProcessExit(Napi::Env env, Napi::Object exports) {
+  auto atExit = [](const Napi::CallbackInfo& info) {
+    for (HandleBase* h : GetAddonData(info.Env())->handles) h->AtProcessExit();
+  };
+  exports.Set("atProcessExit", Napi::Function::New(env, atExit, "atProcessExit"));
 }
 
 }  // namespace luaipc

@@ -80,7 +80,9 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     core_.reset();
   }
 
-  void UnlinkIfCreator() {
+  void AtProcessExit() noexcept override { UnlinkIfCreator(); }
+
+  void UnlinkIfCreator() noexcept {
     if (!creator_) return;
     creator_ = false;
     os::Unlink(osName_.c_str());
@@ -174,20 +176,11 @@ Napi::Value Unlink(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// process.exit() skips the env cleanup hooks that close handles on a normal exit, so the TS
-// side calls this from process.on('exit'): creators' names must not outlive the process.
-Napi::Value UnlinkAtExit(const Napi::CallbackInfo& info) {
-  for (luaipc::HandleBase* h : luaipc::GetAddonData(info.Env())->handles) {
-    static_cast<Semaphore*>(h)->UnlinkIfCreator();
-  }
-  return info.Env().Undefined();
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   luaipc::InitErrors(env, exports);
   exports.Set("Semaphore", Semaphore::Define(env));
   exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
-  exports.Set("unlinkAtExit", Napi::Function::New(env, UnlinkAtExit, "unlinkAtExit"));
+  luaipc::ExportAtProcessExit(env, exports);
   exports.Set("SEM_VALUE_MAX", Napi::Number::New(env, static_cast<double>(os::ValueMax())));
   exports.Set("NAME_MAX", Napi::Number::New(env, os::NameMax()));
   return exports;

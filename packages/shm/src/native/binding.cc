@@ -130,7 +130,7 @@ class Segment : public luaipc::Handle<Segment> {
 
   // process.exit() skips the env cleanup hooks: remove the creator's name at least (the
   // mapping goes with the process).
-  void UnlinkAtExit() {
+  void AtProcessExit() noexcept override {
     if (mapping_ != nullptr) UnlinkOnce(mapping_);
   }
 
@@ -191,18 +191,11 @@ Napi::Value Unlink(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value UnlinkAtExit(const Napi::CallbackInfo& info) {
-  for (luaipc::HandleBase* h : luaipc::GetAddonData(info.Env())->handles) {
-    if (auto* segment = dynamic_cast<Segment*>(h)) segment->UnlinkAtExit();
-  }
-  return info.Env().Undefined();
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   luaipc::InitErrors(env, exports);
   exports.Set("Segment", Segment::Define(env));
   exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
-  exports.Set("unlinkAtExit", Napi::Function::New(env, UnlinkAtExit, "unlinkAtExit"));
+  luaipc::ExportAtProcessExit(env, exports);
   exports.Set("nameMax", Napi::Number::New(env, static_cast<double>(luaipc_shm_name_max())));
   return exports;
 }

@@ -14,7 +14,7 @@ export interface NativeSegment {
 
 export interface ShmAddon {
   /** Longest name in bytes the OS accepts (without the leading '/'). */
-  readonly nameMax: number;
+  readonly NAME_MAX: number;
   /**
    * `create`: creates `name` with `size` bytes; otherwise attaches to `name`, failing `EFBIG`
    * when it is larger than `size`.

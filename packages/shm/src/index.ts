@@ -31,7 +31,7 @@ const CONSTRUCT = Symbol('SharedMemory');
 
 /** Names follow LuaIPC: not a path; the OS name is '/' + name. */
 function checkShmName(name: unknown, syscall: string): string {
-  return checkName(name, syscall, native().nameMax, IpcError);
+  return checkName(name, syscall, native().NAME_MAX, IpcError);
 }
 
 function checkSize(size: unknown): number {

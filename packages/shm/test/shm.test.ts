@@ -475,7 +475,7 @@ describe('bad input never crashes', () => {
   }
 
   it('names longer than the OS allows fail ENAMETOOLONG up front; the limit itself works', () => {
-    const max = native().nameMax;
+    const max = native().NAME_MAX;
     expect(max).toBe(254);
     const tooLong = `x${uniqueName()}`.padEnd(max + 1, 'z');
     for (const fn of [() => create(tooLong, 10), () => attach(tooLong)]) {

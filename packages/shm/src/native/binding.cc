@@ -196,7 +196,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Segment", Segment::Define(env));
   exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
   luaipc::ExportAtProcessExit(env, exports);
-  exports.Set("nameMax", Napi::Number::New(env, static_cast<double>(luaipc_shm_name_max())));
+  exports.Set("NAME_MAX", Napi::Number::New(env, static_cast<double>(luaipc_shm_name_max())));
   return exports;
 }
 

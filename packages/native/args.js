@@ -1,35 +1,103 @@
-// Argument checks shared by the @luaipc native packages, so that every package words its
-// errors the same way (in the style of Node's own ERR_INVALID_ARG_TYPE messages).
+// Argument checks shared by the @luaipc native packages. Every package validates in TypeScript
+// with these, once, before the addon is called; the addon only converts values. Errors are
+// Node's (classes, codes and wording), built by @luaipc/filelike's error module.
 
-/** How a wrong value is shown in messages. */
-function describeValue(value) {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `type string ('${value}')`;
-  if (typeof value === 'function') return 'function';
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
-  return `type ${typeof value} (${String(value)})`;
-}
+const { IpcError, invalidArgType, invalidArgValue, outOfRange } = require('@luaipc/filelike');
 
 /**
  * Checks a LuaIPC object name (shm, sem): a non-empty string without '/' or NUL, at most
- * `nameMax` bytes (else `IpcError` ENAMETOOLONG for `syscall`). Returns the name.
+ * `nameMax` bytes (else `IpcError` ENAMETOOLONG for `syscall`, with the name in `path`).
+ * Returns the name.
  */
-function checkName(name, syscall, nameMax, IpcError) {
-  if (typeof name !== 'string') {
-    throw new TypeError(
-      `The "name" argument must be of type string. Received ${describeValue(name)}`,
-    );
-  }
-  if (name.length === 0) throw new RangeError('The "name" argument must not be empty');
-  if (name.includes('/')) {
-    throw new RangeError(`The "name" argument must not contain '/'. Received '${name}'`);
-  }
-  if (name.includes('\0')) {
-    throw new RangeError('The "name" argument must not contain null bytes');
-  }
-  if (Buffer.byteLength(name) > nameMax) throw new IpcError('ENAMETOOLONG', syscall, { name });
+function checkName(name, syscall, nameMax) {
+  if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
+  if (name.length === 0) throw invalidArgValue('name', name, 'must not be empty');
+  if (name.includes('/')) throw invalidArgValue('name', name, "must not contain '/'");
+  if (name.includes('\0')) throw invalidArgValue('name', name, 'must not contain null bytes');
+  if (name === '.' || name === '..') throw invalidArgValue('name', name, "must not be '.' or '..'");
+  if (Buffer.byteLength(name) > nameMax)
+    throw new IpcError('ENAMETOOLONG', syscall, { path: name });
   return name;
 }
 
-exports.describeValue = describeValue;
+/** An integer in [min, max] (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE otherwise). */
+function checkInteger(value, name, min, max) {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
+  }
+  return value;
+}
+
+/**
+ * A timeout in seconds (fractions allowed): `undefined`, negative or `Infinity` wait forever
+ * (-1), `0` only tries. Returns seconds, or -1.
+ */
+function checkTimeout(timeout, name = 'timeout') {
+  if (timeout === undefined) return -1;
+  if (typeof timeout !== 'number') throw invalidArgType(name, 'of type number', timeout);
+  if (Number.isNaN(timeout)) throw outOfRange(name, 'a number of seconds', timeout);
+  if (timeout < 0 || timeout === Number.POSITIVE_INFINITY) return -1;
+  return timeout;
+}
+
+/** An optional AbortSignal (ERR_INVALID_ARG_TYPE otherwise). */
+function checkSignal(signal, name = 'options.signal') {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    throw invalidArgType(name, 'an instance of AbortSignal', signal);
+  }
+  return signal;
+}
+
+/** An options object or undefined. */
+function checkOptions(options, name = 'options') {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgType(name, 'of type object', options);
+  }
+  return options;
+}
+
+/**
+ * The arguments of every Promise-form wait: `(timeout?, options?)` or `(options)` with
+ * `{ timeout?, signal? }`. Returns `{ timeout, signal }` with timeout in seconds or -1.
+ */
+function waitArgs(timeoutOrOptions, maybeOptions) {
+  let options;
+  let timeout;
+  if (timeoutOrOptions !== null && typeof timeoutOrOptions === 'object') {
+    if (maybeOptions !== undefined)
+      throw invalidArgType('timeout', 'of type number', timeoutOrOptions);
+    options = timeoutOrOptions;
+    timeout = checkTimeout(options.timeout, 'options.timeout');
+  } else {
+    options = checkOptions(maybeOptions);
+    if (timeoutOrOptions === undefined) {
+      timeout = checkTimeout(options.timeout, 'options.timeout');
+    } else {
+      timeout = checkTimeout(timeoutOrOptions);
+      if (options.timeout !== undefined) {
+        throw invalidArgValue(
+          'options.timeout',
+          options.timeout,
+          'must not be given with a timeout argument',
+        );
+      }
+    }
+  }
+  return { timeout, signal: checkSignal(options.signal) };
+}
+
+/** A size in bytes: an integer in [min, max]. */
+function checkSize(size, max, min = 1, name = 'size') {
+  return checkInteger(size, name, min, max);
+}
+
 exports.checkName = checkName;
+exports.checkInteger = checkInteger;
+exports.checkTimeout = checkTimeout;
+exports.checkSignal = checkSignal;
+exports.checkOptions = checkOptions;
+exports.waitArgs = waitArgs;
+exports.checkSize = checkSize;

@@ -2,6 +2,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');
 const { createRequire } = require('node:module');
+const { IpcError } = require('@luaipc/filelike');
 
 /**
  * Loads `build/Release/<name>.node` of the package whose module `from` is (an `import.meta.url`
@@ -9,7 +10,7 @@ const { createRequire } = require('node:module');
  * returns its exports.
  */
 function loadAddon(options) {
-  const { name, from, IpcError } = options;
+  const { name, from } = options;
   const packageName = options.packageName ?? `@luaipc/${name}`;
   const file = from.startsWith('file:') ? fileURLToPath(from) : from;
   const here = path.dirname(file);
@@ -22,14 +23,9 @@ function loadAddon(options) {
       tried.push(candidate);
       if (!fs.existsSync(candidate)) continue;
       const addon = createRequire(file)(candidate);
-      if (IpcError !== undefined) {
-        addon.setErrorFactory((errno, syscall, objectName, filePath) =>
-          IpcError.fromErrno(errno, syscall, {
-            ...(objectName === undefined ? {} : { name: objectName }),
-            ...(filePath === undefined ? {} : { path: filePath }),
-          }),
-        );
-      }
+      addon.setErrorFactory((errno, syscall, subject) =>
+        IpcError.fromErrno(errno, syscall, subject === undefined ? {} : { path: subject }),
+      );
       // A normal exit (and a worker's end) closes open handles through the addon's cleanup
       // hook, but process.exit() skips it; without this a creator's name would outlive us.
       if (typeof addon.atProcessExit === 'function')

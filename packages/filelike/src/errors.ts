@@ -1,12 +1,10 @@
 import { constants } from 'node:os';
-import { getSystemErrorMap } from 'node:util';
+import { getSystemErrorMap, inspect } from 'node:util';
 
-/** Extra fields of an {@link IpcError}: the file path or the IPC object name involved. */
+/** Extra fields of an {@link IpcError}. */
 export interface IpcErrorDetails {
-  /** A filesystem path (mmap, filelock). */
+  /** The file path, or the shm/sem name as the user gave it. */
   path?: string;
-  /** The name of a shared memory segment or semaphore. */
-  name?: string;
   /** Overrides the standard description of `code` (e.g. Lua's "permission denied"). */
   description?: string;
 }
@@ -25,12 +23,14 @@ function describe(code: string): string {
 }
 
 /**
- * An operating-system failure, shaped like the errors of `node:fs`:
- * `code` ('EEXIST'), `errno` (negative, as in Node: -17), `syscall` ('shm_open'), `path` or `name`,
- * and a message like `EEXIST: file exists, shm_open 'name'`.
+ * An operating-system failure, shaped like the errors of `node:fs`: `name` `'IpcError'`,
+ * `code` ('EEXIST'), `errno` (negative, as in Node: -17), `syscall` ('shm_open'), `path` (the
+ * file, or the shm/sem name as given), and a message like
+ * `EEXIST: file already exists, shm_open 'jobs'`.
  *
- * Programmer errors (bad arguments, use after close) are `TypeError`/`RangeError` instead, and
- * "nothing there" (EOF, a timed-out wait, a failed trylock) is a return value, never an error.
+ * Programmer errors (bad arguments) are `TypeError`/`RangeError`, use after close an `Error`
+ * with code `ERR_IPC_CLOSED`, and "nothing there" (EOF, a timed-out wait, a failed trylock) is
+ * a return value, never an error.
  */
 export class IpcError extends Error {
   /** The POSIX error name, e.g. `'ENOENT'`. */
@@ -39,18 +39,11 @@ export class IpcError extends Error {
   readonly errno: number;
   /** The operation that failed, e.g. `'shm_open'`, `'sem_wait'`, `'write'`. */
   readonly syscall: string;
-  /** The file involved, for mmap and filelock errors. */
+  /** The file involved, or the shm/sem name as the user gave it. */
   declare readonly path?: string;
-  /**
-   * For shm and sem errors, the object's name (as DESIGN.md asks: `path`/`name` where one
-   * applies); otherwise `'IpcError'`, inherited from the prototype. The stack trace always starts
-   * with `IpcError:` because it is captured before the own property is set.
-   */
-  declare name: string;
 
   constructor(code: string, syscall: string, details: IpcErrorDetails = {}) {
-    const subject = details.path ?? details.name;
-    const where = subject === undefined ? syscall : `${syscall} '${subject}'`;
+    const where = details.path === undefined ? syscall : `${syscall} '${details.path}'`;
     super(`${code}: ${details.description ?? describe(code)}, ${where}`);
     this.code = code;
     const positive = errnoByCode[code];
@@ -59,17 +52,8 @@ export class IpcError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
     if (details.path !== undefined)
       Object.defineProperty(this, 'path', { value: details.path, enumerable: true });
-    if (details.name !== undefined) {
-      // V8 formats the stack header lazily from `name`; format it now, while it is 'IpcError'.
-      void this.stack;
-      this.name = details.name;
-    }
   }
 
-  /**
-   * Builds the error for an OS error number as a native layer reports it (positive on POSIX,
-   * as errno is; Node's negative numbers are accepted too).
-   */
   /**
    * `instanceof` works across copies of this class: the ESM and CommonJS builds of this package,
    * or two installed versions, recognise each other's errors.
@@ -78,9 +62,12 @@ export class IpcError extends Error {
     return typeof value === 'object' && value !== null && BRAND in value;
   }
 
+  /**
+   * Builds the error for an OS error number as a native layer reports it (positive on POSIX,
+   * as errno is; Node's negative numbers are accepted too).
+   */
   static fromErrno(errno: number, syscall: string, details: IpcErrorDetails = {}): IpcError {
-    const code = codeOf(errno);
-    return new IpcError(code, syscall, details);
+    return new IpcError(codeOf(errno), syscall, details);
   }
 }
 
@@ -89,6 +76,93 @@ Object.defineProperty(IpcError.prototype, 'name', {
   writable: true,
   configurable: true,
 });
+
+/**
+ * The one error every @luaipc handle throws when used after `close()`: a plain `Error` with
+ * code `ERR_IPC_CLOSED` and the message `attempt to use a closed <what>` (Lua's wording for
+ * files).
+ */
+export function closedError(what = 'file'): Error {
+  return withCode(new Error(`attempt to use a closed ${what}`), 'ERR_IPC_CLOSED');
+}
+
+/** Node's `Received ...` tail for a wrong value (with its leading space), as in its own errors. */
+export function describeValue(value: unknown): string {
+  return ` Received ${specificType(value)}`;
+}
+
+/** Node's own description of a value in argument errors (internal/errors determineSpecificType). */
+function specificType(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  switch (typeof value) {
+    case 'bigint':
+      return `type bigint (${value}n)`;
+    case 'number':
+      return `type number (${Object.is(value, -0) ? '-0' : String(value)})`;
+    case 'boolean':
+    case 'symbol':
+      return `type ${typeof value} (${String(value)})`;
+    case 'function':
+      return `function ${value.name}`;
+    case 'object': {
+      const ctor = (value as { constructor?: { name?: string } }).constructor;
+      if (ctor && 'name' in ctor) return `an instance of ${ctor.name}`;
+      return inspect(value, { depth: -1 });
+    }
+    default: {
+      let text = String(value);
+      if (text.length > 28) text = `${text.slice(0, 25)}...`;
+      return text.includes("'")
+        ? `type string (${JSON.stringify(text)})`
+        : `type string ('${text}')`;
+    }
+  }
+}
+
+function withCode<E extends Error>(error: E, code: string): E & { code: string } {
+  Object.defineProperty(error, 'code', {
+    value: code,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  return error as E & { code: string };
+}
+
+const kind = (name: string): string => (name.includes('.') ? 'property' : 'argument');
+
+/** Node's `ERR_INVALID_ARG_TYPE`; `expected` reads like `of type string`. */
+export function invalidArgType(name: string, expected: string, value: unknown): TypeError {
+  return withCode(
+    new TypeError(`The "${name}" ${kind(name)} must be ${expected}.${describeValue(value)}`),
+    'ERR_INVALID_ARG_TYPE',
+  );
+}
+
+/** Node's `ERR_INVALID_ARG_VALUE`; `reason` reads like `must not be empty`. */
+export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError {
+  let shown: string;
+  try {
+    shown = typeof value === 'string' ? `'${value}'` : String(value);
+  } catch {
+    shown = Object.prototype.toString.call(value);
+  }
+  return withCode(
+    new TypeError(`The ${kind(name)} '${name}' ${reason}. Received ${shown}`),
+    'ERR_INVALID_ARG_VALUE',
+  );
+}
+
+/** Node's `ERR_OUT_OF_RANGE`; `range` reads like `an integer >= 0 and <= 9`. */
+export function outOfRange(name: string, range: string, value: unknown): RangeError {
+  return withCode(
+    new RangeError(
+      `The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`,
+    ),
+    'ERR_OUT_OF_RANGE',
+  );
+}
 
 function codeOf(errno: number): string {
   const positive = Math.abs(errno);

@@ -1,4 +1,4 @@
-import { IpcError } from './errors.js';
+import { closedError, IpcError, invalidArgType, invalidArgValue, outOfRange } from './errors.js';
 import { formatNumber } from './format.js';
 import { readNumber } from './number.js';
 import { type ByteStore, MemoryStore } from './store.js';
@@ -15,7 +15,7 @@ export type ReadValue<T> = T | number | null;
 export type SeekWhence = 'set' | 'cur' | 'end';
 export type BufferMode = 'no' | 'full' | 'line';
 /** What `write` accepts: strings (encoded per the handle's encoding), numbers as Lua prints them, bytes. */
-export type WriteValue = string | number | bigint | Uint8Array;
+export type WriteValue = string | number | bigint | ArrayBufferView;
 
 /** The data type of string reads for an encoding. */
 export type DataOf<E extends Encoding | undefined> = E extends 'buffer' ? Buffer : string;
@@ -48,6 +48,24 @@ const MAX_LINE_FORMATS = 250;
 const NEWLINE = 10;
 /** How many bytes a line read of an immutable store decodes at once (then up to a newline). */
 const BLOCK = 64 * 1024;
+
+/**
+ * The `encoding` of an options object (`'utf8'` when absent): `'utf8'`, `'latin1'` or
+ * `'buffer'`, else a TypeError with code `ERR_INVALID_ARG_VALUE`. Every package that takes an
+ * encoding checks it with this.
+ */
+export function checkEncoding(options: { encoding?: unknown } | undefined): Encoding {
+  const encoding = options?.encoding;
+  if (encoding === undefined) return 'utf8';
+  if (typeof encoding !== 'string' || !ENCODINGS.includes(encoding)) {
+    throw invalidArgValue(
+      'options.encoding',
+      encoding,
+      "must be one of 'utf8', 'latin1', 'buffer'",
+    );
+  }
+  return encoding as Encoding;
+}
 
 /** A parsed read format: a byte count or the format letter. */
 type Format = number | 'n' | 'a' | 'l' | 'L';
@@ -116,20 +134,17 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
 
   constructor(store: ByteStore | Uint8Array, options: FileLikeOptions = {}) {
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError('options must be an object');
+      throw invalidArgType('options', 'of type object', options);
     }
-    const { mode = 'rw', encoding = 'utf8', size, onFlush, onClose, immutable = false } = options;
-    if (!MODES.includes(mode))
-      throw new TypeError(`invalid mode '${String(mode)}' (expected 'r', 'w' or 'rw')`);
-    if (!ENCODINGS.includes(encoding)) {
-      throw new TypeError(
-        `invalid encoding '${String(encoding)}' (expected 'utf8', 'latin1' or 'buffer')`,
-      );
+    const { mode = 'rw', size, onFlush, onClose, immutable = false } = options;
+    const encoding = checkEncoding(options);
+    if (!MODES.includes(mode)) {
+      throw invalidArgValue('options.mode', mode, "must be one of 'r', 'w', 'rw'");
     }
     this.#store = store instanceof Uint8Array ? new MemoryStore(store) : store;
     const capacity = this.#store.byteLength;
     if (size !== undefined && (!Number.isSafeInteger(size) || size < 0 || size > capacity)) {
-      throw new RangeError(`size must be an integer from 0 to ${capacity}`);
+      throw outOfRange('options.size', `an integer >= 0 and <= ${capacity}`, size);
     }
     this.#size = size ?? capacity;
     this.#encoding = encoding;
@@ -221,9 +236,12 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
         bytes = Buffer.from(formatNumber(value), 'latin1');
       } else if (value instanceof Uint8Array) {
         bytes = value;
+      } else if (ArrayBuffer.isView(value)) {
+        // Any typed array or DataView: its bytes as they are in memory.
+        bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
       } else {
         throw new TypeError(
-          `bad argument #${i + 1} to 'write' (string, number or Uint8Array expected, got ${typeName(value)})`,
+          `bad argument #${i + 1} to 'write' (string, number or ArrayBufferView expected, got ${typeName(value)})`,
         );
       }
       if (!this.#writable)
@@ -323,7 +341,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new TypeError('attempt to use a closed file');
+    if (this.#closed) throw closedError('file');
   }
 
   #checkReadable(): void {

@@ -1,6 +1,15 @@
-export { IpcError, type IpcErrorDetails } from './errors.js';
+export {
+  closedError,
+  describeValue,
+  IpcError,
+  type IpcErrorDetails,
+  invalidArgType,
+  invalidArgValue,
+  outOfRange,
+} from './errors.js';
 export {
   type BufferMode,
+  checkEncoding,
   type DataOf,
   type Encoding,
   FileLike,

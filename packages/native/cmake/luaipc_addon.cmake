@@ -15,6 +15,21 @@ set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
 
 get_filename_component(LUAIPC_NATIVE_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/../include" ABSOLUTE)
+get_filename_component(LUAIPC_NATIVE_SRC "${CMAKE_CURRENT_LIST_DIR}/../src" ABSOLUTE)
+
+# The Node-API version every addon targets, stated once. (cmake-js only needs each package's
+# `binary.napi_versions` to exist, to build against node-api-headers offline; a test checks
+# that those say the same.)
+set(LUAIPC_NAPI_VERSION 8)
+
+# The glue's OS backends (thread start, module pinning, mappings, ...) are compiled into every
+# addon: src/<part>_posix.cc on POSIX systems, src/<part>_win.cc on Windows. A new OS is new
+# files, not edits.
+if(WIN32)
+  file(GLOB LUAIPC_GLUE_SOURCES CONFIGURE_DEPENDS "${LUAIPC_NATIVE_SRC}/*_win.cc")
+else()
+  file(GLOB LUAIPC_GLUE_SOURCES CONFIGURE_DEPENDS "${LUAIPC_NATIVE_SRC}/*_posix.cc")
+endif()
 
 function(luaipc_add_addon name)
   execute_process(
@@ -24,7 +39,7 @@ function(luaipc_add_addon name)
     OUTPUT_STRIP_TRAILING_WHITESPACE
     COMMAND_ERROR_IS_FATAL ANY)
 
-  add_library(${name} SHARED ${ARGN} ${CMAKE_JS_SRC})
+  add_library(${name} SHARED ${ARGN} ${LUAIPC_GLUE_SOURCES} ${CMAKE_JS_SRC})
   set_target_properties(${name} PROPERTIES
     PREFIX ""
     SUFFIX ".node"
@@ -38,14 +53,14 @@ function(luaipc_add_addon name)
   target_include_directories(${name} PRIVATE ${LUAIPC_NATIVE_INCLUDE})
   # SWALLOW_UNTHROWABLE: while a worker is being terminated, napi_throw fails; without this
   # node-addon-api rethrows that as a C++ exception nothing catches and the process aborts.
-  target_compile_definitions(${name} PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS
+  target_compile_definitions(${name} PRIVATE NAPI_VERSION=${LUAIPC_NAPI_VERSION} NAPI_CPP_EXCEPTIONS
     NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED)
   if(MSVC)
     target_compile_options(${name} PRIVATE /W4 /WX /EHsc)
   else()
     target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
   endif()
-  target_link_libraries(${name} PRIVATE ${CMAKE_JS_LIB} Threads::Threads)
+  target_link_libraries(${name} PRIVATE ${CMAKE_JS_LIB} Threads::Threads ${CMAKE_DL_LIBS})
   if(MSVC AND CMAKE_JS_NODELIB_DEF AND CMAKE_JS_NODELIB_TARGET)
     execute_process(COMMAND ${CMAKE_AR} /def:${CMAKE_JS_NODELIB_DEF} /out:${CMAKE_JS_NODELIB_TARGET} ${CMAKE_STATIC_LINKER_FLAGS})
   endif()

@@ -1,4 +1,10 @@
-import { type DataOf, type Encoding, FileLike } from '@luaipc/filelike';
+import {
+  checkEncoding,
+  type DataOf,
+  type Encoding,
+  FileLike,
+  invalidArgType,
+} from '@luaipc/filelike';
 
 export {
   type Encoding,
@@ -24,11 +30,12 @@ export function open<E extends Encoding = 'utf8'>(
   options: OpenOptions<E> = {},
 ): FileLike<DataOf<E>> {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object');
+    throw invalidArgType('options', 'of type object', options);
   }
+  const encoding = checkEncoding(options);
   let bytes: Uint8Array;
   if (typeof data === 'string') {
-    bytes = Buffer.from(data, options.encoding === 'latin1' ? 'latin1' : 'utf8');
+    bytes = Buffer.from(data, encoding === 'latin1' ? 'latin1' : 'utf8');
   } else if (data instanceof Uint8Array) {
     bytes = data;
   } else {
@@ -39,7 +46,7 @@ export function open<E extends Encoding = 'utf8'>(
   // The bytes must not change while reading (see above), so line reads may decode ahead.
   return new FileLike<DataOf<E>>(bytes, {
     mode: 'r',
-    encoding: options.encoding ?? 'utf8',
+    encoding,
     immutable: true,
   });
 }

@@ -78,7 +78,9 @@ describe('open', () => {
     const f = open('x');
     expect(f.close()).toBe(true);
     expect(f.close()).toBe(true);
-    expect(() => f.read()).toThrow(new TypeError('attempt to use a closed file'));
+    expect(() => f.read()).toThrow(
+      expect.objectContaining({ code: 'ERR_IPC_CLOSED', message: 'attempt to use a closed file' }),
+    );
   });
 });
 

@@ -55,6 +55,28 @@ inline AddonData* GetAddonData(Napi::Env env) {
   return data;
 }
 
+// False once the env is being torn down (a worker's terminate(), or process.exit() stopping the
+// workers): JavaScript can no longer run there. A Sync wait on a worker's JS thread asks this
+// between slices, so terminate() and exit end it instead of waiting for it. Cheap: Node-API
+// checks the env's stopping flag (atomic, set from the terminating thread) before anything else.
+class JsProbe {
+ public:
+  explicit JsProbe(Napi::Env env) : env_(env) {
+    napi_value obj;
+    if (napi_create_object(env, &obj) == napi_ok) obj_ = obj;
+    napi_get_undefined(env, &undefined_);
+  }
+  bool CanRunJs() const {
+    if (obj_ == nullptr) return true;
+    return napi_set_named_property(env_, obj_, "probe", undefined_) == napi_ok;
+  }
+
+ private:
+  napi_env env_;
+  napi_value obj_ = nullptr;
+  napi_value undefined_ = nullptr;
+};
+
 // Adds `exports.atProcessExit()`, which @luaipc/native/load calls from process.on('exit').
 inline void ExportAtProcessExit(Napi::Env env, Napi::Object exports) {
   auto atExit = [](const Napi::CallbackInfo& info) {

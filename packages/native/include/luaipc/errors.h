@@ -1,7 +1,7 @@
 // OS failures as the package's IpcError, built by a factory the TS loader installs per env.
 //
 //   exports: luaipc::InitErrors(env, exports);          // adds exports.setErrorFactory(fn)
-//   throw:   throw luaipc::IpcError(env, errno, "sem_open", name);
+//   throw:   throw luaipc::IpcError(env, errno, "sem_open", name);   // name/file -> err.path
 #pragma once
 
 #include <napi.h>
@@ -68,29 +68,33 @@ inline void InitErrors(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, detail::SetErrorFactory, "setErrorFactory"));
 }
 
-// Builds (does not throw) the error for OS error `err` (positive errno) from `syscall` on the
-// object `name` or file `path`. JS thread only.
-inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const char* name = nullptr,
-                            const char* path = nullptr) {
+// Builds (does not throw) the error for OS error `err` (positive errno) from `syscall` on
+// `path`: the file, or the shm/sem name as the user gave it. JS thread only.
+inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const char* path = nullptr) {
   AddonData* data = GetAddonData(env);
   if (!data->errorFactory.IsEmpty()) {
-    Napi::Value made = data->errorFactory.Call({Napi::Number::New(env, err), Napi::String::New(env, syscall),
-                                                detail::OptionalString(env, name),
-                                                detail::OptionalString(env, path)});
+    Napi::Value made = data->errorFactory.Call(
+        {Napi::Number::New(env, err), Napi::String::New(env, syscall), detail::OptionalString(env, path)});
     if (made.IsObject()) return Napi::Error(env, made);
   }
-  // No factory (an addon used without its TS loader): a plain Error of the same shape.
+  // No factory (an addon used without its loader): a plain Error of the same shape.
   const char* known = detail::ErrnoCode(err);
   std::string code = known != nullptr ? known : "E" + std::to_string(err);
   std::string message = code + ": " + std::strerror(err) + ", " + syscall;
-  const char* subject = path != nullptr ? path : name;
-  if (subject != nullptr) message += std::string(" '") + subject + "'";
+  if (path != nullptr) message += std::string(" '") + path + "'";
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, code));
   error.Set("errno", Napi::Number::New(env, -err));
   error.Set("syscall", Napi::String::New(env, syscall));
   if (path != nullptr) error.Set("path", Napi::String::New(env, path));
-  if (name != nullptr) error.Set("name", Napi::String::New(env, name));
+  return error;
+}
+
+// The one use-after-close error (the TS layers build the same with filelike's closedError):
+// an Error with code ERR_IPC_CLOSED and the message "attempt to use a closed <what>".
+inline Napi::Error ClosedError(Napi::Env env, const char* what) {
+  Napi::Error error = Napi::Error::New(env, std::string("attempt to use a closed ") + what);
+  error.Set("code", Napi::String::New(env, "ERR_IPC_CLOSED"));
   return error;
 }
 

@@ -2,11 +2,11 @@
 // at env teardown.
 //
 //   class Sem : public luaipc::Handle<Sem> {
-//     static const char* ClosedMessage() { return "Semaphore is closed"; }
+//     static constexpr const char* kWhat = "semaphore";   // "attempt to use a closed semaphore"
 //     void OnClose(Napi::Env env, luaipc::CloseKind kind);   // release OS resources, once
 //     void Finalize(Napi::Env env) override { CloseOnFinalize(env); }   // required
 //   };
-//   // in a method:  EnsureOpen(env);   // throws TypeError(ClosedMessage()) after close
+//   // in a method:  EnsureOpen(env);   // throws luaipc::ClosedError (ERR_IPC_CLOSED) after close
 //   // in DefineClass (the non-template overloads: these are members of the base):
 //   //   InstanceMethod("close", &Sem::Close), InstanceAccessor("closed", &Sem::IsClosed, nullptr)
 //
@@ -21,6 +21,7 @@
 #include <napi.h>
 
 #include "luaipc/env.h"
+#include "luaipc/errors.h"
 
 namespace luaipc {
 
@@ -41,7 +42,7 @@ class Handle : public Napi::ObjectWrap<T>, public HandleBase {
   bool closed() const { return closed_; }
 
   void EnsureOpen(Napi::Env env) const {
-    if (closed_) throw Napi::TypeError::New(env, T::ClosedMessage());
+    if (closed_) throw ClosedError(env, T::kWhat);
   }
 
   // JS `close()`: idempotent, returns undefined.

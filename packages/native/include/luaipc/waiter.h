@@ -1,26 +1,34 @@
-// Blocking waits on a dedicated thread owned by one handle, settled as Promises.
+// Blocking waits on threads of ours, settled as Promises.
 //
 // Why not Napi::AsyncWorker / libuv's pool: a wait may block forever, and the pool has four
-// threads shared with fs and dns; ten pending waits would starve fs.readFile. Why one
-// persistent thread per handle rather than one per call: thread creation costs more than the
-// waits it serves in a ping-pong, and a lazily started thread costs nothing for handles that
-// never wait asynchronously.
+// threads shared with fs and dns; ten pending waits would starve fs.readFile.
+//
+// Each pending wait has a thread of its own, so every wait honours its own timeout and abort
+// whatever other waits on the same handle do. Threads come from a pool and park when their wait
+// is done: in a ping-pong one thread serves every wait, and thread creation (which may fail:
+// that is an IpcError EAGAIN, never an abort) is paid once.
 //
 // Usage (JS thread):
 //   luaipc::Waiter waiter;                                 // a member of the handle
 //   waiter.SetBusyCallback([this](bool busy) { busy ? Ref() : Unref(); });
-//   Napi::Promise p = waiter.Submit(env, {wait, undo, settle}, id);
+//   Napi::Promise p = waiter.Submit(env, {wait, undo, settle}, id);   // throws IpcError EAGAIN
 //   waiter.Cancel(env, id, reason);                       // AbortSignal
-//   waiter.CancelAll(env, makeReason);                    // close(): rejects, stops the thread
+//   waiter.CancelAll(env, makeReason);                    // close(): rejects every pending wait
 //   waiter.Shutdown();                                    // GC / env teardown: no JavaScript
 //
+// A cancelled wait is rejected at once on the JS thread; its thread is interrupted
+// (luaipc_thread_interrupt) and gives back what it took if it took something (`undo`).
 // Results go back through a thread-safe function that is ref'd only while a wait is
-// outstanding: a pending wait keeps the process alive, an idle handle does not.
+// outstanding: a pending wait keeps the process alive, an idle handle does not. The threads
+// never run JavaScript and the addon is pinned (addon.h), so a wait still running when its
+// worker is torn down just finishes on its own.
 #pragma once
 
 #include <napi.h>
 
 #include <atomic>
+#include <chrono>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -28,14 +36,10 @@
 #include <list>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <utility>
 
-#if defined(__linux__)
-#include <sched.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
+#include "luaipc/errors.h"
+#include "luaipc/glue_os.h"
 
 namespace luaipc {
 
@@ -46,20 +50,53 @@ struct WaitOutcome {
   int64_t value = 0;
 };
 
+// Handed to WaitOp::wait. A wait blocks only inside Interruptible(), which returns early (its
+// call sees EINTR) when the wait is cancelled; it must still look at cancelled() at least once a
+// second, since an interruption can arrive just before the blocking call and be missed.
 class CancelToken {
  public:
   bool cancelled() const noexcept { return flag_.load(std::memory_order_acquire); }
 
+  // Runs `call` (a blocking system call returning 0 or an errno) so that a cancellation
+  // interrupts it (it then returns EINTR). ECANCELED without calling once cancelled.
+  template <typename F>
+  int Interruptible(F&& call) const {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      thread_ = luaipc_thread_self();
+      inside_ = true;
+    }
+    struct Leave {
+      const CancelToken* t;
+      ~Leave() {
+        std::lock_guard<std::mutex> lock(t->mu_);
+        t->inside_ = false;
+      }
+    } leave{this};
+    if (cancelled()) return ECANCELED;
+    return call();
+  }
+
  private:
   friend class Waiter;
+  void Cancel() noexcept {
+    flag_.store(true, std::memory_order_release);
+    std::lock_guard<std::mutex> lock(mu_);
+    // Only while the thread is inside the call: it cannot leave (and exit) without this lock.
+    if (inside_) luaipc_thread_interrupt(thread_);
+  }
+
   std::atomic<bool> flag_{false};
+  mutable std::mutex mu_;
+  mutable luaipc_thread_id thread_ = 0;
+  mutable bool inside_ = false;
 };
 
 struct WaitOp {
-  // Waiter thread. Must return soon after `token.cancelled()` turns true (e.g. wait in bounded
-  // slices and check between them). Must not touch N-API.
+  // Pool thread. Blocks only through token.Interruptible(); returns soon after the token is
+  // cancelled. Must not touch N-API.
   std::function<WaitOutcome(const CancelToken& token)> wait;
-  // Waiter thread, when the outcome is thrown away because the wait was cancelled (or the
+  // Pool thread, when the outcome is thrown away because the wait was cancelled (or the
   // handle closed) while it ran: give back what `wait` took (sem: sem_post). May be empty.
   std::function<void(const WaitOutcome&)> undo;
   // JS thread: the value to resolve with; throw a Napi::Error to reject instead.
@@ -72,24 +109,23 @@ class Waiter;
 
 namespace detail {
 
+struct WaiterShared;
+
 struct WaitJob {
-  enum State { kQueued, kRunning, kDelivered, kCancelled };
+  enum State { kRunning, kDelivered, kCancelled };
   WaitOp op;
   uint32_t id = 0;
-  State state = kQueued;  // guarded by WaiterShared::mu
-  WaitOutcome outcome;    // written by the thread before kDelivered
+  State state = kRunning;  // guarded by WaiterShared::mu
+  WaitOutcome outcome;     // written by the thread before kDelivered
   CancelToken token;
+  std::shared_ptr<WaiterShared> shared;
   napi_deferred deferred = nullptr;  // JS thread only
   Waiter* owner = nullptr;           // JS thread only; null once the owner let go of the job
 };
 
+// What the pool threads and the JS thread share for one Waiter.
 struct WaiterShared {
-  // Kernel thread id of the waiter thread (Linux), set before it takes its first job.
-  std::atomic<int> tid{0};
   std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::shared_ptr<WaitJob>> queue;
-  bool stop = false;
   // The thread may call into tsfn only while this is true (cleared before release/finalize).
   bool tsfnAlive = false;
   napi_threadsafe_function tsfn = nullptr;
@@ -98,19 +134,103 @@ struct WaiterShared {
   bool tsfnFinalized = false;
 };
 
+// Threads that run one job at a time and park in between. One pool per addon (the headers are
+// compiled into each addon, with hidden symbols), shared by every env of the process. It is
+// never destroyed: parked threads may outlive everything else, down to process exit.
+class Pool {
+ public:
+  static Pool& Get() {
+    static Pool* pool = new Pool();
+    return *pool;
+  }
+
+  // Runs `job` on a parked thread, or on a new one. Returns 0, or the OS error of a failed
+  // thread start (the job then never runs).
+  int Run(std::shared_ptr<WaitJob> job) {
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_.push_back(std::move(job));
+    if (idle_ >= queue_.size()) {
+      cv_.notify_one();
+      return 0;
+    }
+    const WaitJob* mine = queue_.back().get();
+    lock.unlock();
+    int err = luaipc_thread_start(ThreadMain, this, "luaipc-wait");
+    if (err == 0) return 0;
+    lock.lock();
+    // A thread that came free meanwhile may have taken it; otherwise it never runs.
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      if (it->get() == mine) {
+        queue_.erase(it);
+        return err;
+      }
+    }
+    return 0;
+  }
+
+ private:
+  static constexpr auto kParkTime = std::chrono::seconds(30);
+
+  static void ThreadMain(void* arg) {
+    auto* pool = static_cast<Pool*>(arg);
+    std::unique_lock<std::mutex> lock(pool->mu_);
+    for (;;) {
+      if (pool->queue_.empty()) {
+        ++pool->idle_;
+        bool woken = pool->cv_.wait_for(lock, kParkTime, [&] { return !pool->queue_.empty(); });
+        --pool->idle_;
+        if (!woken) return;  // parked too long: give the thread back
+        continue;
+      }
+      std::shared_ptr<WaitJob> job = std::move(pool->queue_.front());
+      pool->queue_.pop_front();
+      lock.unlock();
+      RunJob(job);
+      job.reset();
+      lock.lock();
+    }
+  }
+
+  static void RunJob(const std::shared_ptr<WaitJob>& job);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<WaitJob>> queue_;
+  size_t idle_ = 0;
+};
+
+inline void Pool::RunJob(const std::shared_ptr<WaitJob>& job) {
+  WaiterShared& s = *job->shared;
+  WaitOutcome outcome{ECANCELED, 0};
+  if (!job->token.cancelled()) outcome = job->op.wait(job->token);
+  bool delivered = false;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (job->state == WaitJob::kRunning && s.tsfnAlive) {
+      job->outcome = outcome;
+      job->state = WaitJob::kDelivered;
+      auto* box = new std::shared_ptr<WaitJob>(job);
+      if (napi_call_threadsafe_function(s.tsfn, box, napi_tsfn_nonblocking) == napi_ok) {
+        delivered = true;
+      } else {
+        delete box;
+        job->state = WaitJob::kCancelled;
+      }
+    }
+  }
+  if (!delivered && job->op.undo) job->op.undo(outcome);
+}
+
 }  // namespace detail
 
 class Waiter {
  public:
-  using BusyCallback = std::function<void(bool busy)>;
-
-  // Spinning for the next job before sleeping on the condition variable was measured and
-  // dropped: with both processes on one CPU it slowed a ping-pong down (the spinner competes
-  // with the JS thread it is waiting for). Spin inside `wait` instead, where it pays.
   Waiter() : shared_(std::make_shared<detail::WaiterShared>()) {}
   ~Waiter() { Shutdown(); }
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
+
+  using BusyCallback = std::function<void(bool busy)>;
 
   // Called on the JS thread when the number of outstanding waits goes 0 -> 1 (true) and back
   // to 0 (false); handles use it to keep their JS object alive while a wait is pending.
@@ -118,66 +238,62 @@ class Waiter {
 
   bool busy() const { return !outstanding_.empty(); }
 
-  // Queues `op` behind any earlier waits of this handle and returns its promise. `id`
-  // identifies it for Cancel (0 when it cannot be cancelled individually).
-  Napi::Promise Submit(Napi::Env env, WaitOp op, uint32_t id = 0) {
-    Start(env);
-    FollowJsThread();
+  // Starts `op` on a thread of its own and returns its promise. `id` identifies it for Cancel
+  // (0 when it cannot be cancelled individually). Throws IpcError (EAGAIN, ...) when no thread
+  // can be started; `syscall` names the wait in that error, `path` the object.
+  Napi::Promise Submit(Napi::Env env, WaitOp op, uint32_t id, const char* path) {
+    StartTsfn(env);
     auto job = std::make_shared<detail::WaitJob>();
     job->op = std::move(op);
     job->id = id;
     job->owner = this;
+    job->shared = shared_;
     napi_value promise;
     NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &job->deferred, &promise), Napi::Promise());
     outstanding_.push_back(job);
     if (outstanding_.size() == 1) SetBusy(env, true);
-    {
-      std::lock_guard<std::mutex> lock(shared_->mu);
-      shared_->queue.push_back(job);
+    int err = detail::Pool::Get().Run(job);
+    if (err != 0) {
+      {
+        std::lock_guard<std::mutex> lock(shared_->mu);
+        job->state = detail::WaitJob::kCancelled;
+      }
+      outstanding_.remove(job);
+      job->owner = nullptr;
+      if (outstanding_.empty()) SetBusy(env, false);
+      napi_reject_deferred(env, job->deferred, IpcError(env, err, "pthread_create", path).Value());
     }
-    shared_->cv.notify_one();
     return Napi::Promise(env, promise);
   }
 
-  // Rejects the pending wait `id` with `reason` at once (the thread notices within one slice
-  // and undoes a late success). False when no such wait is pending (settled, or its result is
+  // Rejects the pending wait `id` with `reason` at once and interrupts its thread (which gives
+  // back a late success). False when no such wait is pending (settled, or its result is
   // already on the way).
   bool Cancel(Napi::Env env, uint32_t id, Napi::Value reason) {
     for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
-      const std::shared_ptr<detail::WaitJob>& job = *it;
+      std::shared_ptr<detail::WaitJob> job = *it;
       if (job->id != id) continue;
       {
         std::lock_guard<std::mutex> lock(shared_->mu);
         if (job->state == detail::WaitJob::kDelivered) return false;
-        MarkCancelled(*job);
+        job->state = detail::WaitJob::kCancelled;
       }
-      std::shared_ptr<detail::WaitJob> keep = job;
+      job->token.Cancel();
       outstanding_.erase(it);
-      keep->owner = nullptr;
-      napi_reject_deferred(env, keep->deferred, reason);
+      job->owner = nullptr;
+      napi_reject_deferred(env, job->deferred, reason);
       if (outstanding_.empty()) SetBusy(env, false);
       return true;
     }
     return false;
   }
 
-  // close(): rejects every pending wait with makeReason(env), stops the thread and releases
-  // the thread-safe function. Results already on their way still resolve.
+  // close(): rejects every pending wait with makeReason(env) and releases the thread-safe
+  // function. Results already on their way still resolve.
   void CancelAll(Napi::Env env, const std::function<Napi::Value(Napi::Env)>& makeReason) {
-    std::list<std::shared_ptr<detail::WaitJob>> cancelled;
-    {
-      std::lock_guard<std::mutex> lock(shared_->mu);
-      for (auto it = outstanding_.begin(); it != outstanding_.end();) {
-        if ((*it)->state == detail::WaitJob::kDelivered) {
-          ++it;
-          continue;
-        }
-        MarkCancelled(**it);
-        cancelled.push_back(*it);
-        it = outstanding_.erase(it);
-      }
-    }
-    Stop();
+    std::list<std::shared_ptr<detail::WaitJob>> cancelled = TakePending();
+    for (auto& job : cancelled) job->token.Cancel();
+    ReleaseTsfn();
     for (auto& job : cancelled) {
       job->owner = nullptr;
       napi_reject_deferred(env, job->deferred, makeReason(env));
@@ -186,23 +302,31 @@ class Waiter {
   }
 
   // GC finalizer / env teardown: no JavaScript may run, so pending promises are left unsettled
-  // (nothing can observe them any more).
+  // (nothing can observe them any more); their threads are interrupted and finish by themselves.
   void Shutdown() noexcept {
-    {
-      std::lock_guard<std::mutex> lock(shared_->mu);
-      for (auto& job : outstanding_) {
-        if (job->state != detail::WaitJob::kDelivered) MarkCancelled(*job);
-        job->owner = nullptr;
-      }
-    }
+    std::list<std::shared_ptr<detail::WaitJob>> cancelled = TakePending();
+    for (auto& job : cancelled) job->token.Cancel();
+    for (auto& job : outstanding_) job->owner = nullptr;
+    for (auto& job : cancelled) job->owner = nullptr;
     outstanding_.clear();
-    Stop();
+    ReleaseTsfn();
   }
 
  private:
-  static void MarkCancelled(detail::WaitJob& job) {
-    job.state = detail::WaitJob::kCancelled;
-    job.token.flag_.store(true, std::memory_order_release);
+  // Marks every outstanding, undelivered job cancelled and moves it out of outstanding_.
+  std::list<std::shared_ptr<detail::WaitJob>> TakePending() {
+    std::list<std::shared_ptr<detail::WaitJob>> taken;
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    for (auto it = outstanding_.begin(); it != outstanding_.end();) {
+      if ((*it)->state == detail::WaitJob::kDelivered) {
+        ++it;
+        continue;
+      }
+      (*it)->state = detail::WaitJob::kCancelled;
+      taken.push_back(*it);
+      it = outstanding_.erase(it);
+    }
+    return taken;
   }
 
   void SetBusy(Napi::Env env, bool busy) {
@@ -216,8 +340,11 @@ class Waiter {
     if (busy_) busy_(busy);
   }
 
-  void Start(Napi::Env env) {
-    if (started_) return;
+  void StartTsfn(Napi::Env env) {
+    if (shared_->tsfn != nullptr || released_) {
+      if (released_) NAPI_THROW_VOID(ClosedError(env, "handle"));
+      return;
+    }
     auto* finalizeData = new std::shared_ptr<detail::WaiterShared>(shared_);
     napi_threadsafe_function tsfn;
     napi_status status = napi_create_threadsafe_function(
@@ -228,88 +355,21 @@ class Waiter {
       NAPI_THROW_IF_FAILED_VOID(env, status);
     }
     napi_unref_threadsafe_function(env, tsfn);
-    {
-      std::lock_guard<std::mutex> lock(shared_->mu);
-      shared_->tsfn = tsfn;
-      shared_->tsfnAlive = true;
-    }
-    // Detached: it owns its share of the state and exits by itself once stopped, at most one
-    // wait slice after close, so neither close() nor teardown blocks on it.
-    std::thread(ThreadMain, shared_).detach();
-    started_ = true;
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->tsfn = tsfn;
+    shared_->tsfnAlive = true;
   }
 
-  void Stop() noexcept {
+  void ReleaseTsfn() noexcept {
     bool release = false;
     {
       std::lock_guard<std::mutex> lock(shared_->mu);
-      shared_->stop = true;
       shared_->tsfnAlive = false;
       release = shared_->tsfn != nullptr && !released_ && !shared_->tsfnFinalized;
-      released_ = released_ || release;
+      released_ = true;
     }
-    shared_->cv.notify_one();
     // Queued deliveries are still dispatched before the tsfn closes.
     if (release) napi_release_threadsafe_function(shared_->tsfn, napi_tsfn_release);
-  }
-
-  // Keeps the waiter thread on the CPU the JS thread runs on. Left alone, the kernel wakes it on
-  // an idle CPU, and on a VM waking a halted vCPU costs ~25 us, twice per wait (thread wake-up,
-  // then the JS thread's); on the same CPU a switch costs ~2.5 us. Only re-pinned when the JS
-  // thread has moved, so it costs one sched_getcpu() per wait.
-  void FollowJsThread() {
-#if defined(__linux__)
-    int cpu = sched_getcpu();
-    int tid = shared_->tid.load(std::memory_order_acquire);
-    if (cpu < 0 || cpu == pinnedCpu_ || tid == 0 || cpu >= CPU_SETSIZE) return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(tid, sizeof set, &set) == 0) pinnedCpu_ = cpu;
-#endif
-  }
-
-  static void ThreadMain(std::shared_ptr<detail::WaiterShared> s) {
-#if defined(__linux__)
-    s->tid.store(static_cast<int>(syscall(SYS_gettid)), std::memory_order_release);
-#endif
-    std::unique_lock<std::mutex> lock(s->mu);
-    for (;;) {
-      if (s->queue.empty()) {
-        if (s->stop) break;
-        s->cv.wait(lock, [&] { return s->stop || !s->queue.empty(); });
-        continue;
-      }
-      std::shared_ptr<detail::WaitJob> job = std::move(s->queue.front());
-      s->queue.pop_front();
-      if (job->state == detail::WaitJob::kCancelled) continue;
-      job->state = detail::WaitJob::kRunning;
-      lock.unlock();
-      WaitOutcome outcome = job->op.wait(job->token);
-      lock.lock();
-      bool delivered = false;
-      if (job->state == detail::WaitJob::kRunning && s->tsfnAlive) {
-        job->outcome = outcome;
-        job->state = detail::WaitJob::kDelivered;
-        auto* box = new std::shared_ptr<detail::WaitJob>(job);
-        if (napi_call_threadsafe_function(s->tsfn, box, napi_tsfn_nonblocking) == napi_ok) {
-          delivered = true;
-        } else {
-          delete box;
-          job->state = detail::WaitJob::kCancelled;
-        }
-      }
-      if (!delivered && job->op.undo) {
-        lock.unlock();
-        job->op.undo(outcome);
-        lock.lock();
-      }
-      // Captures of op (e.g. the OS object) are released here or on the JS thread, whichever
-      // lets go last.
-      lock.unlock();
-      job.reset();
-      lock.lock();
-    }
   }
 
   static void CallJs(napi_env rawEnv, napi_value, void*, void* data) {
@@ -342,18 +402,14 @@ class Waiter {
       std::lock_guard<std::mutex> lock((*shared)->mu);
       (*shared)->tsfnAlive = false;
       (*shared)->tsfnFinalized = true;
-      (*shared)->stop = true;
     }
-    (*shared)->cv.notify_one();
     delete shared;
   }
 
   std::shared_ptr<detail::WaiterShared> shared_;
   std::list<std::shared_ptr<detail::WaitJob>> outstanding_;  // JS thread
   BusyCallback busy_;
-  bool started_ = false;
   bool released_ = false;
-  int pinnedCpu_ = -1;
 };
 
 }  // namespace luaipc

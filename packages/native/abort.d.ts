@@ -1,0 +1,5 @@
+/**
+ * Calls `fn` once when `signal` aborts, with one listener on the signal however many waits
+ * share it. Returns a function that forgets `fn` (call it when the wait settles).
+ */
+export declare function onAbort(signal: AbortSignal, fn: () => void): () => void;

@@ -1,0 +1,46 @@
+// The OS side of the shared glue: a tiny C API, one backend file per OS family
+// (src/glue_posix.cc, src/glue_win.cc), returning 0 or an OS error code. No N-API here.
+#ifndef LUAIPC_GLUE_OS_H
+#define LUAIPC_GLUE_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Stack size of the glue's threads: they block in one system call at a time and need
+// kilobytes, not the 8 MiB default.
+#define LUAIPC_THREAD_STACK (256 * 1024)
+
+// A thread, as luaipc_thread_self returns it (pthread_t or a Windows thread id).
+typedef uintptr_t luaipc_thread_id;
+
+// Starts a detached thread named `name` (at most 15 bytes; shown by ps, top and debuggers)
+// running fn(arg) on a small stack, with the process's asynchronous signals blocked in it (they
+// are for the JS thread). EAGAIN (or the OS's code) when the OS refuses: then no thread was
+// started and fn never runs.
+int luaipc_thread_start(void (*fn)(void* arg), void* arg, const char* name);
+
+luaipc_thread_id luaipc_thread_self(void);
+
+// Makes a blocking call that thread `t` (started by luaipc_thread_start) is in return early with
+// EINTR. The caller must know `t` is still running. Best effort: a thread between its last
+// check of its cancel flag and the call misses it, so such waits still look at the flag at
+// least once a second.
+int luaipc_thread_interrupt(luaipc_thread_id t);
+
+// Nanoseconds on the monotonic clock (the clock every deadline of ours is on).
+int64_t luaipc_now_ns(void);
+
+// Keeps the shared object that contains `address` loaded until the process ends, so a thread of
+// ours that is still inside it when Node unloads the addon (a worker's teardown) never runs
+// unmapped code.
+int luaipc_pin_module(const void* address);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

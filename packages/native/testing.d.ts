@@ -1,0 +1,35 @@
+/** A name unique to this test process (at most 30 bytes), removed by {@link cleanupNames}. */
+export declare function uniqueName(tag?: string): string;
+/** The file the OS keeps for a shm segment or semaphore (Linux), else undefined. */
+export declare function objectPath(kind: 'shm' | 'sem', name: string): string | undefined;
+/** Whether the shm segment or semaphore `name` exists. */
+export declare function objectExists(kind: 'shm' | 'sem', name: string): boolean;
+/** Removes every object made under names from {@link uniqueName}; call from `afterEach`. */
+export declare function cleanupNames(): void;
+
+export interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The child was killed because it ran past `timeoutMs`. */
+  timedOut: boolean;
+}
+export interface ChildOptions {
+  timeoutMs?: number;
+  input?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+/** Runs a real child process and collects its output, exit code and signal. */
+export declare function runChild(
+  command: string,
+  args?: string[],
+  options?: ChildOptions,
+): Promise<ChildResult>;
+/** {@link runChild} for `node [nodeArgs] script ...args`. */
+export declare function runNode(
+  script: string,
+  args?: string[],
+  options?: ChildOptions & { nodeArgs?: string[] },
+): Promise<ChildResult>;

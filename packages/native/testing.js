@@ -1,0 +1,100 @@
+// Helpers the @luaipc packages' test suites share: unique object names that are removed after
+// each test whatever happened, a child-process runner that reports exit code and signal, and an
+// OS-neutral check that a named object exists. Test code only; no package imports it at run time.
+const { spawn } = require('node:child_process');
+const { existsSync, readdirSync, rmSync } = require('node:fs');
+
+let counter = 0;
+const made = new Set();
+
+/**
+ * A name no other test, worker or concurrent run uses (`luaipc-<tag>-<pid>-<n>`, 30 bytes at
+ * most so it is portable to macOS). Remembered for {@link cleanupNames}.
+ */
+function uniqueName(tag = 't') {
+  counter += 1;
+  const name = `lx-${tag.slice(0, 8)}-${process.pid.toString(36)}-${counter.toString(36)}`;
+  made.add(name);
+  return name;
+}
+
+/** Where the OS keeps a shm segment / semaphore of this name, when it is a file (Linux). */
+function objectPath(kind, name) {
+  if (process.platform !== 'linux') return undefined;
+  return kind === 'sem' ? `/dev/shm/sem.${name}` : `/dev/shm/${name}`;
+}
+
+/** Whether the shm segment or semaphore `name` exists (`kind`: 'shm' | 'sem'). */
+function objectExists(kind, name) {
+  const path = objectPath(kind, name);
+  if (path === undefined) throw new Error(`objectExists: no check for ${process.platform} yet`);
+  return existsSync(path);
+}
+
+/**
+ * Removes every object made under a name from {@link uniqueName}: the segment `<name>`, the
+ * semaphore `sem.<name>`, and the `<name>-...` objects fixtures derive from it. Call it from
+ * `afterEach`, so a failing test leaves nothing behind either.
+ */
+function cleanupNames() {
+  const names = [...made];
+  made.clear();
+  if (names.length === 0 || process.platform !== 'linux') return;
+  const ours = (entry) => {
+    const bare = entry.startsWith('sem.') ? entry.slice(4) : entry;
+    return names.some((n) => bare === n || bare.startsWith(`${n}-`));
+  };
+  for (const entry of readdirSync('/dev/shm')) {
+    if (ours(entry)) rmSync(`/dev/shm/${entry}`, { force: true });
+  }
+}
+
+/**
+ * Runs `command args` as a real child process and collects its output, exit code and signal;
+ * kills it with SIGKILL after `timeoutMs` (the result then has `timedOut: true`).
+ * `options.input` is written to its stdin; `options.env` is merged into the environment.
+ */
+function runChild(command, args = [], options = {}) {
+  const { timeoutMs = 60_000, input, env, cwd } = options;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd,
+      env: env === undefined ? process.env : { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+    });
+    child.stdin.on('error', () => {});
+    if (input !== undefined) child.stdin.write(input);
+    child.stdin.end();
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** {@link runChild} for `node [nodeArgs] script ...args` with this process's node. */
+function runNode(script, args = [], options = {}) {
+  const { nodeArgs = [], ...rest } = options;
+  return runChild(process.execPath, [...nodeArgs, script, ...args], rest);
+}
+
+exports.uniqueName = uniqueName;
+exports.objectPath = objectPath;
+exports.objectExists = objectExists;
+exports.cleanupNames = cleanupNames;
+exports.runChild = runChild;
+exports.runNode = runNode;

@@ -1,70 +1,35 @@
-import { IpcError } from '@luaipc/filelike';
-import { checkName, describeValue } from '@luaipc/native/args';
-import { type NativeSemaphore, native } from './binding.js';
+import { closedError, IpcError, invalidArgType, outOfRange } from '@luaipc/filelike';
+import { onAbort } from '@luaipc/native/abort';
+import { checkName, checkTimeout, type WaitOptions, waitArgs } from '@luaipc/native/args';
+import { addon, type NativeSemaphore } from './binding.js';
 
-export { IpcError };
+export { IpcError, type WaitOptions };
 
-/** Options of {@link Semaphore.dec}. */
-export interface DecOptions {
-  /** Aborting rejects the pending `dec()` with `signal.reason` (an `AbortError` by default). */
-  signal?: AbortSignal;
-}
+/** The largest value a semaphore can hold on this OS (`SEM_VALUE_MAX`). */
+export const SEM_VALUE_MAX: number = addon.SEM_VALUE_MAX;
 
+const CONSTRUCT = Symbol('Semaphore');
 let nextId = 1;
-
-/** Checks a semaphore name and returns the OS name (`'/' + name`). */
-function osName(name: unknown, syscall: string): string {
-  return `/${checkName(name, syscall, native().NAME_MAX, IpcError)}`;
-}
-
-/** `undefined`, negative or infinite: -1 (forever); else seconds. */
-function checkTimeout(timeout: unknown): number {
-  if (timeout === undefined) return -1;
-  if (typeof timeout !== 'number') {
-    throw new TypeError(
-      `The "timeout" argument must be of type number. Received ${describeValue(timeout)}`,
-    );
-  }
-  if (Number.isNaN(timeout)) throw new RangeError('The "timeout" argument must not be NaN');
-  if (timeout < 0 || timeout === Number.POSITIVE_INFINITY) return -1;
-  return timeout;
-}
-
-function checkSignal(options: unknown): AbortSignal | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(
-      `The "options" argument must be of type object. Received ${describeValue(options)}`,
-    );
-  }
-  const { signal } = options as DecOptions;
-  if (signal === undefined) return undefined;
-  if (!(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `The "options.signal" property must be an instance of AbortSignal. Received ${describeValue(signal)}`,
-    );
-  }
-  return signal;
-}
 
 /**
  * A handle on a named counting semaphore shared between processes (LuaIPC's `ipc.sem`).
  * Get one with {@link open}.
  */
 export class Semaphore implements Disposable {
-  /** The name given to {@link open} (the OS object is `'/' + name`). */
+  /** The name given to {@link open} (the OS object is `'/' + name` on POSIX). */
   readonly name: string;
-  #native: NativeSemaphore;
+  /** Whether this handle created the semaphore; its `close()` then removes the name. */
+  readonly creator: boolean;
+  readonly #native: NativeSemaphore;
 
-  /** @internal Use {@link open}. */
-  constructor(name: string, handle: NativeSemaphore) {
+  /** @internal Handles come from {@link open}. */
+  constructor(token: symbol, name: string, creator: boolean, handle: NativeSemaphore) {
+    if (token !== CONSTRUCT) {
+      throw new TypeError('Semaphore handles are made by open(name, n?)');
+    }
     this.name = name;
+    this.creator = creator;
     this.#native = handle;
-  }
-
-  /** Removes the name `name` (for one leaked by a crashed creator). Throws `ENOENT` if absent. */
-  static unlink(name: string): void {
-    unlink(name);
   }
 
   /** Whether {@link close} was called (or the handle was closed at teardown). */
@@ -73,7 +38,7 @@ export class Semaphore implements Disposable {
   }
 
   #open(): NativeSemaphore {
-    if (this.#native.closed) throw new TypeError('Semaphore is closed');
+    if (this.#native.closed) throw closedError('semaphore');
     return this.#native;
   }
 
@@ -82,47 +47,49 @@ export class Semaphore implements Disposable {
     this.#open().inc();
   }
 
-  /** Decrements the value if it is above zero; never waits. */
+  /** Decrements the value if it is above zero; never waits. Returns whether it did. */
   tryDec(): boolean {
     return this.#open().tryDec();
   }
 
   /**
    * Decrements the value, blocking the thread until it can (the only blocking call of this
-   * package). `timeout` in seconds, fractions allowed; absent or negative: no limit; `0`: just try.
-   * Returns `false` when the timeout elapses first.
+   * package). `timeout` in seconds, fractions allowed; absent or negative: no limit; `0`: just
+   * try. Returns `false` when the timeout elapses first. In a worker, `terminate()` (or the
+   * process exiting) ends the wait within 100 ms without taking a count.
    */
   decSync(timeout?: number): boolean {
     const t = checkTimeout(timeout);
-    return this.#open().decSync(t);
+    return this.#open().decSync(t) ?? false;
   }
 
   /**
-   * Decrements the value without blocking the event loop: the wait runs on a thread of this
-   * handle. Resolves `true` once decremented, `false` when `timeout` seconds elapse first
-   * (absent or negative: no limit; `0`: just try). Rejects with `options.signal.reason` when
-   * aborted and with `IpcError` `ECANCELED` when the handle is closed meanwhile; argument errors
-   * reject too. Several pending `dec()` calls on one handle are served in call order.
+   * Decrements the value without blocking the event loop: the wait runs on a thread of ours.
+   * Resolves `true` once decremented, `false` when the timeout elapses first (absent or
+   * negative: no limit; `0`: just try). Takes `(timeout?, options?)` or `(options)` with
+   * `{ timeout?, signal? }`. Rejects with `signal.reason` when aborted and with `IpcError`
+   * `ECANCELED` when the handle is closed meanwhile; argument errors reject too. Each pending
+   * `dec()` honours its own timeout and signal, whatever other waits on the handle do.
    */
-  dec(timeout?: number, options?: DecOptions): Promise<boolean> {
+  dec(timeout?: number, options?: WaitOptions): Promise<boolean>;
+  dec(options: WaitOptions): Promise<boolean>;
+  dec(timeoutOrOptions?: number | WaitOptions, options?: WaitOptions): Promise<boolean> {
     try {
-      const t = checkTimeout(timeout);
-      const signal = checkSignal(options);
+      const { timeout, signal } = waitArgs(timeoutOrOptions, options);
       if (signal?.aborted) return Promise.reject(signal.reason);
       const handle = this.#open();
       if (signal === undefined) {
-        const result = handle.dec(t, 0);
+        const result = handle.dec(timeout, 0);
         return typeof result === 'boolean' ? Promise.resolve(result) : result;
       }
       const id = nextId;
       nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
-      const result = handle.dec(t, id);
+      const result = handle.dec(timeout, id);
       if (typeof result === 'boolean') return Promise.resolve(result);
-      const onAbort = (): void => {
+      const forget = onAbort(signal, () => {
         handle.cancel(id, signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      return result.finally(() => signal.removeEventListener('abort', onAbort));
+      });
+      return result.finally(forget);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -130,8 +97,9 @@ export class Semaphore implements Disposable {
 
   /**
    * Closes the handle; idempotent. Pending `dec()` calls reject with `IpcError` `ECANCELED`.
-   * The creator's close also removes the name (LuaIPC semantics): handles already open keep
-   * working, new `open(name)` calls fail with `ENOENT`.
+   * The creator's close also removes the name, if it still names the semaphore this handle
+   * created (LuaIPC semantics): handles already open keep working, new `open(name)` calls fail
+   * with `ENOENT`.
    */
   close(): void {
     this.#native.close();
@@ -149,30 +117,23 @@ export class Semaphore implements Disposable {
  * without '/', at most 251 bytes on Linux (30 to be portable to macOS).
  */
 export function open(name: string, n?: number): Semaphore {
-  const os = osName(name, 'sem_open');
+  checkName(name, 'sem_open', addon.NAME_MAX);
   let count = 0;
   if (n !== undefined) {
-    if (typeof n !== 'number') {
-      throw new TypeError(`The "n" argument must be of type number. Received ${describeValue(n)}`);
-    }
-    const max = native().SEM_VALUE_MAX;
-    if (!Number.isInteger(n) || n < 0 || n > max) {
-      throw new RangeError(
-        `The value of "n" is out of range. It must be an integer >= 0 and <= ${max}. Received ${String(n)}`,
-      );
+    if (typeof n !== 'number') throw invalidArgType('n', 'of type number', n);
+    if (!Number.isInteger(n) || n < 0 || n > SEM_VALUE_MAX) {
+      throw outOfRange('n', `an integer >= 0 and <= ${SEM_VALUE_MAX}`, n);
     }
     count = n;
   }
-  const Native = native().Semaphore;
-  return new Semaphore(name, new Native(os, name, count));
+  return new Semaphore(CONSTRUCT, name, count > 0, new addon.Semaphore(name, count));
 }
 
-/** Removes the semaphore name `name` (`sem_unlink`); open handles keep working. */
+/**
+ * Removes the semaphore name `name` (`sem_unlink`), e.g. one leaked by a crashed creator; open
+ * handles keep working. Throws `IpcError` `ENOENT` when there is no such semaphore.
+ */
 export function unlink(name: string): void {
-  native().unlink(osName(name, 'sem_unlink'), name);
-}
-
-/** The largest value a semaphore can hold on this OS (SEM_VALUE_MAX). */
-export function valueMax(): number {
-  return native().SEM_VALUE_MAX;
+  checkName(name, 'sem_unlink', addon.NAME_MAX);
+  addon.unlink(name);
 }

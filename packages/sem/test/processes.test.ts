@@ -102,12 +102,12 @@ describe('lifetime in child processes', () => {
     });
   }
 
-  it('using a handle after close throws TypeError', async () => {
+  it('using a handle after close throws ERR_IPC_CLOSED', async () => {
     const name = uniqueName('closed');
     const r = await runFixture('after-close.mjs', [name]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const closed = 'TypeError: Semaphore is closed';
+    const closed = 'Error ERR_IPC_CLOSED: attempt to use a closed semaphore';
     expect(r.stdout).toBe(
       `inc: ${closed}\ntryDec: ${closed}\ndecSync: ${closed}\ndecSyncWait: ${closed}\n` +
         `dec: ${closed}\nclosed: true\n`,

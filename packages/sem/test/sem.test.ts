@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IpcError, open, Semaphore, unlink, valueMax } from '../src/index.js';
+import { IpcError, open, SEM_VALUE_MAX, Semaphore, unlink } from '../src/index.js';
 import { cleanup, semExists, semPath, uniqueName } from './helpers.js';
 
 afterEach(cleanup);
@@ -28,7 +28,13 @@ describe('open', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(IpcError);
-      expect(error).toMatchObject({ code: 'EEXIST', errno: -17, syscall: 'sem_open', name });
+      expect(error).toMatchObject({
+        code: 'EEXIST',
+        errno: -17,
+        syscall: 'sem_open',
+        name: 'IpcError',
+        path: name,
+      });
       expect((error as Error).message).toBe(`EEXIST: file already exists, sem_open '${name}'`);
     }
     sem.close();
@@ -37,7 +43,12 @@ describe('open', () => {
   it('fails ENOENT when opening a missing name', () => {
     const name = uniqueName();
     expect(() => open(name)).toThrow(
-      expect.objectContaining({ code: 'ENOENT', syscall: 'sem_open', name }),
+      expect.objectContaining({
+        code: 'ENOENT',
+        syscall: 'sem_open',
+        name: 'IpcError',
+        path: name,
+      }),
     );
     expect(() => open(name, 0)).toThrowError(IpcError);
     expect(semExists(name)).toBe(false);
@@ -60,13 +71,23 @@ describe('open', () => {
 
   it('creates at SEM_VALUE_MAX', () => {
     const name = uniqueName();
-    const sem = open(name, valueMax());
+    const sem = open(name, SEM_VALUE_MAX);
     expect(() => sem.inc()).toThrow(
       expect.objectContaining({ code: 'EOVERFLOW', syscall: 'sem_post' }),
     );
     expect(sem.tryDec()).toBe(true);
     sem.inc();
     sem.close();
+  });
+});
+
+describe('handles', () => {
+  it('come only from open(): the constructor refuses user code', () => {
+    const Ctor = Semaphore as unknown as new (...args: unknown[]) => Semaphore;
+    expect(() => new Ctor(Symbol('x'), 'x', false, {})).toThrow(
+      new TypeError('Semaphore handles are made by open(name, n?)'),
+    );
+    expect(() => new Ctor('x', 1)).toThrow(TypeError);
   });
 });
 
@@ -98,9 +119,15 @@ describe('close and unlink', () => {
     sem.close();
     sem.close();
     expect(sem.closed).toBe(true);
-    expect(() => sem.inc()).toThrow(new TypeError('Semaphore is closed'));
-    expect(() => sem.tryDec()).toThrow(TypeError);
-    expect(() => sem.decSync()).toThrow(TypeError);
+    expect(() => sem.inc()).toThrow(
+      expect.objectContaining({
+        code: 'ERR_IPC_CLOSED',
+        message: 'attempt to use a closed semaphore',
+      }),
+    );
+    const closed = expect.objectContaining({ code: 'ERR_IPC_CLOSED' });
+    expect(() => sem.tryDec()).toThrow(closed);
+    expect(() => sem.decSync()).toThrow(closed);
   });
 
   it('unlink removes a leaked name and fails ENOENT for a missing one', () => {
@@ -108,8 +135,8 @@ describe('close and unlink', () => {
     const sem = open(name, 1);
     unlink(name);
     expect(semExists(name)).toBe(false);
-    expect(() => Semaphore.unlink(name)).toThrow(
-      expect.objectContaining({ code: 'ENOENT', syscall: 'sem_unlink', name }),
+    expect(() => unlink(name)).toThrow(
+      expect.objectContaining({ code: 'ENOENT', syscall: 'sem_unlink', path: name }),
     );
     expect(sem.tryDec()).toBe(true);
     sem.close();
@@ -163,20 +190,24 @@ describe('dec', () => {
     sem.close();
   });
 
-  it('waits until another handle increments, serving pending calls in order', async () => {
+  it('waits until another handle increments: each inc() releases exactly one pending dec()', async () => {
     const name = uniqueName();
     const sem = open(name, 1);
     sem.tryDec();
     const other = open(name);
-    const order: number[] = [];
-    const pending = [1, 2, 3].map((i) => sem.dec().then((ok) => order.push(ok ? i : -i)));
+    // Like POSIX semaphores, pending waits are not served in call order: each wait has its
+    // own thread (so each honours its own timeout), and the kernel picks which one wakes.
+    const done: number[] = [];
+    const pending = [1, 2, 3].map((i) => sem.dec().then((ok) => done.push(ok ? i : -i)));
     await new Promise((r) => setTimeout(r, 30));
-    expect(order).toEqual([]);
-    other.inc();
-    other.inc();
-    other.inc();
+    expect(done).toEqual([]);
+    for (let k = 1; k <= 3; k++) {
+      other.inc();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(done).toHaveLength(k);
+    }
     await Promise.all(pending);
-    expect(order).toEqual([1, 2, 3]);
+    expect([...done].sort()).toEqual([1, 2, 3]);
     expect(sem.tryDec()).toBe(false);
     sem.close();
     other.close();
@@ -247,7 +278,7 @@ describe('dec', () => {
     sem.close();
   });
 
-  it('close() rejects pending decs with ECANCELED and later calls with TypeError', async () => {
+  it('close() rejects pending decs with ECANCELED and later calls with ERR_IPC_CLOSED', async () => {
     const sem = open(uniqueName(), 1);
     sem.tryDec();
     const a = sem.dec();
@@ -255,6 +286,11 @@ describe('dec', () => {
     sem.close();
     await expect(a).rejects.toMatchObject({ code: 'ECANCELED', syscall: 'sem_wait' });
     await expect(b).rejects.toBeInstanceOf(IpcError);
-    await expect(sem.dec()).rejects.toThrow(new TypeError('Semaphore is closed'));
+    await expect(sem.dec()).rejects.toThrow(
+      expect.objectContaining({
+        code: 'ERR_IPC_CLOSED',
+        message: 'attempt to use a closed semaphore',
+      }),
+    );
   });
 });

@@ -1,35 +1,80 @@
-// N-API glue for @luaipc/sem. Argument checking and messages live in src/index.ts; this file
-// only converts values, maps errno to IpcError and moves waits off the JS thread.
+// N-API glue for @luaipc/sem. Arguments arrive checked by src/index.ts; this file converts
+// values, maps OS errors to IpcError and owns the waiting policy: a short spin, then sleeping in
+// slices that let cancellation (Promise form) or a worker's termination (Sync form) end a wait.
 #include <napi.h>
 
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
-#include "luaipc/errors.h"
+#include "luaipc/addon.h"
 #include "luaipc/handle.h"
 #include "luaipc/waiter.h"
-#include "sem_posix.h"
+#include "sem_os.h"
 
 namespace {
 
-namespace os = luaipc::sem;
+constexpr int64_t kMs = 1000000;
+// Before sleeping, retry for this long, yielding the CPU between tries: a peer that answers at
+// once (a ping-pong) is caught without a kernel sleep and wake-up. Yielding rather than a pause
+// loop hands the CPU to the peer when both share it.
+constexpr int64_t kSpinNs = 50 * 1000;
+// A Sync wait looks whether its worker is being terminated this often (the one periodic wake-up
+// DESIGN allows, so that terminate() and process.exit() end it within 100 ms).
+constexpr int64_t kSyncSliceNs = 50 * kMs;
+// A Promise-form wait is interrupted by a signal when cancelled; it also re-checks its cancel
+// flag this often, in case the interruption landed just before it went to sleep.
+constexpr int64_t kAsyncSliceNs = 1000 * kMs;
 
-// Shared by the handle and any wait in flight, so the OS object is closed only after the
-// waiter thread has finished with it.
+// Shared by the handle and any wait in flight, so the OS object is closed only after the last
+// thread has finished with it.
 struct Core {
-  os::OsSem* sem = nullptr;
+  luaipc_sem* sem = nullptr;
   ~Core() {
-    if (sem != nullptr) os::Close(sem);
+    if (sem != nullptr) luaipc_sem_close(sem);
   }
 };
 
-bool TokenCancelled(const void* ctx) { return static_cast<const luaipc::CancelToken*>(ctx)->cancelled(); }
+int64_t DeadlineAfter(double seconds) {
+  if (!(seconds >= 0)) return -1;
+  // 2^62 ns is ~146 years: anything longer is forever, and the sum cannot overflow.
+  if (seconds > 4.6e9) return -1;
+  return luaipc_now_ns() + static_cast<int64_t>(seconds * 1e9);
+}
+
+// 0 (acquired) or EAGAIN (not yet) after up to kSpinNs of tries; other errors as they come.
+int Spin(luaipc_sem* sem) {
+  int64_t until = luaipc_now_ns() + kSpinNs;
+  for (;;) {
+    int err = luaipc_sem_trywait(sem);
+    if (err != EAGAIN || luaipc_now_ns() >= until) return err;
+    std::this_thread::yield();
+  }
+}
+
+// Sleeps in slices of `slice` ns until acquired (0), the deadline (ETIMEDOUT) or `stop()`
+// (ECANCELED). `sleep(until)` is one luaipc_sem_wait, possibly interruptible.
+template <typename Stop, typename Sleep>
+int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Sleep sleep) {
+  for (;;) {
+    if (stop()) return ECANCELED;
+    int64_t until = luaipc_now_ns() + slice;
+    if (deadline >= 0 && deadline < until) until = deadline;
+    int err = sleep(until);
+    if (err == 0) return 0;
+    if (err == ETIMEDOUT) {
+      if (deadline >= 0 && luaipc_now_ns() >= deadline) return ETIMEDOUT;
+      continue;
+    }
+    if (err != EINTR) return err;
+  }
+}
 
 class Semaphore : public luaipc::Handle<Semaphore> {
  public:
-  static const char* ClosedMessage() { return "Semaphore is closed"; }
+  static constexpr const char* kWhat = "semaphore";
 
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Semaphore",
@@ -44,15 +89,14 @@ class Semaphore : public luaipc::Handle<Semaphore> {
                        });
   }
 
-  // new Semaphore(osName, name, n): n > 0 creates, n == 0 opens.
+  // new Semaphore(name, n): n > 0 creates, n == 0 opens.
   explicit Semaphore(const Napi::CallbackInfo& info) : luaipc::Handle<Semaphore>(info) {
     Napi::Env env = info.Env();
-    osName_ = info[0].As<Napi::String>().Utf8Value();
-    name_ = info[1].As<Napi::String>().Utf8Value();
-    uint32_t n = info[2].As<Napi::Number>().Uint32Value();
+    name_ = info[0].As<Napi::String>().Utf8Value();
+    uint32_t n = info[1].As<Napi::Number>().Uint32Value();
     creator_ = n > 0;
     core_ = std::make_shared<Core>();
-    int err = os::Open(osName_.c_str(), n, creator_, &core_->sem);
+    int err = luaipc_sem_open(name_.c_str(), n, creator_ ? 1 : 0, &core_->sem);
     if (err != 0) throw luaipc::IpcError(env, err, "sem_open", name_.c_str());
     waiter_.SetBusyCallback([this](bool busy) {
       // A pending dec() keeps the handle (and so its promise's settlement) alive.
@@ -75,24 +119,24 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     } else {
       waiter_.Shutdown();
     }
-    // LuaIPC: the creator's handle owns the name.
+    // LuaIPC: the creator's handle owns the name (the object it created, not a newer one).
     UnlinkIfCreator();
     core_.reset();
   }
 
   void AtProcessExit() noexcept override { UnlinkIfCreator(); }
 
+ private:
   void UnlinkIfCreator() noexcept {
-    if (!creator_) return;
+    if (!creator_ || !core_) return;
     creator_ = false;
-    os::Unlink(osName_.c_str());
+    luaipc_sem_unlink_if_created(core_->sem);
   }
 
- private:
   Napi::Value Inc(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
-    int err = os::Post(core_->sem);
+    int err = luaipc_sem_post(core_->sem);
     if (err != 0) throw luaipc::IpcError(env, err, "sem_post", name_.c_str());
     return env.Undefined();
   }
@@ -100,26 +144,30 @@ class Semaphore : public luaipc::Handle<Semaphore> {
   Napi::Value TryDec(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
-    bool acquired = false;
-    int err = os::TryWait(core_->sem, &acquired);
-    if (err != 0) throw luaipc::IpcError(env, err, "sem_trywait", name_.c_str());
-    return Napi::Boolean::New(env, acquired);
+    int err = luaipc_sem_trywait(core_->sem);
+    if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "sem_trywait", name_.c_str());
+    return Napi::Boolean::New(env, err == 0);
   }
 
-  // decSync(timeout): timeout < 0 waits forever. Blocks the JS thread by design.
+  // decSync(timeout): timeout < 0 waits forever. Blocks the JS thread by design; returns
+  // undefined without taking a count when the env is torn down meanwhile (a worker's
+  // terminate(), or process.exit() ending the workers): JavaScript cannot run there any more.
   Napi::Value DecSync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
     double timeout = info[0].As<Napi::Number>().DoubleValue();
-    bool acquired = false;
-    int err;
-    if (timeout == 0) {
-      err = os::TryWait(core_->sem, &acquired);
-    } else {
-      err = os::Wait(core_->sem, os::DeadlineAfter(timeout), nullptr, nullptr, true, &acquired);
+    luaipc_sem* sem = core_->sem;
+    int err = timeout == 0 ? luaipc_sem_trywait(sem) : Spin(sem);
+    if (err == EAGAIN && timeout != 0) {
+      luaipc::JsProbe probe(env);
+      err = WaitSliced(
+          DeadlineAfter(timeout), kSyncSliceNs, [&] { return !probe.CanRunJs(); },
+          [&](int64_t until) { return luaipc_sem_wait(sem, until); });
+      if (err == ECANCELED) return env.Undefined();
     }
+    if (err == EAGAIN || err == ETIMEDOUT) return Napi::Boolean::New(env, false);
     if (err != 0) throw luaipc::IpcError(env, err, timeout == 0 ? "sem_trywait" : "sem_wait", name_.c_str());
-    return Napi::Boolean::New(env, acquired);
+    return Napi::Boolean::New(env, true);
   }
 
   // dec(timeout, id): a boolean when settled without waiting (the JS thread tries first, which
@@ -129,28 +177,34 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     EnsureOpen(env);
     double timeout = info[0].As<Napi::Number>().DoubleValue();
     uint32_t id = info[1].As<Napi::Number>().Uint32Value();
-    bool acquired = false;
-    int err = os::TryWait(core_->sem, &acquired);
-    if (err != 0) throw luaipc::IpcError(env, err, "sem_trywait", name_.c_str());
-    if (acquired || timeout == 0) return Napi::Boolean::New(env, acquired);
+    int err = luaipc_sem_trywait(core_->sem);
+    if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "sem_trywait", name_.c_str());
+    if (err == 0 || timeout == 0) return Napi::Boolean::New(env, err == 0);
 
     std::shared_ptr<Core> core = core_;
     std::string name = name_;
-    int64_t deadline = os::DeadlineAfter(timeout);
+    int64_t deadline = DeadlineAfter(timeout);
     luaipc::WaitOp op;
     op.wait = [core, deadline](const luaipc::CancelToken& token) {
-      bool got = false;
-      int e = os::Wait(core->sem, deadline, TokenCancelled, &token, true, &got);
-      return luaipc::WaitOutcome{e, got ? 1 : 0};
+      luaipc_sem* sem = core->sem;
+      int e = Spin(sem);
+      if (e == EAGAIN) {
+        e = WaitSliced(
+            deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
+            [&](int64_t until) { return token.Interruptible([&] { return luaipc_sem_wait(sem, until); }); });
+      }
+      if (e == 0) return luaipc::WaitOutcome{0, 1};
+      if (e == ETIMEDOUT || e == EAGAIN) return luaipc::WaitOutcome{0, 0};
+      return luaipc::WaitOutcome{e, 0};
     };
     op.undo = [core](const luaipc::WaitOutcome& outcome) {
-      if (outcome.err == 0 && outcome.value == 1) os::Post(core->sem);
+      if (outcome.err == 0 && outcome.value == 1) luaipc_sem_post(core->sem);
     };
     op.settle = [name](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {
       if (outcome.err != 0) throw luaipc::IpcError(e, outcome.err, "sem_wait", name.c_str());
       return Napi::Boolean::New(e, outcome.value == 1);
     };
-    return waiter_.Submit(env, std::move(op), id);
+    return waiter_.Submit(env, std::move(op), id, name_.c_str());
   }
 
   // cancel(id, reason): rejects the pending dec `id` with `reason`; false if it is not pending.
@@ -161,7 +215,6 @@ class Semaphore : public luaipc::Handle<Semaphore> {
   }
 
   std::shared_ptr<Core> core_;
-  std::string osName_;
   std::string name_;
   bool creator_ = false;
   luaipc::Waiter waiter_;
@@ -169,23 +222,20 @@ class Semaphore : public luaipc::Handle<Semaphore> {
 
 Napi::Value Unlink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string osName = info[0].As<Napi::String>().Utf8Value();
-  std::string name = info[1].As<Napi::String>().Utf8Value();
-  int err = os::Unlink(osName.c_str());
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  int err = luaipc_sem_unlink(name.c_str());
   if (err != 0) throw luaipc::IpcError(env, err, "sem_unlink", name.c_str());
   return env.Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  luaipc::InitErrors(env, exports);
   exports.Set("Semaphore", Semaphore::Define(env));
   exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
-  luaipc::ExportAtProcessExit(env, exports);
-  exports.Set("SEM_VALUE_MAX", Napi::Number::New(env, static_cast<double>(os::ValueMax())));
-  exports.Set("NAME_MAX", Napi::Number::New(env, os::NameMax()));
+  exports.Set("SEM_VALUE_MAX", Napi::Number::New(env, static_cast<double>(luaipc_sem_value_max())));
+  exports.Set("NAME_MAX", Napi::Number::New(env, static_cast<double>(luaipc_sem_name_max())));
   return exports;
 }
 
 }  // namespace
 
-NODE_API_MODULE(sem, Init)
+LUAIPC_ADDON(sem, Init)

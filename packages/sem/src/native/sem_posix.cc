@@ -1,8 +1,10 @@
-#include "sem_posix.h"
+// POSIX backend of sem_os.h: named semaphores (sem_open). The OS name is '/' + name, which is
+// what LuaIPC and Python's ctypes callers pass too, so all of them meet on one object.
+#include "sem_os.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <limits.h>
 #include <semaphore.h>
 #include <sys/stat.h>
@@ -10,27 +12,35 @@
 
 #include <cstdint>
 #include <new>
+#include <string>
 
-namespace luaipc {
-namespace sem {
+#include "luaipc/glue_os.h"
 
-struct OsSem {
+struct luaipc_sem {
   sem_t* handle;
+  std::string osName;
+  // Identity of the object this handle created (dev 0 and ino 0: unknown or not the creator).
+  dev_t dev;
+  ino_t ino;
 };
 
 namespace {
 
 constexpr int64_t kNsPerSec = 1000000000;
-// How long a cancellable wait sleeps before it looks at its cancel flag again.
-constexpr int64_t kSliceNs = 50 * 1000000;
-// About two cross-CPU wake-ups on a small VM: long enough to catch a peer that answers at
-// once, short enough not to matter for a real wait. Measured against 0 and 20 us.
-constexpr int64_t kSpinNs = 50 * 1000;
 
-int64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * kNsPerSec + ts.tv_nsec;
+std::string OsName(const char* name) { return std::string("/") + name; }
+
+// Where the OS keeps the object as a file, when it does: glibc puts named semaphores in
+// /dev/shm as "sem." + name. Elsewhere (macOS) there is no path and no identity check.
+bool FileOf(const char* name, std::string* path) {
+#if defined(__linux__)
+  *path = std::string("/dev/shm/sem.") + name;
+  return true;
+#else
+  (void)name;
+  (void)path;
+  return false;
+#endif
 }
 
 timespec ToTimespec(int64_t ns) {
@@ -40,115 +50,92 @@ timespec ToTimespec(int64_t ns) {
   return ts;
 }
 
-// glibc's sem_wait/sem_clockwait are cancellation points that also return EINTR on signals:
-// retry those, report everything else.
-int WaitUntil(sem_t* s, int64_t deadline, bool* acquired) {
-  for (;;) {
-    int rc;
-    if (deadline < 0) {
-      rc = sem_wait(s);
-    } else {
-      timespec ts = ToTimespec(deadline);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
-      // The monotonic clock: a wall-clock jump must not stretch or cut the timeout.
-      rc = sem_clockwait(s, CLOCK_MONOTONIC, &ts);
+// sem_clockwait (glibc 2.30) waits on the monotonic clock, so a wall-clock jump neither stretches
+// nor cuts a timeout. Looked up at run time: the binary must also load on older glibc.
+using ClockWait = int (*)(sem_t*, clockid_t, const timespec*);
+ClockWait FindClockWait() {
+#if defined(__linux__)
+  return reinterpret_cast<ClockWait>(dlsym(RTLD_DEFAULT, "sem_clockwait"));
 #else
-      // sem_timedwait only knows CLOCK_REALTIME: translate the remaining time.
-      int64_t left = deadline - NowNs();
-      timespec now;
-      clock_gettime(CLOCK_REALTIME, &now);
-      int64_t real = static_cast<int64_t>(now.tv_sec) * kNsPerSec + now.tv_nsec + (left > 0 ? left : 0);
-      ts = ToTimespec(real);
-      rc = sem_timedwait(s, &ts);
+  return nullptr;
 #endif
-    }
-    if (rc == 0) {
-      *acquired = true;
-      return 0;
-    }
-    if (errno == EINTR) continue;
-    if (errno == ETIMEDOUT) {
-      *acquired = false;
-      return 0;
-    }
-    return errno;
-  }
 }
 
 }  // namespace
 
-int64_t ValueMax() { return SEM_VALUE_MAX; }
+extern "C" {
 
-// glibc keeps named semaphores as /dev/shm/sem.<name>: the "sem." prefix eats 4 of NAME_MAX.
-int NameMax() { return NAME_MAX - 4; }
+int64_t luaipc_sem_value_max(void) { return SEM_VALUE_MAX; }
 
-int Open(const char* osName, unsigned initial, bool create, OsSem** out) {
-  sem_t* s = create ? sem_open(osName, O_CREAT | O_EXCL, S_IRUSR | S_IWUSR, initial) : sem_open(osName, 0);
+// glibc's file name is "sem." + name: 4 bytes of NAME_MAX go to the prefix.
+size_t luaipc_sem_name_max(void) { return NAME_MAX - 4; }
+
+int luaipc_sem_open(const char* name, unsigned initial, int create, luaipc_sem** out) {
+  std::string osName = OsName(name);
+  sem_t* s = create ? sem_open(osName.c_str(), O_CREAT | O_EXCL, S_IRUSR | S_IWUSR, initial)
+                    : sem_open(osName.c_str(), 0);
   if (s == SEM_FAILED) return errno;
-  auto* sem = new (std::nothrow) OsSem{s};
+  auto* sem = new (std::nothrow) luaipc_sem{s, osName, 0, 0};
   if (sem == nullptr) {
     sem_close(s);
+    if (create) sem_unlink(osName.c_str());
     return ENOMEM;
+  }
+  std::string path;
+  struct stat st;
+  if (create && FileOf(name, &path) && stat(path.c_str(), &st) == 0) {
+    sem->dev = st.st_dev;
+    sem->ino = st.st_ino;
   }
   *out = sem;
   return 0;
 }
 
-void Close(OsSem* sem) {
+void luaipc_sem_close(luaipc_sem* sem) {
   sem_close(sem->handle);
   delete sem;
 }
 
-int Unlink(const char* osName) { return sem_unlink(osName) == 0 ? 0 : errno; }
+int luaipc_sem_unlink(const char* name) { return sem_unlink(OsName(name).c_str()) == 0 ? 0 : errno; }
 
-int Post(OsSem* sem) { return sem_post(sem->handle) == 0 ? 0 : errno; }
+int luaipc_sem_unlink_if_created(luaipc_sem* sem) {
+  std::string path;
+  if (FileOf(sem->osName.c_str() + 1, &path)) {
+    struct stat st;
+    if (sem->ino == 0 || stat(path.c_str(), &st) != 0) return 0;
+    if (st.st_dev != sem->dev || st.st_ino != sem->ino) return 0;
+  }
+  return sem_unlink(sem->osName.c_str()) == 0 ? 0 : errno;
+}
 
-int TryWait(OsSem* sem, bool* acquired) {
+int luaipc_sem_post(luaipc_sem* sem) { return sem_post(sem->handle) == 0 ? 0 : errno; }
+
+int luaipc_sem_trywait(luaipc_sem* sem) {
   for (;;) {
-    if (sem_trywait(sem->handle) == 0) {
-      *acquired = true;
-      return 0;
+    if (sem_trywait(sem->handle) == 0) return 0;
+    if (errno != EINTR) return errno;
+  }
+}
+
+int luaipc_sem_wait(luaipc_sem* sem, int64_t deadline_ns) {
+  int rc;
+  if (deadline_ns < 0) {
+    rc = sem_wait(sem->handle);
+  } else {
+    static const ClockWait clockWait = FindClockWait();
+    if (clockWait != nullptr) {
+      timespec ts = ToTimespec(deadline_ns);
+      rc = clockWait(sem->handle, CLOCK_MONOTONIC, &ts);
+    } else {
+      // sem_timedwait only knows CLOCK_REALTIME: translate the time left.
+      int64_t left = deadline_ns - luaipc_now_ns();
+      timespec now;
+      clock_gettime(CLOCK_REALTIME, &now);
+      timespec ts = ToTimespec(static_cast<int64_t>(now.tv_sec) * kNsPerSec + now.tv_nsec + (left > 0 ? left : 0));
+      rc = sem_timedwait(sem->handle, &ts);
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      *acquired = false;
-      return 0;
-    }
-    return errno;
   }
+  return rc == 0 ? 0 : errno;
 }
 
-int64_t DeadlineAfter(double seconds) {
-  if (!(seconds >= 0)) return -1;
-  // 2^62 ns is ~146 years: anything longer is forever, and the sum cannot overflow.
-  if (seconds > 4.6e9) return -1;
-  return NowNs() + static_cast<int64_t>(seconds * kNsPerSec);
-}
-
-int Wait(OsSem* sem, int64_t deadline, bool (*cancelled)(const void* ctx), const void* ctx, bool spin,
-         bool* acquired) {
-  int err = TryWait(sem, acquired);
-  if (err != 0 || *acquired) return err;
-  if (spin) {
-    // sched_yield, not a pause loop: when the process that will post shares this CPU, yielding
-    // hands it the CPU at once, while a busy spin would only delay it; alone on the CPU, the
-    // yield returns at once and the spin catches a fast reply without a sleep and wake-up.
-    int64_t until = NowNs() + kSpinNs;
-    do {
-      sched_yield();
-      err = TryWait(sem, acquired);
-      if (err != 0 || *acquired) return err;
-    } while (NowNs() < until);
-  }
-  if (cancelled == nullptr) return WaitUntil(sem->handle, deadline, acquired);
-  for (;;) {
-    if (cancelled(ctx)) return ECANCELED;
-    int64_t slice = NowNs() + kSliceNs;
-    bool last = deadline >= 0 && deadline <= slice;
-    err = WaitUntil(sem->handle, last ? deadline : slice, acquired);
-    if (err != 0 || *acquired || last) return err;
-  }
-}
-
-}  // namespace sem
-}  // namespace luaipc
+}  // extern "C"

@@ -1,0 +1,42 @@
+// The OS side of @luaipc/sem: a tiny C API returning 0 or an OS error code, no N-API and no
+// policy (spinning, slicing and cancellation live in binding.cc). sem_posix.cc implements it
+// with POSIX named semaphores; a Windows backend (CreateSemaphoreW) implements the same.
+#ifndef LUAIPC_SEM_OS_H
+#define LUAIPC_SEM_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct luaipc_sem luaipc_sem;
+
+// Largest value, and longest name in bytes, this OS accepts.
+int64_t luaipc_sem_value_max(void);
+size_t luaipc_sem_name_max(void);
+
+// `name` as the user gave it (the backend makes the OS name: '/' + name on POSIX).
+// create != 0: a new semaphore with value `initial`, mode 0600, EEXIST if the name exists;
+// else open an existing one (ENOENT if none).
+int luaipc_sem_open(const char* name, unsigned initial, int create, luaipc_sem** out);
+void luaipc_sem_close(luaipc_sem* sem);
+
+// Removes the name. The _if_created variant removes it only while it still names the object
+// `sem` created (a newer object of the same name is left alone); 0 when left alone too.
+int luaipc_sem_unlink(const char* name);
+int luaipc_sem_unlink_if_created(luaipc_sem* sem);
+
+int luaipc_sem_post(luaipc_sem* sem);
+// 0 when decremented, EAGAIN when the value is zero.
+int luaipc_sem_trywait(luaipc_sem* sem);
+// Blocks until decremented (0), until `deadline_ns` on luaipc_now_ns()'s clock passes
+// (ETIMEDOUT; a negative deadline never passes), or until a signal interrupts it (EINTR).
+int luaipc_sem_wait(luaipc_sem* sem, int64_t deadline_ns);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

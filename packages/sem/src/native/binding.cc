@@ -21,6 +21,10 @@ constexpr int64_t kMs = 1000000;
 // once (a ping-pong) is caught without a kernel sleep and wake-up. Yielding rather than a pause
 // loop hands the CPU to the peer when both share it.
 constexpr int64_t kSpinNs = 50 * 1000;
+// A Promise-form wait spins longer: its answer has to travel through the other side's event
+// loop and back, and catching it before sleeping saves a kernel wake-up of our thread on top of
+// the JS thread's. Bench results are in bench/RESULTS.md (pingpong).
+constexpr int64_t kAsyncSpinNs = 150 * 1000;
 // A Sync wait looks whether its worker is being terminated this often (the one periodic wake-up
 // DESIGN allows, so that terminate() and process.exit() end it within 100 ms).
 constexpr int64_t kSyncSliceNs = 50 * kMs;
@@ -44,9 +48,9 @@ int64_t DeadlineAfter(double seconds) {
   return luaipc_now_ns() + static_cast<int64_t>(seconds * 1e9);
 }
 
-// 0 (acquired) or EAGAIN (not yet) after up to kSpinNs of tries; other errors as they come.
-int Spin(luaipc_sem* sem) {
-  int64_t until = luaipc_now_ns() + kSpinNs;
+// 0 (acquired) or EAGAIN (not yet) after up to `spinNs` of tries; other errors as they come.
+int Spin(luaipc_sem* sem, int64_t spinNs = kSpinNs) {
+  int64_t until = luaipc_now_ns() + spinNs;
   for (;;) {
     int err = luaipc_sem_trywait(sem);
     if (err != EAGAIN || luaipc_now_ns() >= until) return err;
@@ -187,7 +191,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     luaipc::WaitOp op;
     op.wait = [core, deadline](const luaipc::CancelToken& token) {
       luaipc_sem* sem = core->sem;
-      int e = Spin(sem);
+      int e = Spin(sem, kAsyncSpinNs);
       if (e == EAGAIN) {
         e = WaitSliced(
             deadline, kAsyncSliceNs, [&] { return token.cancelled(); },

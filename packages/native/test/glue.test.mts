@@ -1,0 +1,87 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { onAbort } from '../abort.js';
+import { checkName, checkTimeout, waitArgs } from '../args.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packages = join(here, '..', '..');
+
+describe('the Node-API version', () => {
+  it('is stated once in the CMake helper, and every cmake-js marker agrees with it', () => {
+    const cmake = readFileSync(join(here, '..', 'cmake', 'luaipc_addon.cmake'), 'utf8');
+    const version = Number(/set\(LUAIPC_NAPI_VERSION (\d+)\)/.exec(cmake)?.[1]);
+    expect(version).toBeGreaterThanOrEqual(8);
+    const markers = readdirSync(packages).flatMap((name) =>
+      ['package.json', 'src/native/package.json'].map((f) => join(packages, name, f)),
+    );
+    let seen = 0;
+    for (const file of markers) {
+      let json: { binary?: { napi_versions?: number[] } };
+      try {
+        json = JSON.parse(readFileSync(file, 'utf8'));
+      } catch {
+        continue;
+      }
+      if (json.binary === undefined) continue;
+      seen++;
+      expect([file, json.binary.napi_versions]).toEqual([file, [version]]);
+    }
+    expect(seen).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('args', () => {
+  it('waitArgs takes (timeout?, options?) and (options)', () => {
+    const signal = new AbortController().signal;
+    expect(waitArgs(undefined, undefined)).toEqual({ timeout: -1, signal: undefined });
+    expect(waitArgs(1.5, { signal })).toEqual({ timeout: 1.5, signal });
+    expect(waitArgs({ timeout: 0, signal })).toEqual({ timeout: 0, signal });
+    expect(waitArgs(undefined, { timeout: 2 })).toEqual({ timeout: 2, signal: undefined });
+    expect(waitArgs(-3)).toEqual({ timeout: -1, signal: undefined });
+    expect(() => waitArgs({}, {})).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    expect(() => waitArgs(1, { timeout: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+  });
+
+  it('checkTimeout maps forever to -1 and refuses NaN', () => {
+    expect([undefined, -1, -0.5, Number.POSITIVE_INFINITY].map((t) => checkTimeout(t))).toEqual([
+      -1, -1, -1, -1,
+    ]);
+    expect(checkTimeout(0)).toBe(0);
+    expect(() => checkTimeout(Number.NaN)).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+  });
+
+  it('checkName puts a too-long name in the IpcError path', () => {
+    expect(checkName('ok', 'shm_open', 10)).toBe('ok');
+    expect(() => checkName('x'.repeat(11), 'shm_open', 10)).toThrow(
+      expect.objectContaining({ name: 'IpcError', code: 'ENAMETOOLONG', path: 'x'.repeat(11) }),
+    );
+  });
+});
+
+describe('onAbort', () => {
+  it('adds one listener per signal, calls each callback once, forgets on request', () => {
+    const ac = new AbortController();
+    const seen: number[] = [];
+    let listeners = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    ac.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      listeners++;
+      add(...args);
+    }) as typeof add;
+    const forgets = Array.from({ length: 50 }, (_, i) => onAbort(ac.signal, () => seen.push(i)));
+    forgets[3]?.();
+    ac.abort();
+    ac.abort();
+    expect(listeners).toBe(1);
+    expect(seen).toHaveLength(49);
+    expect(seen).not.toContain(3);
+  });
+});

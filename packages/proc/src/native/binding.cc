@@ -1,0 +1,335 @@
+// N-API glue for @luaipc/proc. Arguments are checked in src/index.ts; this file converts them,
+// maps errno to IpcError and moves events between the child's thread and JavaScript.
+//
+// Events reach JavaScript through one function, dispatch(kind, ...), that index.ts supplies:
+//   0, stream, Buffer        output bytes (stream 1 stdout, 2 stderr)
+//   1, stream                that stream ended
+//   2, stream, errno         reading it failed (it ended too)
+//   3, errno, signaled, code the child was reaped (errno != 0: reaping failed)
+#include <napi.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "luaipc/addon.h"
+#include "luaipc/env.h"
+#include "luaipc/errors.h"
+#include "luaipc/glue_os.h"
+#include "luaipc/handle.h"
+#include "proc_core.h"
+
+namespace {
+
+using luaipc::proc::Core;
+using luaipc::proc::Event;
+
+// A Sync wait polls in slices this long, so a worker's terminate() ends it promptly.
+constexpr int kSyncSliceMs = 50;
+
+class Process;
+
+// Shared by the handle and the thread-safe function; the tsfn's finalizer may run before or
+// after the handle is closed (env teardown), so neither owns it alone.
+struct Link {
+  std::shared_ptr<Core> core;
+  Process* owner = nullptr;  // JS thread; null once the handle is closed
+  napi_threadsafe_function tsfn = nullptr;
+  bool released = false;   // JS thread
+  bool finalized = false;  // JS thread
+};
+
+void Notify(void* arg) {
+  napi_call_threadsafe_function(static_cast<napi_threadsafe_function>(arg), nullptr, napi_tsfn_nonblocking);
+}
+
+void ThreadEntry(void* arg) {
+  auto* box = static_cast<std::shared_ptr<Core>*>(arg);
+  std::shared_ptr<Core> core = std::move(*box);
+  delete box;
+  core->RunThread();
+}
+
+std::vector<std::string> StringArray(Napi::Value value) {
+  std::vector<std::string> out;
+  if (!value.IsArray()) return out;
+  Napi::Array array = value.As<Napi::Array>();
+  out.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(array.Get(i).As<Napi::String>().Utf8Value());
+  return out;
+}
+
+std::vector<char*> Pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (std::string& s : strings) out.push_back(&s[0]);
+  out.push_back(nullptr);
+  return out;
+}
+
+class Process : public luaipc::Handle<Process> {
+ public:
+  static constexpr const char* kWhat = "process";
+
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Process",
+                       {
+                           InstanceAccessor<&Process::Pid>("pid"),
+                           InstanceMethod<&Process::Write>("write"),
+                           InstanceMethod<&Process::End>("end"),
+                           InstanceMethod<&Process::Kill>("kill"),
+                           InstanceMethod<&Process::WaitSync>("waitSync"),
+                           InstanceMethod<&Process::SetKeepAlive>("setKeepAlive"),
+                           InstanceMethod("close", &Process::Close),
+                           InstanceAccessor("closed", &Process::IsClosed, nullptr),
+                       });
+  }
+
+  // new Process(file, searchPath | null, argv, env | null, cwd | null, [in, out, err], group,
+  //             dispatch)
+  explicit Process(const Napi::CallbackInfo& info) : luaipc::Handle<Process>(info) {
+    Napi::Env env = info.Env();
+    std::string file = info[0].As<Napi::String>().Utf8Value();
+    bool hasSearch = info[1].IsString();
+    std::string search = hasSearch ? info[1].As<Napi::String>().Utf8Value() : std::string();
+    std::vector<std::string> argv = StringArray(info[2]);
+    bool hasEnv = info[3].IsArray();
+    std::vector<std::string> envStrings = StringArray(info[3]);
+    bool hasCwd = info[4].IsString();
+    std::string cwd = hasCwd ? info[4].As<Napi::String>().Utf8Value() : std::string();
+    Napi::Array stdio = info[5].As<Napi::Array>();
+    bool group = info[6].ToBoolean();
+    dispatch_ = Napi::Weak(info[7].As<Napi::Function>());
+
+    std::vector<char*> argvPtrs = Pointers(argv);
+    std::vector<char*> envPtrs = Pointers(envStrings);
+    luaipc_proc_spawn_args args{};
+    args.file = file.c_str();
+    args.search_path = hasSearch ? search.c_str() : nullptr;
+    args.argv = argvPtrs.data();
+    args.envp = hasEnv ? envPtrs.data() : nullptr;
+    args.cwd = hasCwd ? cwd.c_str() : nullptr;
+    for (uint32_t i = 0; i < 3; ++i) args.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+    args.new_group = group ? 1 : 0;
+
+    // The tsfn first: failing to make it must not leave a child behind.
+    link_ = std::make_shared<Link>();
+    link_->owner = this;
+    auto* finalizeData = new std::shared_ptr<Link>(link_);
+    napi_threadsafe_function tsfn;
+    napi_status status =
+        napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "luaipc.proc"), 0, 1,
+                                        finalizeData, TsfnFinalize, link_.get(), CallJs, &tsfn);
+    if (status != napi_ok) {
+      delete finalizeData;
+      link_->released = true;
+      NAPI_THROW_IF_FAILED_VOID(env, status);
+    }
+    napi_unref_threadsafe_function(env, tsfn);
+    link_->tsfn = tsfn;
+
+    const char* syscall = "posix_spawn";
+    const char* subject = nullptr;
+    int err = Core::Spawn(args, group, &core_, &syscall, &subject);
+    if (err != 0) {
+      ReleaseTsfn();
+      throw luaipc::IpcError(env, err, syscall, subject);
+    }
+    link_->core = core_;
+    pid_ = static_cast<double>(core_->pid());
+    core_->SetNotifier(Notify, tsfn);
+    core_->MarkThreadStarting();
+    auto* box = new std::shared_ptr<Core>(core_);
+    err = luaipc_thread_start(ThreadEntry, box, "luaipc-proc");
+    if (err != 0) {
+      delete box;
+      core_->MarkThreadFailed();
+      // No thread, no one to deliver or reap: undo the spawn rather than leave a child that
+      // nothing watches.
+      core_->Abandon();
+      ReleaseTsfn();
+      throw luaipc::IpcError(env, err, "pthread_create");
+    }
+  }
+
+  void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
+
+  // The child is left running (close() is not kill()); its thread stays to reap it.
+  void OnClose(Napi::Env, luaipc::CloseKind kind) {
+    if (link_) link_->owner = nullptr;
+    if (core_) core_->Detach();
+    ReleaseTsfn();
+    if (keep_ && kind == luaipc::CloseKind::Explicit) {
+      Unref();
+      dispatch_.Unref();
+    }
+    keep_ = false;
+  }
+
+  // From the tsfn, on the JS thread: hands queued events to JavaScript.
+  void Drain(Napi::Env env) {
+    std::shared_ptr<Core> core = core_;
+    Event ev;
+    while (!closed() && core->Pop(&ev)) {
+      try {
+        Deliver(env, ev);
+      } catch (const Napi::Error& error) {
+        // A callback threw: the same as a throwing 'data' listener, an uncaught exception.
+        Napi::Value value = error.Value();
+        if (!value.IsEmpty()) napi_fatal_exception(env, value);
+      }
+    }
+  }
+
+ private:
+  static void CallJs(napi_env env, napi_value, void* context, void*) {
+    // env is null when the tsfn is torn down with calls still queued.
+    auto* link = static_cast<Link*>(context);
+    if (env == nullptr || link->owner == nullptr) return;
+    try {
+      link->owner->Drain(Napi::Env(env));
+    } catch (...) {
+      // Nothing may unwind into Node's C callback.
+    }
+  }
+
+  static void TsfnFinalize(napi_env, void* data, void*) {
+    auto* link = static_cast<std::shared_ptr<Link>*>(data);
+    (*link)->finalized = true;
+    if ((*link)->core) (*link)->core->DisableNotify();
+    delete link;
+  }
+
+  void ReleaseTsfn() {
+    if (!link_ || link_->released || link_->finalized) return;
+    // After this the thread never calls the tsfn again.
+    if (core_) core_->DisableNotify();
+    link_->released = true;
+    napi_release_threadsafe_function(link_->tsfn, napi_tsfn_release);
+  }
+
+  void Deliver(Napi::Env env, Event& ev) {
+    if (ev.kind == Event::kExit) {
+      exitDelivered_ = true;
+      ReleaseTsfn();
+    }
+    Napi::Function fn = dispatch_.Value();
+    if (fn.IsEmpty()) return;
+    switch (ev.kind) {
+      case Event::kData:
+        fn.Call({Napi::Number::New(env, 0), Napi::Number::New(env, ev.stream),
+                 Napi::Buffer<char>::Copy(env, ev.data.get(), ev.size)});
+        break;
+      case Event::kEnd:
+        fn.Call({Napi::Number::New(env, 1), Napi::Number::New(env, ev.stream)});
+        break;
+      case Event::kError:
+        fn.Call({Napi::Number::New(env, 2), Napi::Number::New(env, ev.stream), Napi::Number::New(env, ev.err)});
+        break;
+      case Event::kExit:
+        fn.Call({Napi::Number::New(env, 3), Napi::Number::New(env, ev.err), Napi::Boolean::New(env, ev.signaled),
+                 Napi::Number::New(env, ev.code)});
+        break;
+    }
+  }
+
+  Napi::Value Pid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), pid_); }
+
+  // write(string | Uint8Array)
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    EnsureOpen(env);
+    if (info[0].IsString()) {
+      core_->Write(info[0].As<Napi::String>().Utf8Value());
+    } else {
+      Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+      // A copy: the caller may change or transfer its buffer before the child reads it.
+      core_->Write(std::string(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength()));
+    }
+    return env.Undefined();
+  }
+
+  Napi::Value End(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    EnsureOpen(env);
+    core_->End();
+    return env.Undefined();
+  }
+
+  Napi::Value Kill(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    EnsureOpen(env);
+    int err = core_->Kill(info[0].As<Napi::Number>().Int32Value());
+    if (err != 0) throw luaipc::IpcError(env, err, "kill");
+    return env.Undefined();
+  }
+
+  Napi::Value SetKeepAlive(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    bool on = info[0].ToBoolean();
+    if (closed() || on == keep_) return env.Undefined();
+    keep_ = on;
+    if (link_ && !link_->released && !link_->finalized) {
+      if (on) {
+        napi_ref_threadsafe_function(env, link_->tsfn);
+      } else {
+        napi_unref_threadsafe_function(env, link_->tsfn);
+      }
+    }
+    if (on) {
+      Ref();
+      dispatch_.Ref();
+    } else {
+      Unref();
+      dispatch_.Unref();
+    }
+    return env.Undefined();
+  }
+
+  // Runs the loop on this thread until the exit has been delivered. Blocks by design.
+  Napi::Value WaitSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    EnsureOpen(env);
+    if (exitDelivered_) return env.Undefined();
+    luaipc::JsProbe probe(env);
+    // Local: a callback may close the handle, which lets go of core_.
+    std::shared_ptr<Core> core = core_;
+    core->AcquireSync();
+    struct Release {
+      Core* core;
+      ~Release() { core->ReleaseSync(); }
+    } release{core.get()};
+    // What the thread queued before it parked comes first, in order.
+    Event ev;
+    while (!closed() && !exitDelivered_ && core->Pop(&ev)) Deliver(env, ev);
+    luaipc::proc::Sink sink = [this, env](Event& e) { Deliver(env, e); };
+    while (!exitDelivered_) {
+      if (closed()) throw luaipc::IpcError(env, ECANCELED, "wait");
+      if (!probe.CanRunJs()) {
+        // The worker is being terminated (or the process is exiting): JavaScript cannot run
+        // here any more, so stop; the thread takes the loop back and reaps the child.
+        throw Napi::Error::New(env, "waitSync stopped: the environment is shutting down");
+      }
+      core->StepSync(kSyncSliceMs, sink);
+    }
+    return env.Undefined();
+  }
+
+  std::shared_ptr<Link> link_;
+  std::shared_ptr<Core> core_;
+  Napi::FunctionReference dispatch_;
+  double pid_ = 0;
+  bool keep_ = false;
+  bool exitDelivered_ = false;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Process", Process::Define(env));
+  return exports;
+}
+
+}  // namespace
+
+LUAIPC_ADDON(proc, Init)

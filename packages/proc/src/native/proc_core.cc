@@ -1,0 +1,387 @@
+#include "proc_core.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+namespace luaipc {
+namespace proc {
+
+namespace {
+
+// One read batch: large enough that a fast producer costs few wake-ups of the JS thread.
+constexpr size_t kBatch = 256 * 1024;
+// Output queued for the JS thread beyond this stops the reading (and so, through the pipe,
+// the child) until the JS thread catches up: a slow callback never makes memory grow.
+constexpr size_t kMaxQueued = 2 * 1024 * 1024;
+// Without a pidfd the exit is found by trying to reap: right away after I/O, then at
+// intervals that double up to this (an idle child with no output costs a wake-up a second).
+constexpr int kMaxBackoffMs = 1000;
+
+enum ReadResult { kClosed, kAgain, kMore };
+
+}  // namespace
+
+int Core::Spawn(const luaipc_proc_spawn_args& args, bool group, std::shared_ptr<Core>* out, const char** syscall,
+                const char** subject) {
+  luaipc_proc* p = nullptr;
+  int err = luaipc_proc_spawn(&args, &p, syscall, subject);
+  if (err != 0) return err;
+  std::shared_ptr<Core> core(new Core());
+  core->proc_ = p;
+  core->group_ = group;
+  core->stdinOpen_ = luaipc_proc_piped(p, LUAIPC_PROC_STDIN) != 0;
+  *out = std::move(core);
+  return 0;
+}
+
+Core::~Core() { luaipc_proc_free(proc_); }
+
+void Core::SetNotifier(void (*fn)(void*), void* arg) {
+  std::lock_guard<std::mutex> lock(mu_);
+  notify_ = fn;
+  notifyArg_ = arg;
+}
+
+void Core::DisableNotify() {
+  std::lock_guard<std::mutex> lock(mu_);
+  notify_ = nullptr;
+  notifyArg_ = nullptr;
+}
+
+bool Core::Pop(Event* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (events_.empty()) return false;
+  *out = std::move(events_.front());
+  events_.pop_front();
+  eventBytes_ -= out->size;
+  if (throttled_ && eventBytes_ <= kMaxQueued / 2) {
+    throttled_ = false;
+    luaipc_proc_wake(proc_);
+  }
+  return true;
+}
+
+void Core::Write(std::string bytes) {
+  if (bytes.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!stdinOpen_ || detached_ || done_) return;
+  bool wasEmpty = in_.empty();
+  in_.push_back(std::make_shared<const std::string>(std::move(bytes)));
+  if (wasEmpty) luaipc_proc_wake(proc_);
+}
+
+void Core::End() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (inEnd_) return;
+  inEnd_ = true;
+  luaipc_proc_wake(proc_);
+}
+
+int Core::Kill(int sig) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return luaipc_proc_kill(proc_, sig, group_ ? 1 : 0);
+}
+
+void Core::Detach() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (detached_) return;
+  detached_ = true;
+  in_.clear();
+  inOffset_ = 0;
+  events_.clear();
+  eventBytes_ = 0;
+  notify_ = nullptr;
+  notifyArg_ = nullptr;
+  luaipc_proc_wake(proc_);
+}
+
+void Core::Abandon() {
+  std::lock_guard<std::mutex> lock(mu_);
+  luaipc_proc_kill(proc_, SIGKILL, 0);
+  luaipc_proc_reap_blocking(proc_);
+  detached_ = true;
+  done_ = true;
+}
+
+void Core::MarkThreadStarting() {
+  std::lock_guard<std::mutex> lock(mu_);
+  threadActive_ = true;
+}
+
+void Core::MarkThreadFailed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  threadActive_ = false;
+}
+
+void Core::RunThread() {
+  static const Sink none;
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (handover_) {
+      parked_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return !handover_; });
+      parked_ = false;
+      continue;
+    }
+    if (done_) break;
+    lock.unlock();
+    Step(false, -1, none);
+    lock.lock();
+  }
+  threadActive_ = false;
+  cv_.notify_all();
+}
+
+void Core::AcquireSync() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (syncDepth_++ > 0) return;
+  if (!threadActive_) return;
+  handover_ = true;
+  luaipc_proc_wake(proc_);
+  cv_.wait(lock, [this] { return parked_ || !threadActive_; });
+}
+
+void Core::ReleaseSync() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--syncDepth_ > 0) return;
+  handover_ = false;
+  cv_.notify_all();
+}
+
+bool Core::StepSync(int timeoutMs, const Sink& sink) { return Step(true, timeoutMs, sink); }
+
+void Core::CloseStdinLocked() {
+  if (stdinOpen_) luaipc_proc_close_stream(proc_, LUAIPC_PROC_STDIN);
+  stdinOpen_ = false;
+  in_.clear();
+  inOffset_ = 0;
+}
+
+unsigned Core::Prepare(bool sync) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unsigned want = exited_ ? 0u : LUAIPC_PROC_EV_EXIT;
+  if (detached_) {
+    // Closing our ends is what a parent that stops listening does: the child reads EOF and a
+    // write of its gets EPIPE (or SIGPIPE).
+    CloseStdinLocked();
+    luaipc_proc_close_stream(proc_, LUAIPC_PROC_STDOUT);
+    luaipc_proc_close_stream(proc_, LUAIPC_PROC_STDERR);
+    return want;
+  }
+  if (stdinOpen_) {
+    if (!in_.empty()) {
+      want |= LUAIPC_PROC_EV_STDIN;
+    } else if (inEnd_) {
+      CloseStdinLocked();
+    }
+  }
+  if (sync || eventBytes_ < kMaxQueued) {
+    if (luaipc_proc_piped(proc_, LUAIPC_PROC_STDOUT)) want |= LUAIPC_PROC_EV_STDOUT;
+    if (luaipc_proc_piped(proc_, LUAIPC_PROC_STDERR)) want |= LUAIPC_PROC_EV_STDERR;
+  } else {
+    throttled_ = true;
+  }
+  return want;
+}
+
+void Core::WriteSome() {
+  for (;;) {
+    std::shared_ptr<const std::string> chunk;
+    size_t offset;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (in_.empty() || !stdinOpen_) return;
+      chunk = in_.front();
+      offset = inOffset_;
+    }
+    size_t left = chunk->size() - offset;
+    size_t done = 0;
+    int err = luaipc_proc_write(proc_, chunk->data() + offset, left, &done);
+    if (err == EAGAIN) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (err != 0) {
+      // EPIPE: the child closed its stdin or exited. What it did not read is dropped, and the
+      // exit status still comes (LuaIPC absorbs it the same way). No other error is known for a
+      // pipe; any would end stdin the same way.
+      CloseStdinLocked();
+      return;
+    }
+    if (in_.empty() || in_.front() != chunk) return;  // detached meanwhile
+    inOffset_ += done;
+    if (inOffset_ == chunk->size()) {
+      in_.pop_front();
+      inOffset_ = 0;
+    }
+    if (done < left) return;  // the pipe is full
+  }
+}
+
+void Core::Emit(bool sync, const Sink& sink, Event& ev) {
+  if (sync) {
+    sink(ev);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (detached_) return;
+  bool wasEmpty = events_.empty();
+  eventBytes_ += ev.size;
+  events_.push_back(std::move(ev));
+  if (wasEmpty && notify_ != nullptr) notify_(notifyArg_);
+}
+
+int Core::ReadSome(int stream, bool sync, const Sink& sink) {
+  if (!luaipc_proc_piped(proc_, stream)) return kClosed;
+  if (readBuf_.size() < kBatch) readBuf_.resize(kBatch);
+  size_t total = 0;
+  int err = 0;
+  bool eof = false;
+  bool again = false;
+  while (total < kBatch) {
+    size_t got = 0;
+    int e = luaipc_proc_read(proc_, stream, readBuf_.data() + total, kBatch - total, &got);
+    if (e == EAGAIN) {
+      again = true;
+      break;
+    }
+    if (e != 0) {
+      err = e;
+      break;
+    }
+    if (got == 0) {
+      eof = true;
+      break;
+    }
+    total += got;
+  }
+  if (err != 0 || eof) {
+    std::lock_guard<std::mutex> lock(mu_);
+    luaipc_proc_close_stream(proc_, stream);
+  }
+  if (total > 0) {
+    Event ev;
+    ev.kind = Event::kData;
+    ev.stream = stream;
+    ev.data.reset(new char[total]);
+    std::memcpy(ev.data.get(), readBuf_.data(), total);
+    ev.size = total;
+    Emit(sync, sink, ev);
+  }
+  if (err != 0 || eof) {
+    Event ev;
+    ev.kind = err != 0 ? Event::kError : Event::kEnd;
+    ev.stream = stream;
+    ev.err = err;
+    Emit(sync, sink, ev);
+    return kClosed;
+  }
+  return again ? kAgain : kMore;
+}
+
+bool Core::TryReap() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (exited_) return true;
+  int exited = 0, signaled = 0, code = 0;
+  int err = luaipc_proc_reap(proc_, &exited, &signaled, &code);
+  if (err != 0) {
+    exitErr_ = err;
+    exited_ = true;
+  } else if (exited) {
+    exited_ = true;
+    signaled_ = signaled != 0;
+    code_ = code;
+  }
+  return exited_;
+}
+
+void Core::Finish(bool sync, const Sink& sink) {
+  bool detached;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (done_) return;
+    detached = detached_;
+  }
+  if (!detached) {
+    // The child is gone, so what it wrote is all in the pipes now: drain them. A pipe that is
+    // still open but empty belongs to a process that outlived the child (a background job);
+    // it ends here too.
+    for (int stream : {LUAIPC_PROC_STDOUT, LUAIPC_PROC_STDERR}) {
+      int r;
+      do {
+        r = ReadSome(stream, sync, sink);
+      } while (r == kMore);
+      if (r == kAgain) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          luaipc_proc_close_stream(proc_, stream);
+        }
+        Event end;
+        end.kind = Event::kEnd;
+        end.stream = stream;
+        Emit(sync, sink, end);
+      }
+    }
+  }
+  Event ev;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (done_) return;  // a nested wait finished it while the drain called back
+    CloseStdinLocked();
+    luaipc_proc_close_stream(proc_, LUAIPC_PROC_STDOUT);
+    luaipc_proc_close_stream(proc_, LUAIPC_PROC_STDERR);
+    done_ = true;
+    ev.kind = Event::kExit;
+    ev.err = exitErr_;
+    ev.signaled = signaled_;
+    ev.code = code_;
+  }
+  std::vector<char>().swap(readBuf_);
+  Emit(sync, sink, ev);
+}
+
+bool Core::Step(bool sync, int timeoutMs, const Sink& sink) {
+  bool exited;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (done_) return true;
+    exited = exited_;
+  }
+  if (exited) {
+    Finish(sync, sink);
+    return true;
+  }
+  unsigned want = Prepare(sync);
+  bool watchable = luaipc_proc_exit_watchable(proc_) != 0;
+  int timeout = timeoutMs;
+  if (!watchable && (timeout < 0 || timeout > backoffMs_)) timeout = backoffMs_;
+  unsigned ready = 0;
+  int err = luaipc_proc_poll(proc_, want, timeout, &ready);
+  if (err != 0) {
+    // poll itself failed (ENOMEM): try again a little later rather than spin.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ready = 0;
+  }
+  if (!watchable) {
+    backoffMs_ = (ready & ~LUAIPC_PROC_EV_WAKE) != 0 ? 1 : std::min(backoffMs_ * 2, kMaxBackoffMs);
+  }
+  if ((ready & LUAIPC_PROC_EV_STDIN) != 0) WriteSome();
+  if ((ready & LUAIPC_PROC_EV_STDOUT) != 0) ReadSome(LUAIPC_PROC_STDOUT, sync, sink);
+  if ((ready & LUAIPC_PROC_EV_STDERR) != 0) ReadSome(LUAIPC_PROC_STDERR, sync, sink);
+  if ((ready & LUAIPC_PROC_EV_EXIT) != 0 || !watchable) {
+    if (TryReap()) {
+      Finish(sync, sink);
+      return true;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return done_;
+}
+
+}  // namespace proc
+}  // namespace luaipc

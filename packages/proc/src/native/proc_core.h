@@ -1,0 +1,136 @@
+// The I/O loop of one child process, independent of N-API and of the OS (it uses proc_os.h).
+//
+// The loop sends queued stdin bytes, reads stdout/stderr and notices the exit. It runs either
+// on the child's own thread (the async path: results are queued as Events and a notifier
+// tells the JS thread to Pop them) or, for waitSync(), on the JS thread itself, which takes the
+// loop over from the thread (the thread parks meanwhile) and receives events directly.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "proc_os.h"
+
+namespace luaipc {
+namespace proc {
+
+struct Event {
+  enum Kind { kData, kEnd, kError, kExit };
+  Kind kind = kData;
+  int stream = 0;           // 1 stdout, 2 stderr (kData, kEnd, kError)
+  std::unique_ptr<char[]> data;  // kData
+  size_t size = 0;
+  int err = 0;              // kError: the read's errno; kExit: reaping failed with it
+  bool signaled = false;    // kExit
+  int code = 0;             // kExit: exit status or signal number
+};
+
+// How the loop hands events to its current owner.
+using Sink = std::function<void(Event&)>;
+
+class Core {
+ public:
+  // Starts the child; see luaipc_proc_spawn for syscall/subject.
+  static int Spawn(const luaipc_proc_spawn_args& args, bool group, std::shared_ptr<Core>* out,
+                   const char** syscall, const char** subject);
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  long pid() const { return luaipc_proc_pid(proc_); }
+
+  // The thread's body: runs the loop until the child is reaped (and, unless detached, its
+  // output drained and the exit queued). Parks whenever a Sync wait holds the loop.
+  void RunThread();
+
+  // Called by the thread whenever the event queue goes from empty to non-empty. May be called
+  // concurrently with nothing else of ours; never after DisableNotify returns.
+  void SetNotifier(void (*fn)(void*), void* arg);
+  void DisableNotify();
+
+  // JS thread. Pops the oldest queued event; false when none.
+  bool Pop(Event* out);
+
+  // JS thread: stdin. Bytes after the child closed stdin (or exited) are dropped, as the
+  // EPIPE they would meet.
+  void Write(std::string bytes);
+  // Closes stdin once every queued byte is written.
+  void End();
+
+  int Kill(int sig);
+
+  // JS thread, for waitSync: takes the loop over (parks the thread), then Step()s it.
+  void AcquireSync();
+  void ReleaseSync();
+  // One round of the loop; `sink` gets every event at once. Returns true once the exit event
+  // has been produced.
+  bool StepSync(int timeoutMs, const Sink& sink);
+
+  // Stop delivering: close our pipe ends, drop queued input and events, and only reap the
+  // child when it ends (the thread does that). Any thread; idempotent.
+  void Detach();
+
+  // Undoes a spawn whose thread could not start: SIGKILL, then reap.
+  void Abandon();
+
+  // Around luaipc_thread_start: a Sync wait must know whether there is a thread to park.
+  void MarkThreadStarting();
+  void MarkThreadFailed();
+
+ private:
+  Core() = default;
+
+  enum Owner { kThread, kSync };
+
+  bool Step(bool sync, int timeoutMs, const Sink& sink);
+  unsigned Prepare(bool sync);
+  void WriteSome();
+  // Reads one batch from `stream` and hands it on: kClosed, kAgain (drained for now) or kMore.
+  int ReadSome(int stream, bool sync, const Sink& sink);
+  void CloseStdinLocked();
+  void Emit(bool sync, const Sink& sink, Event& ev);
+  bool TryReap();
+  void Finish(bool sync, const Sink& sink);
+
+  luaipc_proc* proc_ = nullptr;
+  bool group_ = false;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // stdin
+  std::deque<std::shared_ptr<const std::string>> in_;
+  size_t inOffset_ = 0;
+  bool inEnd_ = false;
+  bool stdinOpen_ = false;
+  // events for the JS thread
+  std::deque<Event> events_;
+  size_t eventBytes_ = 0;
+  bool throttled_ = false;
+  void (*notify_)(void*) = nullptr;
+  void* notifyArg_ = nullptr;
+  // exit
+  bool exited_ = false;
+  int exitErr_ = 0;
+  bool signaled_ = false;
+  int code_ = 0;
+  bool done_ = false;
+  // ownership of the loop
+  bool detached_ = false;
+  bool handover_ = false;
+  bool parked_ = false;
+  bool threadActive_ = false;
+  int syncDepth_ = 0;
+
+  // Loop owner only.
+  int backoffMs_ = 1;
+  std::vector<char> readBuf_;
+};
+
+}  // namespace proc
+}  // namespace luaipc

@@ -1,0 +1,103 @@
+// The OS side of @luaipc/proc: start a child with redirected stdio, move bytes through its pipes,
+// wait for I/O or its exit, signal it and reap it. Plain C, 0 or an OS error code, no N-API.
+//
+// One luaipc_proc is not thread-safe: the caller (proc_core.cc) serializes reap/kill with a
+// mutex and lets one thread at a time (the loop owner) poll, read, write and close streams.
+// luaipc_proc_wake is the exception: any thread may call it at any time before free.
+#ifndef LUAIPC_PROC_OS_H
+#define LUAIPC_PROC_OS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// luaipc_proc_spawn_args.stdio[i]: keep the parent's stream, make a pipe, or else an fd of
+// ours that the child gets as its stream i.
+#define LUAIPC_PROC_INHERIT (-1)
+#define LUAIPC_PROC_PIPE (-2)
+
+// Streams by index, as in the child.
+#define LUAIPC_PROC_STDIN 0
+#define LUAIPC_PROC_STDOUT 1
+#define LUAIPC_PROC_STDERR 2
+
+// Event bits for luaipc_proc_poll.
+#define LUAIPC_PROC_EV_STDIN 1u   // stdin can take bytes (or its reader is gone: write says EPIPE)
+#define LUAIPC_PROC_EV_STDOUT 2u  // stdout has bytes or reached EOF
+#define LUAIPC_PROC_EV_STDERR 4u  // the same for stderr
+#define LUAIPC_PROC_EV_EXIT 8u    // the child has exited: luaipc_proc_reap will say so
+#define LUAIPC_PROC_EV_WAKE 16u   // luaipc_proc_wake was called (always watched)
+
+typedef struct luaipc_proc_spawn_args {
+  // The program: a path (with a '/'), or a bare name looked up in `search_path`.
+  const char* file;
+  // Directories separated by ':' for a bare `file` (NULL: the default path).
+  const char* search_path;
+  char* const* argv;
+  // NULL: the parent's environment.
+  char* const* envp;
+  // NULL: the parent's working directory.
+  const char* cwd;
+  int stdio[3];
+  // Start the child in a new process group (its pid is the group id).
+  int new_group;
+} luaipc_proc_spawn_args;
+
+typedef struct luaipc_proc luaipc_proc;
+
+// Starts the child. Every descriptor we create is close-on-exec, so concurrent spawns never
+// leak each other's pipes. On failure nothing is left behind, and *syscall / *subject (may be
+// NULL) name what failed: "pipe2", "chdir" + cwd, "posix_spawn" + the program, ...
+int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc** out, const char** syscall,
+                      const char** subject);
+
+long luaipc_proc_pid(const luaipc_proc* p);
+
+// Whether our end of `stream` is open.
+int luaipc_proc_piped(const luaipc_proc* p, int stream);
+
+// Whether LUAIPC_PROC_EV_EXIT is reported by poll (pidfd); if not, the caller must call
+// luaipc_proc_reap from time to time.
+int luaipc_proc_exit_watchable(const luaipc_proc* p);
+
+// Blocks until one of `want` (and always a wake-up) is ready or `timeout_ms` passes (-1: no
+// limit). *ready gets the ready bits; 0 on timeout or when a signal interrupted the wait.
+int luaipc_proc_poll(luaipc_proc* p, unsigned want, int timeout_ms, unsigned* ready);
+
+// Makes a poll in progress (or the next one) return LUAIPC_PROC_EV_WAKE.
+int luaipc_proc_wake(luaipc_proc* p);
+
+// Non-blocking read from stdout/stderr: 0 with *got > 0 (bytes), 0 with *got == 0 (EOF), or
+// EAGAIN (nothing yet) or another error.
+int luaipc_proc_read(luaipc_proc* p, int stream, void* buf, size_t cap, size_t* got);
+
+// Non-blocking write to stdin: 0 with *done bytes taken (maybe fewer than len), EAGAIN (pipe
+// full), EPIPE (the child closed its end or exited), or another error.
+int luaipc_proc_write(luaipc_proc* p, const void* buf, size_t len, size_t* done);
+
+void luaipc_proc_close_stream(luaipc_proc* p, int stream);
+
+// Never blocks. *exited = 1 once the child has ended; then *signaled says whether a signal
+// ended it and *code is the exit status or the signal number. After the first success the
+// result is kept and the pid is never waited for again. ECHILD: someone else reaped our child
+// (SIGCHLD ignored, or a waitpid(-1) elsewhere in the process).
+int luaipc_proc_reap(luaipc_proc* p, int* exited, int* signaled, int* code);
+
+// Blocks until the child ends and reaps it (after a SIGKILL, when a spawn must be undone).
+int luaipc_proc_reap_blocking(luaipc_proc* p);
+
+// Sends `sig` to the child (nothing once it is reaped) or, with `group`, to its process group
+// (also after the child itself ended: its descendants may live on). A process that is already
+// gone is not an error.
+int luaipc_proc_kill(luaipc_proc* p, int sig, int group);
+
+// Closes every descriptor; leaves the child alone.
+void luaipc_proc_free(luaipc_proc* p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,493 @@
+// POSIX backend of proc_os.h: posix_spawn (never fork(): the process has many threads, and
+// glibc's posix_spawn is a vfork-style clone that does not copy the address space), pipes made
+// close-on-exec, and on Linux a pidfd so the exit is one more readable descriptor in poll().
+//
+// LUAIPC_PROC_PORTABLE compiles the paths macOS and the BSDs take (no pidfd, no eventfd, no
+// pipe2) on Linux too.
+#include "proc_os.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#if defined(__linux__) && !defined(LUAIPC_PROC_PORTABLE)
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#define LUAIPC_HAVE_EVENTFD 1
+#define LUAIPC_HAVE_PIPE2 1
+#if defined(SYS_pidfd_open)
+#define LUAIPC_HAVE_PIDFD 1
+#endif
+#elif defined(__FreeBSD__) && !defined(LUAIPC_PROC_PORTABLE)
+#define LUAIPC_HAVE_PIPE2 1
+#endif
+
+extern char** environ;
+
+struct luaipc_proc {
+  pid_t pid;
+  int fds[3];  // our ends: stdin's write end, stdout's and stderr's read ends
+  int pidfd;
+  int wake[2];  // eventfd: wake[0] == wake[1]; else a pipe
+  int reaped;
+  int signaled;
+  int code;
+};
+
+namespace {
+
+void CloseFd(int* fd) {
+  if (*fd >= 0) {
+    // close() is not retried on EINTR: on Linux the descriptor is gone either way.
+    close(*fd);
+    *fd = -1;
+  }
+}
+
+int SetFlag(int fd, int getCmd, int setCmd, int flag) {
+  int flags = fcntl(fd, getCmd);
+  if (flags < 0) return errno;
+  if ((flags & flag) != 0) return 0;
+  return fcntl(fd, setCmd, flags | flag) < 0 ? errno : 0;
+}
+
+int MakePipe(int fds[2]) {
+#if defined(LUAIPC_HAVE_PIPE2)
+  return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno;
+#else
+  // A spawn on another thread between pipe() and fcntl() could inherit these two; macOS and
+  // the BSDs without pipe2 accept that window (libuv does the same there).
+  if (pipe(fds) != 0) return errno;
+  int err = SetFlag(fds[0], F_GETFD, F_SETFD, FD_CLOEXEC);
+  if (err == 0) err = SetFlag(fds[1], F_GETFD, F_SETFD, FD_CLOEXEC);
+  if (err != 0) {
+    CloseFd(&fds[0]);
+    CloseFd(&fds[1]);
+  }
+  return err;
+#endif
+}
+
+int OpenWake(int wake[2]) {
+#if defined(LUAIPC_HAVE_EVENTFD)
+  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) return errno;
+  wake[0] = wake[1] = fd;
+  return 0;
+#else
+  int err = MakePipe(wake);
+  if (err == 0) err = SetFlag(wake[0], F_GETFL, F_SETFL, O_NONBLOCK);
+  if (err == 0) err = SetFlag(wake[1], F_GETFL, F_SETFL, O_NONBLOCK);
+  if (err != 0) {
+    CloseFd(&wake[0]);
+    CloseFd(&wake[1]);
+  }
+  return err;
+#endif
+}
+
+void CloseWake(int wake[2]) {
+  if (wake[0] == wake[1]) {
+    CloseFd(&wake[0]);
+    wake[1] = -1;
+  } else {
+    CloseFd(&wake[0]);
+    CloseFd(&wake[1]);
+  }
+}
+
+void DrainWake(int fd) {
+  char buf[64];
+  while (read(fd, buf, sizeof buf) > 0) {
+  }
+}
+
+int OpenPidfd(pid_t pid) {
+#if defined(LUAIPC_HAVE_PIDFD)
+  // Always close-on-exec. Fails with ENOSYS before Linux 5.3 (or under a seccomp filter that
+  // forbids it): then the exit is found by reaping from time to time instead.
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  return fd < 0 ? -1 : static_cast<int>(fd);
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+// posix_spawn_file_actions_addchdir_np: glibc 2.29, musl 1.1.24, macOS 10.15, FreeBSD 13.1.
+// Looked up at run time so the addon still loads on older C libraries.
+using AddChdir = int (*)(posix_spawn_file_actions_t*, const char*);
+AddChdir FindAddChdir() {
+  static AddChdir fn = reinterpret_cast<AddChdir>(dlsym(RTLD_DEFAULT, "posix_spawn_file_actions_addchdir_np"));
+  return fn;
+}
+
+bool IsExecutableFile(const std::string& path, int* err) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    *err = errno;
+    return false;
+  }
+  if (!S_ISREG(st.st_mode) || access(path.c_str(), X_OK) != 0) {
+    *err = EACCES;
+    return false;
+  }
+  return true;
+}
+
+// execvp's search, done in the parent: the child's PATH (not the parent's) decides, as with
+// child_process, and a missing program is ENOENT from spawn instead of an exit status.
+int SearchPath(const char* file, const char* searchPath, std::string* found) {
+  if (*file == '\0') return ENOENT;
+  if (strchr(file, '/') != nullptr) {
+    *found = file;
+    return 0;
+  }
+  std::string path = searchPath != nullptr ? searchPath : "/usr/local/bin:/usr/bin:/bin";
+  int result = ENOENT;
+  size_t start = 0;
+  for (;;) {
+    size_t end = path.find(':', start);
+    std::string dir = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    // An empty entry is the current directory, as for execvp.
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + file;
+    int err = 0;
+    if (IsExecutableFile(candidate, &err)) {
+      *found = candidate;
+      return 0;
+    }
+    // As execvp: a program found but not executable is EACCES, unless a later entry has one.
+    if (err == EACCES) result = EACCES;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return result;
+}
+
+struct Cleanup {
+  std::vector<int> fds;
+  ~Cleanup() {
+    for (int& fd : fds) CloseFd(&fd);
+  }
+};
+
+}  // namespace
+
+extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc** out, const char** syscall,
+                                 const char** subject) {
+  *out = nullptr;
+  *subject = nullptr;
+  std::string program;
+  int err = SearchPath(args->file, args->search_path, &program);
+  if (err != 0) {
+    *syscall = "posix_spawn";
+    *subject = args->file;
+    return err;
+  }
+  if (args->cwd != nullptr) {
+    // Checked here because a failed chdir inside posix_spawn reads like a missing program.
+    struct stat st;
+    err = stat(args->cwd, &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
+    if (err != 0) {
+      *syscall = "chdir";
+      *subject = args->cwd;
+      return err;
+    }
+  }
+
+  auto* p = static_cast<luaipc_proc*>(calloc(1, sizeof(luaipc_proc)));
+  if (p == nullptr) {
+    *syscall = "malloc";
+    return ENOMEM;
+  }
+  p->pid = -1;
+  p->fds[0] = p->fds[1] = p->fds[2] = -1;
+  p->pidfd = -1;
+  p->wake[0] = p->wake[1] = -1;
+  // Everything in `temp` is ours to close once the child has its copies.
+  Cleanup temp;
+  int child[3] = {-1, -1, -1};
+  auto fail = [&](int e, const char* call) {
+    luaipc_proc_free(p);
+    *syscall = call;
+    return e;
+  };
+
+  err = OpenWake(p->wake);
+  if (err != 0) return fail(err, "eventfd");
+
+  for (int i = 0; i < 3; ++i) {
+    int how = args->stdio[i];
+    if (how == LUAIPC_PROC_PIPE) {
+      int fds[2];
+      err = MakePipe(fds);
+      if (err != 0) return fail(err, "pipe2");
+      int ours = i == 0 ? fds[1] : fds[0];
+      int theirs = i == 0 ? fds[0] : fds[1];
+      p->fds[i] = ours;
+      temp.fds.push_back(theirs);
+      // Only our end is non-blocking: O_NONBLOCK belongs to the open file description, and
+      // the child's end is its own description, so the child sees an ordinary blocking pipe.
+      err = SetFlag(ours, F_GETFL, F_SETFL, O_NONBLOCK);
+      if (err != 0) return fail(err, "fcntl");
+      child[i] = theirs;
+    } else if (how >= 0) {
+      if (fcntl(how, F_GETFD) < 0) return fail(errno, "dup2");
+      child[i] = how;
+    }
+  }
+  // Every source must be above 2 before the dup2 actions run, or an earlier action (a pipe onto
+  // 1) would clobber a later source (the parent's fd 1 given as stderr).
+  for (int i = 0; i < 3; ++i) {
+    if (child[i] < 0 || child[i] > 2 || child[i] == i) continue;
+    int high = fcntl(child[i], F_DUPFD_CLOEXEC, 3);
+    if (high < 0) return fail(errno, "fcntl");
+    temp.fds.push_back(high);
+    child[i] = high;
+  }
+
+  posix_spawn_file_actions_t actions;
+  err = posix_spawn_file_actions_init(&actions);
+  if (err != 0) return fail(err, "posix_spawn");
+  posix_spawnattr_t attr;
+  err = posix_spawnattr_init(&attr);
+  if (err != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    return fail(err, "posix_spawn");
+  }
+  struct Destroy {
+    posix_spawn_file_actions_t* a;
+    posix_spawnattr_t* t;
+    ~Destroy() {
+      posix_spawn_file_actions_destroy(a);
+      posix_spawnattr_destroy(t);
+    }
+  } destroy{&actions, &attr};
+
+  for (int i = 0; i < 3 && err == 0; ++i) {
+    // dup2 onto itself would keep close-on-exec set; a source equal to i is the parent's own
+    // stream i, which is inherited as is.
+    if (child[i] >= 0 && child[i] != i) err = posix_spawn_file_actions_adddup2(&actions, child[i], i);
+  }
+  if (err != 0) return fail(err, "posix_spawn");
+
+  std::vector<char*> argv;
+  std::string cdScript;
+  if (args->cwd != nullptr) {
+    AddChdir addChdir = FindAddChdir();
+    if (addChdir != nullptr) {
+      err = addChdir(&actions, args->cwd);
+      if (err != 0) return fail(err, "posix_spawn");
+    } else {
+      // No addchdir in this C library: a shell changes directory and execs the program.
+      cdScript = "cd -- \"$0\" && exec \"$@\"";
+      argv.push_back(const_cast<char*>("/bin/sh"));
+      argv.push_back(const_cast<char*>("-c"));
+      argv.push_back(const_cast<char*>(cdScript.c_str()));
+      argv.push_back(const_cast<char*>(args->cwd));
+      argv.push_back(const_cast<char*>(program.c_str()));
+      if (args->argv[0] != nullptr) {
+        for (char* const* a = args->argv + 1; *a != nullptr; ++a) argv.push_back(*a);
+      }
+      argv.push_back(nullptr);
+      program = "/bin/sh";
+    }
+  }
+
+  // The child starts with default signal dispositions and an empty mask, whatever the parent
+  // (Node ignores SIGPIPE; our threads block most signals) has: as child_process does.
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+#if defined(__GLIBC__) && defined(__linux__)
+  // glibc leaves out its two internal signals (32, 33) from sigfillset, and its posix_spawn then
+  // sets them to SIG_IGN in the child, which exec keeps: every program we start would run with
+  // them ignored (child_process children do not). sigaddset refuses them, so set their bits in
+  // glibc's sigset_t layout directly; the child's posix_spawn code then makes them SIG_DFL.
+  for (int sig = 32; sig <= 33 && sig < SIGRTMIN; ++sig) {
+    constexpr int kBits = 8 * sizeof(unsigned long);
+    reinterpret_cast<unsigned long*>(&all)[(sig - 1) / kBits] |= 1UL << ((sig - 1) % kBits);
+  }
+#endif
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  if (args->new_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  posix_spawnattr_setflags(&attr, flags);
+
+  pid_t pid;
+  char* const* useArgv = argv.empty() ? args->argv : argv.data();
+  char* const* envp = args->envp != nullptr ? args->envp : environ;
+  // glibc reports the child's exec failure (ENOENT, EACCES, ENOEXEC) as this return value.
+  err = posix_spawn(&pid, program.c_str(), &actions, &attr, useArgv, envp);
+  if (err != 0) {
+    *subject = args->file;
+    return fail(err, "posix_spawn");
+  }
+  p->pid = pid;
+  p->pidfd = OpenPidfd(pid);
+  *out = p;
+  return 0;
+}
+
+extern "C" long luaipc_proc_pid(const luaipc_proc* p) { return static_cast<long>(p->pid); }
+
+extern "C" int luaipc_proc_piped(const luaipc_proc* p, int stream) { return p->fds[stream] >= 0; }
+
+extern "C" int luaipc_proc_exit_watchable(const luaipc_proc* p) { return p->pidfd >= 0; }
+
+extern "C" int luaipc_proc_poll(luaipc_proc* p, unsigned want, int timeout_ms, unsigned* ready) {
+  struct pollfd pf[5];
+  unsigned bit[5];
+  nfds_t n = 0;
+  *ready = 0;
+  pf[n] = {p->wake[0], POLLIN, 0};
+  bit[n++] = LUAIPC_PROC_EV_WAKE;
+  // A descriptor we do not want events from stays out of the set: POLLHUP and POLLERR are
+  // reported even for events == 0, and a closed peer would make poll return at once, forever.
+  if ((want & LUAIPC_PROC_EV_STDIN) != 0 && p->fds[0] >= 0) {
+    pf[n] = {p->fds[0], POLLOUT, 0};
+    bit[n++] = LUAIPC_PROC_EV_STDIN;
+  }
+  if ((want & LUAIPC_PROC_EV_STDOUT) != 0 && p->fds[1] >= 0) {
+    pf[n] = {p->fds[1], POLLIN, 0};
+    bit[n++] = LUAIPC_PROC_EV_STDOUT;
+  }
+  if ((want & LUAIPC_PROC_EV_STDERR) != 0 && p->fds[2] >= 0) {
+    pf[n] = {p->fds[2], POLLIN, 0};
+    bit[n++] = LUAIPC_PROC_EV_STDERR;
+  }
+  if ((want & LUAIPC_PROC_EV_EXIT) != 0 && p->pidfd >= 0 && !p->reaped) {
+    pf[n] = {p->pidfd, POLLIN, 0};
+    bit[n++] = LUAIPC_PROC_EV_EXIT;
+  }
+  int rv = poll(pf, n, timeout_ms);
+  if (rv < 0) return errno == EINTR ? 0 : errno;
+  for (nfds_t i = 0; i < n; ++i) {
+    if (pf[i].revents != 0) *ready |= bit[i];
+  }
+  if ((*ready & LUAIPC_PROC_EV_WAKE) != 0) DrainWake(p->wake[0]);
+  return 0;
+}
+
+extern "C" int luaipc_proc_wake(luaipc_proc* p) {
+#if defined(LUAIPC_HAVE_EVENTFD)
+  uint64_t one = 1;
+  ssize_t n = write(p->wake[1], &one, sizeof one);
+#else
+  char one = 1;
+  ssize_t n = write(p->wake[1], &one, 1);
+#endif
+  // EAGAIN: the counter (or pipe) is full, so a wake-up is pending anyway.
+  return n >= 0 || errno == EAGAIN ? 0 : errno;
+}
+
+extern "C" int luaipc_proc_read(luaipc_proc* p, int stream, void* buf, size_t cap, size_t* got) {
+  *got = 0;
+  int fd = p->fds[stream];
+  if (fd < 0) return EBADF;
+  for (;;) {
+    ssize_t n = read(fd, buf, cap);
+    if (n >= 0) {
+      *got = static_cast<size_t>(n);
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    return errno == EWOULDBLOCK ? EAGAIN : errno;
+  }
+}
+
+extern "C" int luaipc_proc_write(luaipc_proc* p, const void* buf, size_t len, size_t* done) {
+  *done = 0;
+  int fd = p->fds[0];
+  if (fd < 0) return EBADF;
+  for (;;) {
+    ssize_t n = write(fd, buf, len);
+    if (n >= 0) {
+      *done = static_cast<size_t>(n);
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    return errno == EWOULDBLOCK ? EAGAIN : errno;
+  }
+}
+
+extern "C" void luaipc_proc_close_stream(luaipc_proc* p, int stream) { CloseFd(&p->fds[stream]); }
+
+extern "C" int luaipc_proc_reap(luaipc_proc* p, int* exited, int* signaled, int* code) {
+  if (!p->reaped) {
+    int status = 0;
+    pid_t rv;
+    do {
+      // Only our own pid: libuv reaps its children the same way, and neither takes the other's.
+      rv = waitpid(p->pid, &status, WNOHANG);
+    } while (rv < 0 && errno == EINTR);
+    if (rv < 0) return errno;
+    if (rv == 0) {
+      *exited = 0;
+      return 0;
+    }
+    p->reaped = 1;
+    if (WIFSIGNALED(status)) {
+      p->signaled = 1;
+      p->code = WTERMSIG(status);
+    } else {
+      p->signaled = 0;
+      p->code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    }
+  }
+  *exited = 1;
+  *signaled = p->signaled;
+  *code = p->code;
+  return 0;
+}
+
+extern "C" int luaipc_proc_reap_blocking(luaipc_proc* p) {
+  if (p->reaped) return 0;
+  int status = 0;
+  pid_t rv;
+  do {
+    rv = waitpid(p->pid, &status, 0);
+  } while (rv < 0 && errno == EINTR);
+  if (rv < 0) return errno;
+  p->reaped = 1;
+  p->signaled = WIFSIGNALED(status) ? 1 : 0;
+  p->code = WIFSIGNALED(status) ? WTERMSIG(status) : (WIFEXITED(status) ? WEXITSTATUS(status) : 0);
+  return 0;
+}
+
+extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group) {
+  int rv;
+  if (group) {
+    rv = kill(-p->pid, sig);
+  } else {
+    // Once reaped, the pid may belong to someone else.
+    if (p->reaped) return 0;
+    rv = kill(p->pid, sig);
+  }
+  if (rv == 0 || errno == ESRCH) return 0;
+  return errno;
+}
+
+extern "C" void luaipc_proc_free(luaipc_proc* p) {
+  if (p == nullptr) return;
+  for (int& fd : p->fds) CloseFd(&fd);
+  CloseFd(&p->pidfd);
+  CloseWake(p->wake);
+  free(p);
+}

@@ -17,9 +17,11 @@ function loadAddon(options) {
   // src/*.ts (tests, ts loaders) and dist/*.{mjs,cjs} both sit one level below the package root.
   const roots = [path.resolve(here, '..'), here];
   const tried = [];
+  // Another build of the addon (e.g. `build-portable`, the LUAIPC_PORTABLE variant) for test runs.
+  const buildDir = process.env.LUAIPC_ADDON_DIR || 'build';
   for (const root of roots) {
     for (const config of ['Release', 'Debug']) {
-      const candidate = path.join(root, 'build', config, `${name}.node`);
+      const candidate = path.join(root, buildDir, config, `${name}.node`);
       tried.push(candidate);
       if (!fs.existsSync(candidate)) continue;
       const addon = createRequire(file)(candidate);

@@ -31,6 +31,11 @@ else()
   file(GLOB LUAIPC_GLUE_SOURCES CONFIGURE_DEPENDS "${LUAIPC_NATIVE_SRC}/*_posix.cc")
 endif()
 
+# -DLUAIPC_PORTABLE=ON (cmake-js: --CDLUAIPC_PORTABLE=ON) builds the POSIX code paths that
+# macOS and FreeBSD need where Linux has better calls (no sem_timedwait, no open-file-description
+# locks, no pidfd, ...), so Linux runs them through the same suites.
+option(LUAIPC_PORTABLE "Use only the portable POSIX paths" OFF)
+
 function(luaipc_add_addon name)
   execute_process(
     COMMAND node -p "require('path').dirname(require.resolve('node-addon-api/package.json'))"
@@ -55,6 +60,9 @@ function(luaipc_add_addon name)
   # node-addon-api rethrows that as a C++ exception nothing catches and the process aborts.
   target_compile_definitions(${name} PRIVATE NAPI_VERSION=${LUAIPC_NAPI_VERSION} NAPI_CPP_EXCEPTIONS
     NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED)
+  if(LUAIPC_PORTABLE)
+    target_compile_definitions(${name} PRIVATE LUAIPC_PORTABLE=1)
+  endif()
   if(MSVC)
     target_compile_options(${name} PRIVATE /W4 /WX /EHsc)
   else()

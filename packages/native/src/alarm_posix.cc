@@ -1,0 +1,153 @@
+// POSIX backend of alarm_os.h: one timer thread per addon (started on first use, gone after 30 s
+// without alarms) sleeps until the earliest deadline and interrupts the due threads with
+// luaipc_thread_interrupt. Arming an alarm due later than the thread's next wake-up does not
+// wake it, so a wait that ends before its deadline costs the timer thread nothing.
+#include "luaipc/alarm_os.h"
+
+#include <errno.h>
+#include <signal.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <new>
+#include <set>
+
+#include "luaipc/glue_os.h"
+
+struct luaipc_alarm {
+  luaipc_thread_id thread;
+  // Guarded by Timer::mu_.
+  int64_t due;  // -1: disarmed
+  int64_t repeat;
+  bool sent;
+};
+
+namespace {
+
+struct EarliestFirst {
+  bool operator()(const luaipc_alarm* a, const luaipc_alarm* b) const {
+    return a->due != b->due ? a->due < b->due : a < b;
+  }
+};
+
+class Timer {
+ public:
+  static Timer& Get() {
+    static Timer* timer = new Timer();
+    return *timer;
+  }
+
+  int EnsureRunning() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return StartLocked();
+  }
+
+  int Arm(luaipc_alarm* a, int64_t due, int64_t repeat) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (a->due >= 0) armed_.erase(a);
+    a->due = due < 0 ? 0 : due;
+    a->repeat = repeat;
+    armed_.insert(a);
+    int err = StartLocked();
+    if (err != 0) {
+      armed_.erase(a);
+      a->due = -1;
+      return err;
+    }
+    if (a->due < wakeAt_) cv_.notify_one();
+    return 0;
+  }
+
+  // True when an interruption was ever sent to `a`'s thread.
+  bool Disarm(luaipc_alarm* a) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (a->due >= 0) armed_.erase(a);
+    a->due = -1;
+    return a->sent;
+  }
+
+ private:
+  static constexpr auto kParkTime = std::chrono::seconds(30);
+
+  int StartLocked() {
+    if (running_) return 0;
+    int err = luaipc_thread_start(Main, this, "luaipc-timer");
+    if (err == 0) {
+      running_ = true;
+      wakeAt_ = INT64_MAX;
+    }
+    return err;
+  }
+
+  static void Main(void* arg) { static_cast<Timer*>(arg)->Run(); }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      int64_t now = luaipc_now_ns();
+      while (!armed_.empty() && (*armed_.begin())->due <= now) {
+        luaipc_alarm* a = *armed_.begin();
+        armed_.erase(armed_.begin());
+        // Under mu_: the thread cannot leave luaipc_alarm_close (and exit) meanwhile.
+        luaipc_thread_interrupt(a->thread);
+        a->sent = true;
+        if (a->repeat > 0) {
+          a->due = now + a->repeat;
+          armed_.insert(a);
+        } else {
+          a->due = -1;
+        }
+      }
+      if (armed_.empty()) {
+        wakeAt_ = INT64_MAX;
+        if (!cv_.wait_for(lock, kParkTime, [this] { return !armed_.empty(); })) {
+          running_ = false;  // parked too long: give the thread back
+          return;
+        }
+        continue;
+      }
+      wakeAt_ = (*armed_.begin())->due;
+      cv_.wait_for(lock, std::chrono::nanoseconds(wakeAt_ - now));
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<luaipc_alarm*, EarliestFirst> armed_;
+  bool running_ = false;
+  int64_t wakeAt_ = INT64_MAX;  // when the thread wakes next on its own (guarded by mu_)
+};
+
+// Whether the glue has a wake signal: interrupting ourselves runs its empty handler (a no-op),
+// or fails with ENOSYS when no signal could be claimed.
+int ProbeWakeSignal() { return luaipc_thread_interrupt(luaipc_thread_self()); }
+
+}  // namespace
+
+extern "C" int luaipc_alarm_open(luaipc_alarm** out) {
+  // Starting the timer thread also makes the glue claim its wake signal.
+  int err = Timer::Get().EnsureRunning();
+  if (err != 0) return err;
+  static const int probe = ProbeWakeSignal();
+  if (probe != 0) return probe;
+  auto* a = new (std::nothrow) luaipc_alarm{luaipc_thread_self(), -1, 0, false};
+  if (a == nullptr) return ENOMEM;
+  *out = a;
+  return 0;
+}
+
+extern "C" int luaipc_alarm_arm(luaipc_alarm* alarm, int64_t deadline_ns, int64_t repeat_ns) {
+  return Timer::Get().Arm(alarm, deadline_ns, repeat_ns < 0 ? 0 : repeat_ns);
+}
+
+extern "C" void luaipc_alarm_close(luaipc_alarm* alarm) {
+  if (Timer::Get().Disarm(alarm)) {
+    // An interruption sent just before the disarm is pending on this thread by now; any system
+    // call returns through the (empty) handler, so it cannot cut short a later call instead.
+    sigset_t pending;
+    sigpending(&pending);
+  }
+  delete alarm;
+}

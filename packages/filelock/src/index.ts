@@ -1,0 +1,242 @@
+import type { FileHandle } from 'node:fs/promises';
+import { isMainThread } from 'node:worker_threads';
+import { IpcError, invalidArgType, invalidArgValue } from '@luaipc/filelike';
+import { onAbort } from '@luaipc/native/abort';
+import { checkInteger, checkTimeout, type WaitOptions, waitArgs } from '@luaipc/native/args';
+import { addon, type NativeLocker } from './binding.js';
+
+export { IpcError, type WaitOptions };
+
+/**
+ * `'r'`: a shared (read) lock, many holders at once. `'w'`: an exclusive (write) lock.
+ * `'rw'` is accepted as LuaIPC does, meaning `'w'`.
+ */
+export type LockMode = 'r' | 'w' | 'rw';
+
+/** An open file: a descriptor number, or a `FileHandle` from `fs.promises.open()`. */
+export type LockFile = number | FileHandle;
+
+/** Options of {@link lockSync}: `timeout` in seconds (absent or negative: no limit; 0: try). */
+export interface LockSyncOptions {
+  timeout?: number;
+}
+
+/**
+ * Whether this build locks with open-file-description locks (Linux): they exclude between
+ * worker threads of one process too, and closing some other descriptor of the file keeps them.
+ * `false` where the OS lacks them (macOS, the BSDs, builds with `LUAIPC_PORTABLE`): classic
+ * POSIX locks, owned by the whole process (see the README's platform notes).
+ */
+export const OFD_LOCKS: boolean = addon.OFD;
+
+const MAX_FD = 2147483647;
+const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+
+interface FileHandleLike {
+  readonly fd: number;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+function isFileHandle(file: unknown): file is FileHandleLike {
+  return (
+    typeof file === 'object' &&
+    file !== null &&
+    typeof (file as { fd?: unknown }).fd === 'number' &&
+    typeof (file as { once?: unknown }).once === 'function'
+  );
+}
+
+/** The descriptor of `file`; a closed FileHandle is `IpcError` EBADF. */
+function fdOf(file: unknown): number {
+  if (typeof file === 'number') return checkInteger(file, 'file', 0, MAX_FD);
+  if (isFileHandle(file)) {
+    if (file.fd < 0) throw new IpcError('EBADF', 'fcntl');
+    return file.fd;
+  }
+  throw invalidArgType('file', 'of type number or an instance of FileHandle', file);
+}
+
+function isExclusive(mode: unknown): boolean {
+  if (mode === 'w' || mode === 'rw') return true;
+  if (mode === 'r') return false;
+  if (typeof mode !== 'string') throw invalidArgType('mode', 'of type string', mode);
+  throw invalidArgValue('mode', mode, "must be 'r' (shared) or 'w' (exclusive)");
+}
+
+const isOptions = (v: unknown): boolean => typeof v === 'object' && v !== null;
+
+interface Parsed {
+  fd: number;
+  exclusive: boolean;
+  start: number;
+  len: number;
+  options: unknown;
+}
+
+/** `(file, mode, offset?, nbytes?, options?)`, where `options` may also come right after mode. */
+function parse(file: unknown, mode: unknown, a: unknown, b: unknown, c: unknown): Parsed {
+  const fd = fdOf(file);
+  const exclusive = isExclusive(mode);
+  let offset = a;
+  let nbytes = b;
+  let options = c;
+  if (isOptions(a)) {
+    if (b !== undefined) throw invalidArgType('offset', 'of type number', a);
+    [offset, nbytes, options] = [undefined, undefined, a];
+  } else if (isOptions(b)) {
+    if (c !== undefined) throw invalidArgType('nbytes', 'of type number', b);
+    [nbytes, options] = [undefined, b];
+  }
+  const start = offset === undefined ? 0 : checkInteger(offset, 'offset', 0, MAX_OFFSET);
+  const len = nbytes === undefined ? 0 : checkInteger(nbytes, 'nbytes', 0, MAX_OFFSET);
+  if (options !== undefined && !isOptions(options)) {
+    throw invalidArgType('options', 'of type object', options);
+  }
+  return { fd, exclusive, start, len, options };
+}
+
+let locker: NativeLocker | undefined;
+let nextId = 1;
+
+// One 'close' listener per FileHandle, however many lock() calls wait on it.
+const closeWaiters = new WeakMap<FileHandleLike, Set<() => void>>();
+
+function onClose(handle: FileHandleLike, fn: () => void): () => void {
+  let set = closeWaiters.get(handle);
+  if (set === undefined) {
+    const fresh = new Set<() => void>();
+    set = fresh;
+    closeWaiters.set(handle, fresh);
+    handle.once('close', () => {
+      closeWaiters.delete(handle);
+      for (const f of fresh) f();
+    });
+  }
+  set.add(fn);
+  const mine = set;
+  return () => {
+    mine.delete(fn);
+  };
+}
+
+/**
+ * Locks `nbytes` bytes of `file` from `offset` (LuaIPC's `filelock.lock`) without blocking the
+ * event loop: the wait runs on a thread of ours. `mode` `'r'` takes a shared lock, `'w'` an
+ * exclusive one; `nbytes` 0 or absent locks from `offset` to the end of the file and beyond.
+ * Locking a range you already hold in the other mode converts it. Resolves `true` once locked,
+ * `false` only when `options.timeout` (seconds) elapses first. Rejects with `signal.reason`
+ * when `options.signal` aborts, with `IpcError` `ECANCELED` when the FileHandle is closed
+ * meanwhile, and with `IpcError` for OS errors (`EBADF`: not an open regular file, or not open
+ * for reading (`'r'`) / writing (`'w'`); `EDEADLK`: a deadlock the kernel detected). A
+ * cancelled wait leaves no lock behind.
+ */
+export function lock(file: LockFile, mode: LockMode, options?: WaitOptions): Promise<boolean>;
+export function lock(
+  file: LockFile,
+  mode: LockMode,
+  offset?: number,
+  options?: WaitOptions,
+): Promise<boolean>;
+export function lock(
+  file: LockFile,
+  mode: LockMode,
+  offset?: number,
+  nbytes?: number,
+  options?: WaitOptions,
+): Promise<boolean>;
+export function lock(
+  file: LockFile,
+  mode: LockMode,
+  a?: number | WaitOptions,
+  b?: number | WaitOptions,
+  c?: WaitOptions,
+): Promise<boolean> {
+  try {
+    const { fd, exclusive, start, len, options } = parse(file, mode, a, b, c);
+    const { timeout, signal } = waitArgs(options);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    locker ??= new addon.Locker();
+    const native = locker;
+    const handle = isFileHandle(file) ? file : undefined;
+    if (signal === undefined && handle === undefined) {
+      const result = native.lock(fd, exclusive, start, len, timeout, 0);
+      return typeof result === 'boolean' ? Promise.resolve(result) : result;
+    }
+    const id = nextId;
+    nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
+    const result = native.lock(fd, exclusive, start, len, timeout, id);
+    if (typeof result === 'boolean') return Promise.resolve(result);
+    const forgetAbort =
+      signal === undefined ? undefined : onAbort(signal, () => native.cancel(id, signal.reason));
+    const forgetClose =
+      handle === undefined
+        ? undefined
+        : onClose(handle, () => native.cancel(id, new IpcError('ECANCELED', 'fcntl')));
+    return result.finally(() => {
+      forgetAbort?.();
+      forgetClose?.();
+    });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * {@link lock}, blocking the calling thread until the lock is granted (`true`) or
+ * `options.timeout` elapses (`false`). In a worker, `terminate()` (or the process exiting) ends
+ * the wait within 100 ms without taking the lock.
+ */
+export function lockSync(file: LockFile, mode: LockMode, options?: LockSyncOptions): boolean;
+export function lockSync(
+  file: LockFile,
+  mode: LockMode,
+  offset?: number,
+  options?: LockSyncOptions,
+): boolean;
+export function lockSync(
+  file: LockFile,
+  mode: LockMode,
+  offset?: number,
+  nbytes?: number,
+  options?: LockSyncOptions,
+): boolean;
+export function lockSync(
+  file: LockFile,
+  mode: LockMode,
+  a?: number | LockSyncOptions,
+  b?: number | LockSyncOptions,
+  c?: LockSyncOptions,
+): boolean {
+  const { fd, exclusive, start, len, options } = parse(file, mode, a, b, c);
+  let timeout = -1;
+  if (options !== undefined) {
+    const { timeout: t, signal } = options as { timeout?: unknown; signal?: unknown };
+    if (signal !== undefined) {
+      throw invalidArgValue('options.signal', signal, 'is not supported by lockSync (use lock)');
+    }
+    timeout = checkTimeout(t, 'options.timeout');
+  }
+  return addon.lockSync(fd, exclusive, start, len, timeout, !isMainThread) ?? false;
+}
+
+/**
+ * Locks the range if no other owner holds a conflicting lock, never waiting (LuaIPC's
+ * `filelock.trylock`). Returns whether it did. Same arguments and errors as {@link lock}.
+ */
+export function trylock(file: LockFile, mode: LockMode, offset?: number, nbytes?: number): boolean {
+  const { fd, exclusive, start, len, options } = parse(file, mode, offset, nbytes, undefined);
+  if (options !== undefined) throw invalidArgType('offset', 'of type number', options);
+  return addon.trylock(fd, exclusive, start, len);
+}
+
+/**
+ * Unlocks `nbytes` bytes of `file` from `offset` (0 or absent: to the end of the file and
+ * beyond), whatever mode they were locked in (LuaIPC's `filelock.unlock`). Unlocking a range
+ * you don't hold does nothing. Part of a locked range may be unlocked, splitting it.
+ */
+export function unlock(file: LockFile, offset?: number, nbytes?: number): void {
+  const fd = fdOf(file);
+  const start = offset === undefined ? 0 : checkInteger(offset, 'offset', 0, MAX_OFFSET);
+  const len = nbytes === undefined ? 0 : checkInteger(nbytes, 'nbytes', 0, MAX_OFFSET);
+  addon.unlock(fd, start, len);
+}

@@ -1,0 +1,309 @@
+// N-API glue for @luaipc/filelock. Arguments arrive checked by src/index.ts; this file converts
+// values, maps OS errors to IpcError and owns the waiting policy.
+//
+// fcntl's blocking lock (F_OFD_SETLKW / F_SETLKW) has no timeout. A wait sleeps in it and is
+// woken by a signal: the waiter's cancellation (Promise form), or an alarm (luaipc/alarm_os.h)
+// at the deadline and at the slice ends where it must look at its cancel flag (once a second)
+// or at its worker's termination (every 50 ms, Sync form in a worker). No polling: an idle
+// wait is asleep in the kernel between those wake-ups.
+#include <napi.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+#include "filelock_os.h"
+#include "luaipc/addon.h"
+#include "luaipc/alarm_os.h"
+#include "luaipc/handle.h"
+#include "luaipc/waiter.h"
+
+namespace {
+
+constexpr int64_t kMs = 1000000;
+// A Sync wait in a worker looks whether the worker is being terminated this often (the one
+// periodic wake-up DESIGN allows, so that terminate() and process.exit() end it within 100 ms).
+constexpr int64_t kSyncSliceNs = 50 * kMs;
+// A Promise-form wait is interrupted by a signal when cancelled; it also re-checks its cancel
+// flag this often, in case the interruption landed just before it went to sleep.
+constexpr int64_t kAsyncSliceNs = 1000 * kMs;
+// An alarm that lands just before the wait enters the kernel is lost; at a deadline it is sent
+// again this often until the wait notices.
+constexpr int64_t kDeadlineRepeatNs = 10 * kMs;
+
+// Which call failed, for the IpcError.
+enum Syscall : int64_t { kFcntl = 0, kThreadStart = 1, kTimer = 2 };
+
+const char* SyscallName(int64_t which) {
+  switch (which) {
+    case kThreadStart: return "pthread_create";
+    case kTimer: return "timer_create";
+    default: return "fcntl";
+  }
+}
+
+struct Range {
+  int exclusive;
+  int64_t start;
+  int64_t len;
+};
+
+int64_t DeadlineAfter(double seconds) {
+  if (!(seconds >= 0)) return -1;
+  // 2^62 ns is ~146 years: anything longer is forever, and the sum cannot overflow.
+  if (seconds > 4.6e9) return -1;
+  return luaipc_now_ns() + static_cast<int64_t>(seconds * 1e9);
+}
+
+// Sleeps in `block()` (one blocking lock call, returning 0 or an errno) until it locks (0), the
+// deadline passes (ETIMEDOUT), `stop()` turns true (ECANCELED, looked at every `slice` ns and
+// after each interruption) or it fails. deadline < 0: none; slice < 0: no slices.
+template <typename Stop, typename Block>
+int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, Syscall* failed) {
+  *failed = kFcntl;
+  if (deadline < 0 && slice < 0) {
+    for (;;) {
+      int err = block();
+      if (err != EINTR) return err;
+    }
+  }
+  luaipc_alarm* alarm = nullptr;
+  int err = luaipc_alarm_open(&alarm);
+  if (err != 0) {
+    *failed = err == ENOSYS ? kTimer : kThreadStart;
+    return err;
+  }
+  for (;;) {
+    if (stop()) {
+      err = ECANCELED;
+      break;
+    }
+    int64_t now = luaipc_now_ns();
+    if (deadline >= 0 && now >= deadline) {
+      err = ETIMEDOUT;
+      break;
+    }
+    int64_t until = slice >= 0 ? now + slice : INT64_MAX;
+    int64_t repeat = slice;
+    if (deadline >= 0 && deadline <= until) {
+      until = deadline;
+      repeat = kDeadlineRepeatNs;
+    }
+    err = luaipc_alarm_arm(alarm, until, repeat);
+    if (err != 0) {
+      *failed = kThreadStart;
+      break;
+    }
+    err = block();
+    if (err != EINTR) break;
+  }
+  luaipc_alarm_close(alarm);
+  return err;
+}
+
+int32_t Int32Arg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+int64_t Int64Arg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
+
+// (fd, exclusive, start, len) at info[0..3]; throws IpcError EBADF unless fd is a regular file.
+int CheckedFd(Napi::Env env, const Napi::CallbackInfo& info, luaipc_flock_file* file) {
+  int fd = Int32Arg(info, 0);
+  int err = luaipc_flock_check(fd, file);
+  if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
+  return fd;
+}
+
+Range RangeArgs(const Napi::CallbackInfo& info) {
+  return Range{info[1].As<Napi::Boolean>().Value() ? 1 : 0, Int64Arg(info, 2), Int64Arg(info, 3)};
+}
+
+// trylock(fd, exclusive, start, len): whether it locked.
+Napi::Value TryLock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  luaipc_flock_file file;
+  int fd = CheckedFd(env, info, &file);
+  Range r = RangeArgs(info);
+  int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+  if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
+  return Napi::Boolean::New(env, err == 0);
+}
+
+// lockSync(fd, exclusive, start, len, timeout, inWorker): timeout < 0 waits forever. Blocks the
+// JS thread by design. undefined, without holding the lock, when the worker is being torn down
+// meanwhile (terminate(), or process.exit() ending the workers): JavaScript cannot run there.
+Napi::Value LockSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  luaipc_flock_file file;
+  int fd = CheckedFd(env, info, &file);
+  Range r = RangeArgs(info);
+  double timeout = info[4].As<Napi::Number>().DoubleValue();
+  bool inWorker = info[5].As<Napi::Boolean>().Value();
+  int64_t deadline = DeadlineAfter(timeout);
+  Syscall failed = kFcntl;
+  int err;
+  if (deadline < 0 && !inWorker) {
+    // The main thread's untimed wait needs no alarm: one blocking call, as C would do it.
+    err = WaitSliced(
+        -1, -1, [] { return false; }, [&] { return luaipc_flock_wait(fd, r.exclusive, r.start, r.len); }, &failed);
+  } else {
+    err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+    if (err == EAGAIN && timeout != 0) {
+      std::unique_ptr<luaipc::JsProbe> probe;
+      if (inWorker) probe = std::make_unique<luaipc::JsProbe>(env);
+      err = WaitSliced(
+          deadline, inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
+          [&] { return luaipc_flock_wait(fd, r.exclusive, r.start, r.len); }, &failed);
+      if (err == ECANCELED) return env.Undefined();
+      if (err == 0 && probe && !probe->CanRunJs()) {
+        luaipc_flock_unlock(fd, r.start, r.len);
+        return env.Undefined();
+      }
+    }
+  }
+  if (err == EAGAIN || err == ETIMEDOUT) return Napi::Boolean::New(env, false);
+  if (err != 0) throw luaipc::IpcError(env, err, SyscallName(failed));
+  return Napi::Boolean::New(env, true);
+}
+
+// unlock(fd, start, len)
+Napi::Value Unlock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  luaipc_flock_file file;
+  int fd = CheckedFd(env, info, &file);
+  int err = luaipc_flock_unlock(fd, Int64Arg(info, 1), Int64Arg(info, 2));
+  if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
+  return env.Undefined();
+}
+
+// The descriptor a Promise-form wait locks through. With OFD locks it is a duplicate, closed
+// when the wait is done: the user's fd may be closed (and its number reused for another file)
+// while the wait is pending, and the lock must neither land on nor be undone on another file.
+// Classic locks belong to the process and closing a duplicate would drop them all, so there the
+// user's fd is used and `file` tells whether it still is the same file when a lock is undone.
+struct WaitFd {
+  int fd = -1;
+  bool owned = false;
+  luaipc_flock_file file{};
+  WaitFd() = default;
+  WaitFd(const WaitFd&) = delete;
+  WaitFd& operator=(const WaitFd&) = delete;
+  ~WaitFd() {
+    if (owned) luaipc_flock_close_dup(fd);
+  }
+  bool SameFile() const {
+    if (owned) return true;
+    luaipc_flock_file now;
+    return luaipc_flock_check(fd, &now) == 0 && now.dev == file.dev && now.ino == file.ino;
+  }
+};
+
+// Owns the thread-backed waits of lock() for one JS environment (binding.ts makes one).
+class Locker : public luaipc::Handle<Locker> {
+ public:
+  static constexpr const char* kWhat = "lock waiter";
+
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Locker",
+                       {
+                           InstanceMethod<&Locker::Lock>("lock"),
+                           InstanceMethod<&Locker::Cancel>("cancel"),
+                           InstanceMethod("close", &Locker::Close),
+                           InstanceAccessor("closed", &Locker::IsClosed, nullptr),
+                       });
+  }
+
+  explicit Locker(const Napi::CallbackInfo& info) : luaipc::Handle<Locker>(info) {
+    waiter_.SetBusyCallback([this](bool busy) {
+      if (busy) {
+        Ref();
+      } else {
+        Unref();
+      }
+    });
+  }
+
+  void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
+
+  void OnClose(Napi::Env env, luaipc::CloseKind kind) {
+    if (kind == luaipc::CloseKind::Explicit) {
+      waiter_.CancelAll(env, [](Napi::Env e) { return luaipc::IpcError(e, ECANCELED, "fcntl").Value(); });
+    } else {
+      waiter_.Shutdown();
+    }
+  }
+
+ private:
+  // lock(fd, exclusive, start, len, timeout, id): a boolean when settled on the JS thread (the
+  // lock was free, or timeout 0), else a Promise<boolean>.
+  Napi::Value Lock(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    EnsureOpen(env);
+    luaipc_flock_file file;
+    int fd = CheckedFd(env, info, &file);
+    Range r = RangeArgs(info);
+    double timeout = info[4].As<Napi::Number>().DoubleValue();
+    uint32_t id = info[5].As<Napi::Number>().Uint32Value();
+    int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+    if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
+    if (err == 0 || timeout == 0) return Napi::Boolean::New(env, err == 0);
+
+    auto waitFd = std::make_shared<WaitFd>();
+    waitFd->file = file;
+    if (luaipc_flock_ofd()) {
+      err = luaipc_flock_dup(fd, &waitFd->fd);
+      if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
+      waitFd->owned = true;
+    } else {
+      waitFd->fd = fd;
+    }
+    int64_t deadline = DeadlineAfter(timeout);
+    luaipc::WaitOp op;
+    op.wait = [waitFd, r, deadline](const luaipc::CancelToken& token) {
+      int wfd = waitFd->fd;
+      int e = luaipc_flock_try(wfd, r.exclusive, r.start, r.len);
+      Syscall failed = kFcntl;
+      if (e == EAGAIN) {
+        e = WaitSliced(
+            deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
+            [&] { return token.Interruptible([&] { return luaipc_flock_wait(wfd, r.exclusive, r.start, r.len); }); },
+            &failed);
+      }
+      if (e == 0) return luaipc::WaitOutcome{0, 1};
+      if (e == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};
+      return luaipc::WaitOutcome{e, failed};
+    };
+    // Cancelled (abort, FileHandle closed) just as it was granted: give the range back.
+    op.undo = [waitFd, r](const luaipc::WaitOutcome& outcome) {
+      if (outcome.err == 0 && outcome.value == 1 && waitFd->SameFile()) {
+        luaipc_flock_unlock(waitFd->fd, r.start, r.len);
+      }
+    };
+    op.settle = [](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {
+      if (outcome.err != 0) throw luaipc::IpcError(e, outcome.err, SyscallName(outcome.value));
+      return Napi::Boolean::New(e, outcome.value == 1);
+    };
+    return waiter_.Submit(env, std::move(op), id, nullptr);
+  }
+
+  // cancel(id, reason): rejects the pending lock `id` with `reason`; false if it is not pending.
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+    return Napi::Boolean::New(env, waiter_.Cancel(env, id, info[1]));
+  }
+
+  luaipc::Waiter waiter_;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Locker", Locker::Define(env));
+  exports.Set("trylock", Napi::Function::New(env, TryLock, "trylock"));
+  exports.Set("lockSync", Napi::Function::New(env, LockSync, "lockSync"));
+  exports.Set("unlock", Napi::Function::New(env, Unlock, "unlock"));
+  exports.Set("OFD", Napi::Boolean::New(env, luaipc_flock_ofd() != 0));
+  return exports;
+}
+
+}  // namespace
+
+LUAIPC_ADDON(filelock, Init)

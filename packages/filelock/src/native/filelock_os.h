@@ -1,0 +1,48 @@
+// The OS side of @luaipc/filelock: a tiny C API over byte-range locks on an open file,
+// returning 0 or an OS error code. No N-API and no policy (timeouts, slicing and cancellation
+// live in binding.cc). filelock_posix.cc implements it with fcntl: open-file-description locks
+// (F_OFD_SETLK, Linux) where the OS has them, classic per-process POSIX locks (F_SETLK)
+// elsewhere or when built with LUAIPC_PORTABLE.
+#ifndef LUAIPC_FILELOCK_OS_H
+#define LUAIPC_FILELOCK_OS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// 1 when locks belong to the open file description (they exclude between threads of one
+// process, and closing another descriptor of the file keeps them), 0 when they belong to the
+// process (classic POSIX record locks).
+int luaipc_flock_ofd(void);
+
+// Which file `fd` is; EBADF when it is not an open descriptor of a regular file.
+typedef struct luaipc_flock_file {
+  uint64_t dev;
+  uint64_t ino;
+} luaipc_flock_file;
+int luaipc_flock_check(int fd, luaipc_flock_file* file);
+
+// The range is [start, start + len), len 0 meaning "to the end of the file and beyond".
+// exclusive: 1 = write lock, 0 = read (shared) lock; locking a range this owner already holds in
+// the other mode converts it.
+// Non-blocking: 0 when locked, EAGAIN when a lock of another owner conflicts.
+int luaipc_flock_try(int fd, int exclusive, int64_t start, int64_t len);
+// Blocking: 0 when locked, EINTR when a signal interrupted the wait, EDEADLK when the kernel
+// sees that waiting would deadlock (classic locks only).
+int luaipc_flock_wait(int fd, int exclusive, int64_t start, int64_t len);
+int luaipc_flock_unlock(int fd, int64_t start, int64_t len);
+
+// A second descriptor of the same open file description, owning the same locks, for a wait that
+// must not be redirected to another file when `fd` is closed and its number reused. Only with
+// open-file-description locks: with classic locks, closing it would drop every lock the process
+// holds on the file (ENOTSUP then).
+int luaipc_flock_dup(int fd, int* out);
+void luaipc_flock_close_dup(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

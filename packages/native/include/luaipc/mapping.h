@@ -1,0 +1,247 @@
+// A memory mapping as JavaScript sees it, shared by the addons that map memory (shm, mmap): the
+// lifetime rule of DESIGN "Memory views", the external-memory report to V8, the owner of a
+// name, and the truncation state the fault handler of mapping_os.h keeps.
+//
+//   int err = 0;
+//   luaipc::Mapping* m = luaipc::Mapping::Adopt(env, addr, size, LUAIPC_MAP_READ | LUAIPC_MAP_WRITE,
+//                                               std::move(owner), &err);   // owner may be null
+//   if (m == nullptr) throw luaipc::IpcError(env, err, "mmap", name);
+//   m->ArrayBuffer(env);   // the same ArrayBuffer while it lives; each keeps the mapping
+//   m->Disown();           // a creator's close(): let go of the name now
+//   m->Release();          // the handle's close() or collection
+//
+// The range is unmapped when the handle has released it AND every ArrayBuffer made over it has
+// been collected: a Buffer taken before close() stays valid and shared, and work in flight on it
+// (zlib, fs.write, ...) holds the Buffer and so the mapping. Nothing is ever detached.
+//
+// Each mapping reports its size to V8 as external memory while it exists, so unclosed handles
+// get collected before the address space, the kernel's mapping limit or /dev/shm run out.
+//
+// The owner (shm: the creator's name) is let go of once: at Disown(), when the mapping goes, at
+// env teardown, or on process.exit() (which skips teardown), whichever comes first. Owners are
+// tracked with their mapping, not with the handle, so a name still owned through a live Buffer
+// after its handle was collected is still removed at exit.
+//
+// Everything here runs on the JS thread of the env that adopted the mapping (finalizers
+// included); only the fault handler of mapping_os.h runs elsewhere.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "luaipc/env.h"
+#include "luaipc/mapping_os.h"
+
+namespace luaipc {
+
+// The creator of a named object. Disown() runs at most once per mapping and must not call
+// JavaScript (it may run during teardown or at exit).
+class MappingOwner {
+ public:
+  virtual ~MappingOwner() = default;
+  virtual void Disown() noexcept = 0;
+};
+
+class Mapping;
+
+namespace detail {
+
+// The mappings of one env that have an owner. Registered as a handle of the env, so that env
+// teardown and process.exit() reach the owners whose handles were already collected. Deleted
+// when the env is gone and no mapping refers to it any more.
+class OwnedMappings : public HandleBase {
+ public:
+  static OwnedMappings* For(Napi::Env env) {
+    std::lock_guard<std::mutex> lock(Mutex());
+    auto& all = All();
+    auto it = all.find(env);
+    if (it != all.end()) return it->second;
+    auto* owned = new OwnedMappings(env);
+    try {
+      all.emplace(env, owned);
+      GetAddonData(env)->handles.insert(owned);
+    } catch (...) {
+      all.erase(env);
+      delete owned;
+      throw;
+    }
+    return owned;
+  }
+
+  void Add(Mapping* m) {
+    mappings_.insert(m);
+    ++refs_;
+  }
+
+  // May delete this.
+  void Remove(Mapping* m) noexcept {
+    if (mappings_.erase(m) != 0) Unref();
+  }
+
+  void CloseForTeardown() noexcept override {
+    {
+      std::lock_guard<std::mutex> lock(Mutex());
+      All().erase(env_);
+    }
+    DisownAll();
+    Unref();
+  }
+
+  void AtProcessExit() noexcept override { DisownAll(); }
+
+ private:
+  explicit OwnedMappings(napi_env env) : env_(env) {}
+
+  inline void DisownAll() noexcept;
+
+  void Unref() noexcept {
+    if (--refs_ == 0) delete this;
+  }
+
+  // Per addon copy (hidden visibility), shared by its envs.
+  static std::mutex& Mutex() {
+    static std::mutex* mutex = new std::mutex();
+    return *mutex;
+  }
+  static std::unordered_map<napi_env, OwnedMappings*>& All() {
+    static auto* all = new std::unordered_map<napi_env, OwnedMappings*>();
+    return *all;
+  }
+
+  napi_env env_;
+  std::unordered_set<Mapping*> mappings_;
+  int refs_ = 1;  // the env's, dropped at its teardown
+};
+
+}  // namespace detail
+
+class Mapping {
+ public:
+  // Takes over [addr, addr + size), just mapped with `access` (LUAIPC_MAP_*). On failure returns
+  // nullptr with *err set, and the range is unmapped. The result holds one reference: the
+  // handle's, dropped by Release().
+  static Mapping* Adopt(Napi::Env env, void* addr, size_t size, int access,
+                        std::unique_ptr<MappingOwner> owner, int* err) {
+    luaipc_mapping* os = nullptr;
+    *err = luaipc_mapping_adopt(addr, size, access, &os);
+    if (*err != 0) return nullptr;
+    auto* m = new (std::nothrow) Mapping(env, os, addr, size);
+    if (m == nullptr) {
+      luaipc_mapping_release(os);
+      *err = ENOMEM;
+      return nullptr;
+    }
+    if (owner != nullptr) {
+      try {
+        m->owned_ = detail::OwnedMappings::For(env);
+        m->owned_->Add(m);
+        m->owner_ = std::move(owner);
+      } catch (...) {
+        // Could not track the name: give it up now rather than risk leaking it.
+        owner->Disown();
+        m->owned_ = nullptr;
+      }
+    }
+    m->Report(env);
+    return m;
+  }
+
+  void* addr() const { return addr_; }
+  size_t size() const { return size_; }
+  bool truncated() const { return luaipc_mapping_truncated(os_) != 0; }
+
+  // The ArrayBuffer over the whole mapping: the same object while it is alive, a new one once it
+  // was collected. Each one holds a reference until V8 frees it.
+  Napi::ArrayBuffer ArrayBuffer(Napi::Env env) {
+    if (weak_ != nullptr) {
+      napi_value alive = nullptr;
+      if (napi_get_reference_value(env, weak_, &alive) == napi_ok && alive != nullptr) {
+        return Napi::ArrayBuffer(env, alive);
+      }
+      napi_delete_reference(env, weak_);
+      weak_ = nullptr;
+    }
+    napi_value ab;
+    NAPI_THROW_IF_FAILED(env, napi_create_external_arraybuffer(env, addr_, size_, OnBufferFreed, this, &ab),
+                         Napi::ArrayBuffer());
+    ++refs_;
+    // Without the weak reference the next call makes a second ArrayBuffer: still correct.
+    if (napi_create_reference(env, ab, 0, &weak_) != napi_ok) weak_ = nullptr;
+    return Napi::ArrayBuffer(env, ab);
+  }
+
+  // Lets go of the name now (a creator's close()); the memory stays while referenced.
+  void Disown() noexcept {
+    if (owner_ == nullptr) return;
+    std::unique_ptr<MappingOwner> owner = std::move(owner_);
+    owner->Disown();
+    if (owned_ != nullptr) std::exchange(owned_, nullptr)->Remove(this);
+  }
+
+  // Drops the handle's reference.
+  void Release() noexcept { Unref(); }
+
+ private:
+  friend class detail::OwnedMappings;
+
+  Mapping(napi_env env, luaipc_mapping* os, void* addr, size_t size)
+      : env_(env), os_(os), addr_(addr), size_(size) {}
+
+  static void OnBufferFreed(napi_env /*env*/, void* /*data*/, void* hint) {
+    static_cast<Mapping*>(hint)->Unref();
+  }
+
+  // What the mapping costs the process: its whole pages.
+  void Report(Napi::Env env) {
+    reported_ = static_cast<int64_t>(luaipc_mapping_size(os_));
+    int64_t ignored;
+    if (napi_adjust_external_memory(env, reported_, &ignored) != napi_ok) reported_ = 0;
+  }
+
+  void Unref() noexcept {
+    if (--refs_ > 0) return;
+    Disown();
+    if (weak_ != nullptr) napi_delete_reference(env_, weak_);
+    int64_t ignored;
+    if (reported_ != 0) napi_adjust_external_memory(env_, -reported_, &ignored);
+    luaipc_mapping_release(os_);
+    delete this;
+  }
+
+  napi_env env_;
+  luaipc_mapping* os_;
+  void* addr_;
+  size_t size_;
+  int refs_ = 1;
+  int64_t reported_ = 0;
+  napi_ref weak_ = nullptr;
+  std::unique_ptr<MappingOwner> owner_;
+  detail::OwnedMappings* owned_ = nullptr;
+};
+
+inline void detail::OwnedMappings::DisownAll() noexcept {
+  // Copy: Disown() removes the mapping from the set (this object outlives the loop, the env's
+  // reference is still held).
+  std::vector<Mapping*> owned(mappings_.begin(), mappings_.end());
+  for (Mapping* m : owned) m->Disown();
+}
+
+// The fault epoch of mapping_os.h as a Uint32Array of length 1, for the JavaScript side: a store
+// compares it with the value it last saw (one load) before asking whether its mapping was
+// truncated.
+inline Napi::Uint32Array FaultEpoch(Napi::Env env) {
+  auto* word = const_cast<uint32_t*>(luaipc_mapping_epoch());
+  napi_value ab;
+  NAPI_THROW_IF_FAILED(env, napi_create_external_arraybuffer(env, word, sizeof *word, nullptr, nullptr, &ab),
+                       Napi::Uint32Array());
+  return Napi::Uint32Array::New(env, 1, Napi::ArrayBuffer(env, ab), 0);
+}
+
+}  // namespace luaipc

@@ -1,0 +1,68 @@
+// Memory mappings of shared objects (shm segments, files), the OS side: a registry of the
+// mappings an addon holds, and a fault handler that keeps the process alive when another process
+// shrinks an object we have mapped. A tiny C API, one backend per OS family
+// (src/mapping_posix.cc, ...), returning 0 or an OS error code. No N-API here; luaipc/mapping.h
+// builds the JavaScript side on it.
+//
+// On POSIX, touching a page of a shared mapping that lies past the end of its object raises
+// SIGBUS, which kills the process. The handler installed here looks the faulting address up in
+// the registry: inside one of our mappings, it maps private zero pages over the lost part of the
+// mapping (from the faulting page to its end), marks the mapping truncated, bumps the epoch, and
+// lets the access go on (it now reads zeros; writes land in the private pages). Any other SIGBUS
+// goes to the handler that was installed before ours, or gets the default action (the process
+// ends by SIGBUS). The registry is read by the handler without locks or allocation.
+//
+// Each addon links its own copy of this code (hidden symbols), so two addons that map memory
+// install two handlers, the later one chained to the earlier one; each repairs only its own
+// mappings.
+#ifndef LUAIPC_MAPPING_OS_H
+#define LUAIPC_MAPPING_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Access the replacement pages of a truncated mapping get (the mapping's own protection).
+#define LUAIPC_MAP_READ 1
+#define LUAIPC_MAP_WRITE 2
+
+// One registered mapping. Valid from luaipc_mapping_adopt until luaipc_mapping_release.
+typedef struct luaipc_mapping luaipc_mapping;
+
+// Takes over [addr, addr + size), which the caller has just mapped (shared, page-aligned addr):
+// registers it with the fault handler (installing the handler on first use). From then on the
+// range is released by luaipc_mapping_release only. On failure the range is unmapped and *out
+// is NULL: ENOMEM when this addon already holds as many mappings as it allows itself (on Linux
+// half of vm.max_map_count, so that a program that leaks mappings gets an error while the
+// JavaScript engine still has room to map its own memory).
+int luaipc_mapping_adopt(void* addr, size_t size, int access, luaipc_mapping** out);
+
+// Unregisters the mapping and unmaps its range. `m` is invalid afterwards. Nothing may touch the
+// range any more.
+int luaipc_mapping_release(luaipc_mapping* m);
+
+void* luaipc_mapping_addr(const luaipc_mapping* m);
+// The registered extent: addr and size rounded up to whole pages.
+size_t luaipc_mapping_size(const luaipc_mapping* m);
+
+// Whether the fault handler has replaced lost pages of this mapping (its object shrank, or the
+// system could not provide a page of it). Sticky.
+int luaipc_mapping_truncated(const luaipc_mapping* m);
+
+// A counter the fault handler increments after each repair, in memory that stays valid for the
+// life of the process: a caller that remembers its value can tell by one load whether any
+// mapping may have been truncated since.
+const volatile uint32_t* luaipc_mapping_epoch(void);
+
+// Number of mappings this addon holds now, and the most it allows itself (0: no limit).
+size_t luaipc_mapping_count(void);
+size_t luaipc_mapping_limit(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

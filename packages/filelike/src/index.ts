@@ -21,4 +21,10 @@ export {
   type WriteValue,
 } from './filelike.js';
 export { formatNumber } from './format.js';
-export { type ByteStore, MemoryStore } from './store.js';
+export {
+  type ByteStore,
+  MappedStore,
+  type MappingProbe,
+  MemoryStore,
+  TRUNCATED_CODE,
+} from './store.js';

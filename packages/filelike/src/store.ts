@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer';
+import { IpcError } from './errors.js';
 
 /**
  * Where a FileLike's bytes live. The default is {@link MemoryStore} over a Buffer; shm and mmap
@@ -69,5 +70,146 @@ export class MemoryStore implements ByteStore {
 
   isAscii(start: number, end: number): boolean {
     return isAscii(this.bytes.subarray(start, end));
+  }
+}
+
+/** What a {@link MappedStore} asks about its mapping (see `luaipc/mapping.h`). */
+export interface MappingProbe {
+  /**
+   * A one-element counter that the native fault handler increments after it replaced lost
+   * pages of any mapping: read without a native call, so checking costs one load.
+   */
+  readonly epoch: Uint32Array;
+  /** Whether this mapping has lost pages (sticky). */
+  truncated(): boolean;
+}
+
+/**
+ * What a {@link MappedStore} throws once its mapping lost pages: `IpcError` with this code,
+ * syscall `'read'` or `'write'`, and the object's name or file in `path`. ENXIO is what POSIX
+ * `mmap` says for "addresses invalid for the object", which is what the lost pages are.
+ */
+export const TRUNCATED_CODE = 'ENXIO';
+const TRUNCATED_DESCRIPTION = 'mapped object was truncated';
+
+const EMPTY = Buffer.alloc(0);
+/** UTF-8 decodes up to this size go through one reused private buffer. */
+const SCRATCH_MAX = 64 * 1024;
+let scratch: Buffer | undefined;
+
+/**
+ * A {@link ByteStore} over memory that other processes share (shm, mmap): the bytes can change,
+ * or vanish, at any moment.
+ *
+ * - Text is decoded from a private copy: V8 reads UTF-8 twice (to size the string, then to fill
+ *   it), and bytes that change in between overflow the string. One copy, then the decode.
+ * - When the object behind the mapping shrinks, the native fault handler replaces the lost pages
+ *   with zeros and bumps `probe.epoch`. Every access then checks the epoch (one load) and, once
+ *   the mapping is truncated, throws `IpcError` {@link TRUNCATED_CODE} (`'read'` or `'write'`).
+ *   Reads copy first and check after, so bytes read during the fault are never returned.
+ */
+export class MappedStore implements ByteStore {
+  #bytes: Buffer;
+  readonly #probe: MappingProbe;
+  readonly #path: string;
+  #seen: number;
+  #truncated = false;
+
+  /** `path`: the name or file, for errors. */
+  constructor(bytes: Buffer, probe: MappingProbe, path: string) {
+    this.#bytes = bytes;
+    this.#probe = probe;
+    this.#path = path;
+    this.#seen = probe.epoch[0] as number;
+  }
+
+  /** The Buffer over the mapping (empty after {@link release}). */
+  get bytes(): Buffer {
+    return this.#bytes;
+  }
+
+  get byteLength(): number {
+    return this.#bytes.length;
+  }
+
+  /** Whether the mapping has lost pages (asks the probe only if the epoch moved). */
+  get truncated(): boolean {
+    this.#poll();
+    return this.#truncated;
+  }
+
+  /** Drops the reference to the Buffer (the owner's close): it no longer keeps the mapping. */
+  release(): void {
+    this.#bytes = EMPTY;
+  }
+
+  at(pos: number): number {
+    const byte = this.#bytes[pos] as number;
+    this.#check('read');
+    return byte;
+  }
+
+  indexOf(byte: number, from: number, to: number): number {
+    const i = this.#bytes.indexOf(byte, from);
+    this.#check('read');
+    return i < to ? i : -1;
+  }
+
+  copy(start: number, end: number): Buffer {
+    const out = Buffer.from(this.#bytes.subarray(start, end));
+    this.#check('read');
+    return out;
+  }
+
+  decode(encoding: 'utf8' | 'latin1', start: number, end: number): string {
+    if (encoding === 'latin1') {
+      // One pass over the bytes (a copy into the string): safe straight from shared memory.
+      const text = (this.#bytes as FastSlices).latin1Slice(start, end);
+      this.#check('read');
+      return text;
+    }
+    const n = end - start;
+    let copy: Buffer;
+    if (n <= SCRATCH_MAX) {
+      scratch ??= Buffer.allocUnsafeSlow(SCRATCH_MAX);
+      copy = scratch;
+    } else {
+      copy = Buffer.allocUnsafe(n);
+    }
+    this.#bytes.copy(copy, 0, start, end);
+    this.#check('read');
+    return (copy as FastSlices).utf8Slice(0, n);
+  }
+
+  write(src: Uint8Array, pos: number): void {
+    this.#check('write');
+    this.#bytes.set(src, pos);
+    this.#check('write');
+  }
+
+  isAscii(start: number, end: number): boolean {
+    const ascii = isAscii(this.#bytes.subarray(start, end));
+    this.#check('read');
+    return ascii;
+  }
+
+  #check(syscall: 'read' | 'write'): void {
+    if (this.#truncated || this.#probe.epoch[0] !== this.#seen) {
+      this.#poll();
+      if (this.#truncated) {
+        throw new IpcError(TRUNCATED_CODE, syscall, {
+          path: this.#path,
+          description: TRUNCATED_DESCRIPTION,
+        });
+      }
+    }
+  }
+
+  #poll(): void {
+    if (this.#truncated) return;
+    const epoch = this.#probe.epoch[0] as number;
+    if (epoch === this.#seen) return;
+    this.#seen = epoch;
+    this.#truncated = this.#probe.truncated();
   }
 }

@@ -1,23 +1,29 @@
-import { IpcError } from '@luaipc/filelike';
 import { loadAddon } from '@luaipc/native/load';
 
-/** One mapped segment, owned by the addon (see src/native/binding.cc). */
+/** One mapped segment, owned by the addon (see src/native/binding.cc and luaipc/mapping.h). */
 export interface NativeSegment {
   readonly closed: boolean;
   /** Start address of the mapping. */
   addr(): bigint;
-  /** An external ArrayBuffer over the mapping (the same one on every call); detached by close. */
+  /**
+   * The external ArrayBuffer over the mapping (the same one while it is alive). It keeps the
+   * mapping until it is collected, whether or not the handle was closed.
+   */
   arrayBuffer(): ArrayBuffer;
-  /** Detaches the ArrayBuffer, unmaps, and unlinks the name if this handle created it. Idempotent. */
+  /** Whether the fault handler replaced lost pages of the mapping (the segment shrank). */
+  truncated(): boolean;
+  /** Ends the handle; a creator lets go of its name (if it still names its segment). Idempotent. */
   close(): void;
 }
 
 export interface ShmAddon {
   /** Longest name in bytes the OS accepts (without the leading '/'). */
   readonly NAME_MAX: number;
+  /** Bumped by the fault handler after each repair of any mapping (luaipc/mapping_os.h). */
+  readonly faultEpoch: Uint32Array;
   /**
    * `create`: creates `name` with `size` bytes; otherwise attaches to `name`, failing `EFBIG`
-   * when it is larger than `size`.
+   * when it is larger than `size`. Arguments are checked by the caller.
    */
   Segment: new (
     name: string,
@@ -25,14 +31,14 @@ export interface ShmAddon {
     create: boolean,
   ) => NativeSegment;
   unlink(name: string): void;
+  /** How many mappings the addon holds in this process, and the most it allows itself. */
+  mappings(): { count: number; limit: number };
 }
 
 let addon: ShmAddon | undefined;
 
 /** The addon, loaded on first use so that importing the package never fails by itself. */
 export function native(): ShmAddon {
-  if (addon === undefined) {
-    addon = loadAddon<ShmAddon>({ name: 'shm', from: import.meta.url, IpcError });
-  }
+  addon ??= loadAddon<ShmAddon>({ name: 'shm', from: import.meta.url });
   return addon;
 }

@@ -1,7 +1,15 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { markAsUntransferable } from 'node:worker_threads';
-import { type DataOf, type Encoding, FileLike, IpcError, MemoryStore } from '@luaipc/filelike';
-import { checkName, describeValue } from '@luaipc/native/args';
+import {
+  checkEncoding,
+  closedError,
+  type DataOf,
+  type Encoding,
+  FileLike,
+  invalidArgValue,
+  MappedStore,
+} from '@luaipc/filelike';
+import { checkName, checkOptions, checkSize } from '@luaipc/native/args';
 import { type NativeSegment, native } from './binding.js';
 
 export {
@@ -11,6 +19,7 @@ export {
   type ReadFormat,
   type ReadValue,
   type SeekWhence,
+  TRUNCATED_CODE,
   type WriteValue,
 } from '@luaipc/filelike';
 
@@ -25,55 +34,31 @@ export interface ShmOptions<E extends Encoding = Encoding> {
  */
 export const MAX_SIZE: number = bufferConstants.MAX_LENGTH;
 
-const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'buffer'];
-const EMPTY = Buffer.alloc(0);
 const CONSTRUCT = Symbol('SharedMemory');
 
-/** Names follow LuaIPC: not a path; the OS name is '/' + name. */
+/**
+ * Names follow LuaIPC (see `checkName`); the OS name is '/' + name. On Linux glibc keeps POSIX
+ * semaphores as shm objects named `sem.<name>`, so such a name would reach a semaphore's
+ * internals (and `unlink` would delete the semaphore): refused.
+ */
 function checkShmName(name: unknown, syscall: string): string {
-  return checkName(name, syscall, native().NAME_MAX, IpcError);
+  const checked = checkName(name, syscall, native().NAME_MAX);
+  if (process.platform === 'linux' && checked.startsWith('sem.')) {
+    throw invalidArgValue(
+      'name',
+      checked,
+      "must not start with 'sem.' (on Linux that is where POSIX semaphores live: shm names 'sem.<x>' are semaphore x)",
+    );
+  }
+  return checked;
 }
 
-function checkSize(size: unknown): number {
-  if (typeof size !== 'number') {
-    throw new TypeError(
-      `The "size" argument must be of type number. Received ${describeValue(size)}`,
-    );
-  }
-  if (!Number.isInteger(size) || size < 1 || size > MAX_SIZE) {
-    throw new RangeError(
-      `The value of "size" is out of range. It must be an integer >= 1 and <= ${MAX_SIZE}. Received ${String(size)}`,
-    );
-  }
-  return size;
-}
-
-function checkOptions(options: unknown): Encoding {
-  if (options === undefined) return 'utf8';
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(
-      `The "options" argument must be of type object. Received ${describeValue(options)}`,
-    );
-  }
-  const { encoding = 'utf8' } = options as ShmOptions;
-  if (!ENCODINGS.includes(encoding)) {
-    throw new TypeError(
-      `The "options.encoding" property must be one of 'utf8', 'latin1', 'buffer'. Received ${describeValue(encoding)}`,
-    );
-  }
-  return encoding;
-}
-
-/** The FileLike store over the mapping, which lets go of its Buffer when the handle closes. */
-class MappingStore extends MemoryStore {
-  /**
-   * After close() the Buffer is detached, but while anything references it the address range
-   * stays reserved (see binding.cc): a closed handle the program keeps around must not be
-   * what holds it.
-   */
-  release(): void {
-    (this as { bytes: Buffer }).bytes = EMPTY;
-  }
+function illegalConstructor(): TypeError {
+  const error = new TypeError(
+    'Illegal constructor: SharedMemory handles are made by create() and attach()',
+  );
+  Object.defineProperty(error, 'code', { value: 'ERR_ILLEGAL_CONSTRUCTOR', enumerable: true });
+  return error;
 }
 
 /**
@@ -90,9 +75,9 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
   /** Whether this handle created the segment; its `close()` then removes the name. */
   readonly creator: boolean;
   readonly #segment: NativeSegment;
-  readonly #store: MappingStore;
+  readonly #store: MappedStore;
 
-  /** @internal Handles come from {@link create} and {@link attach}. */
+  /** @internal Handles come from {@link create} and {@link attach}; user code gets a TypeError. */
   constructor(
     token: symbol,
     segment: NativeSegment,
@@ -100,20 +85,21 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
     encoding: Encoding,
     creator: boolean,
   ) {
-    if (token !== CONSTRUCT) {
-      throw new TypeError('SharedMemory handles are made by create() and attach()');
-    }
+    if (token !== CONSTRUCT) throw illegalConstructor();
     const arrayBuffer = segment.arrayBuffer();
-    // Transferring the memory to another thread would detach it here without unmapping it,
-    // and unmapping it later would pull it from under that thread: copy it instead.
+    // Transferring the ArrayBuffer to another thread would detach it under this handle and
+    // every Buffer over it: posting it copies instead.
     markAsUntransferable(arrayBuffer);
-    const store = new MappingStore(Buffer.from(arrayBuffer));
+    const probe = { epoch: native().faultEpoch, truncated: () => segment.truncated() };
+    const store = new MappedStore(Buffer.from(arrayBuffer), probe, name);
     super(store, {
       mode: 'rw',
       encoding,
       onClose: () => {
-        segment.close();
+        // The memory stays mapped while Buffers from it live; a closed handle the program
+        // keeps must not be what holds it.
         store.release();
+        segment.close();
       },
     });
     this.#segment = segment;
@@ -129,17 +115,28 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
 
   /**
    * A Buffer over the whole mapping (not only the logical `size()`), without copying: writes
-   * through it are seen by every process that attached. On `close()` the memory behind it is
-   * detached: this getter throws, and a Buffer taken earlier has length 0.
+   * through it are seen by every process that attached. The same Buffer each time. After
+   * `close()` this getter throws, but a Buffer taken earlier stays valid and shared: the memory
+   * is unmapped once the handle is closed and every Buffer over it has been collected.
    */
   get buffer(): Buffer {
-    if (this.closed) throw new TypeError('attempt to use a closed file');
+    if (this.closed) throw closedError('file');
     return this.#store.bytes;
+  }
+
+  /**
+   * Whether another process shrank the segment under this mapping (seen when a lost page was
+   * touched). Then `read`, `lines` and `write` throw `IpcError` `ENXIO`, and the lost part of
+   * {@link buffer} reads as zeros. Throws after `close()`.
+   */
+  get truncated(): boolean {
+    if (this.closed) throw closedError('file');
+    return this.#store.truncated;
   }
 
   /** The start address of the mapping in this process, for FFI users (LuaIPC's `h:addr()`). */
   addr(): bigint {
-    if (this.closed) throw new TypeError('attempt to use a closed file');
+    if (this.closed) throw closedError('file');
     return this.#segment.addr();
   }
 }
@@ -161,7 +158,8 @@ function open<E extends Encoding>(
 /**
  * Creates the shared memory segment `name` of `size` bytes (zero-filled, mode 0600) and returns
  * a handle to it. Fails with `IpcError` `EEXIST` when the name exists. The creator's `close()`
- * (or its collection by GC) removes the name; processes that attached keep their mapping.
+ * (or its collection by GC once no Buffer from it is left, or the process's end) removes the
+ * name, if it still names this segment; processes that attached keep their mapping.
  */
 export function create(name: string, size: number): SharedMemory<string>;
 export function create<E extends Encoding = 'utf8'>(
@@ -175,8 +173,8 @@ export function create<E extends Encoding>(
   options?: ShmOptions<E>,
 ): SharedMemory<DataOf<E>> {
   checkShmName(name, 'shm_open');
-  checkSize(size);
-  const encoding = checkOptions(options);
+  checkSize(size, MAX_SIZE);
+  const encoding = checkEncoding(checkOptions(options));
   return open<E>(new (native().Segment)(name, size, true), name, encoding, true);
 }
 
@@ -195,13 +193,13 @@ export function attach<E extends Encoding>(
   options?: ShmOptions<E>,
 ): SharedMemory<DataOf<E>> {
   checkShmName(name, 'shm_open');
-  const encoding = checkOptions(options);
+  const encoding = checkEncoding(checkOptions(options));
   return open<E>(new (native().Segment)(name, MAX_SIZE, false), name, encoding, false);
 }
 
 /**
  * Removes the name `name`, e.g. one leaked by a crashed creator. Handles already open keep
- * working; the memory is freed when the last one closes. Fails with `IpcError` `ENOENT` when
+ * working; the memory is freed when the last mapping goes. Fails with `IpcError` `ENOENT` when
  * there is no such segment.
  */
 export function unlink(name: string): void {

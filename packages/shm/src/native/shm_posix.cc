@@ -1,5 +1,4 @@
-#include "shm_posix.h"
-
+// POSIX backend of shm_os.h.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,6 +8,8 @@
 #include <unistd.h>
 
 #include <string>
+
+#include "shm_os.h"
 
 namespace {
 
@@ -23,74 +24,80 @@ std::string OsName(const char* name) {
   return path;
 }
 
-int MapFd(int fd, size_t size, luaipc_shm_map* out, const char** syscall) {
-  void* addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (addr == MAP_FAILED) {
+int Open(const char* name, int flags, mode_t mode, int* fd) {
+  if (strlen(name) > kNameMax) return ENAMETOOLONG;
+  std::string path = OsName(name);
+  do {
+    *fd = shm_open(path.c_str(), flags | O_CLOEXEC, mode);
+  } while (*fd < 0 && errno == EINTR);
+  return *fd < 0 ? errno : 0;
+}
+
+int MapFd(int fd, size_t size, void** addr, const char** syscall) {
+  void* got = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (got == MAP_FAILED) {
     *syscall = "mmap";
     return errno;
   }
-  out->addr = addr;
-  out->size = size;
+  *addr = got;
   return 0;
 }
 
 }  // namespace
 
-size_t luaipc_shm_name_max(void) { return kNameMax; }
+extern "C" size_t luaipc_shm_name_max(void) { return kNameMax; }
 
-int luaipc_shm_create(const char* name, size_t size, luaipc_shm_map* out, const char** syscall) {
+extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, luaipc_shm_id* id,
+                                 const char** syscall) {
   *syscall = "shm_open";
-  if (strlen(name) > kNameMax) return ENAMETOOLONG;
-  std::string path = OsName(name);
   int fd;
-  do {
-    fd = shm_open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return errno;
+  int err = Open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &fd);
+  if (err != 0) return err;
 
-  int err = 0;
-  int rc;
-  do {
-    rc = ftruncate(fd, static_cast<off_t>(size));
-  } while (rc < 0 && errno == EINTR);
-  if (rc < 0) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
     err = errno;
-    *syscall = "ftruncate";
+    *syscall = "fstat";
+  } else {
+    id->dev = static_cast<uint64_t>(st.st_dev);
+    id->ino = static_cast<uint64_t>(st.st_ino);
   }
-  // tmpfs hands out pages lazily; when it runs out, a store into the mapping raises SIGBUS and
-  // kills the process. Reserving the pages now turns that into ENOSPC here.
+  if (err == 0) {
+    int rc;
+    do {
+      rc = ftruncate(fd, static_cast<off_t>(size));
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+      err = errno;
+      *syscall = "ftruncate";
+    }
+  }
+  // tmpfs hands out pages lazily; when it runs out, a store into the mapping raises SIGBUS.
+  // Reserving the pages now turns that into ENOSPC here.
   if (err == 0) {
     do {
       err = posix_fallocate(fd, 0, static_cast<off_t>(size));
     } while (err == EINTR);
     if (err != 0) *syscall = "posix_fallocate";
   }
-  if (err == 0) err = MapFd(fd, size, out, syscall);
+  if (err == 0) err = MapFd(fd, size, addr, syscall);
   close(fd);
-  if (err != 0) shm_unlink(path.c_str());
+  if (err != 0) shm_unlink(OsName(name).c_str());
   return err;
 }
 
-int luaipc_shm_attach(const char* name, size_t max_size, luaipc_shm_map* out,
-                      const char** syscall) {
+extern "C" int luaipc_shm_attach(const char* name, size_t max_size, void** addr, size_t* size,
+                                 const char** syscall) {
   *syscall = "shm_open";
-  if (strlen(name) > kNameMax) return ENAMETOOLONG;
-  std::string path = OsName(name);
   int fd;
-  do {
-    fd = shm_open(path.c_str(), O_RDWR | O_CLOEXEC, 0);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return errno;
+  int err = Open(name, O_RDWR, 0, &fd);
+  if (err != 0) return err;
 
   struct stat st;
   if (fstat(fd, &st) < 0) {
-    int err = errno;
-    close(fd);
+    err = errno;
     *syscall = "fstat";
-    return err;
-  }
-  int err;
-  if (st.st_size <= 0) {
+  } else if (st.st_size <= 0) {
     // Nothing to map yet: the creator has not sized it (mmap would say EINVAL too).
     *syscall = "mmap";
     err = EINVAL;
@@ -98,23 +105,41 @@ int luaipc_shm_attach(const char* name, size_t max_size, luaipc_shm_map* out,
     *syscall = "mmap";
     err = EFBIG;
   } else {
-    err = MapFd(fd, static_cast<size_t>(st.st_size), out, syscall);
+    *size = static_cast<size_t>(st.st_size);
+    err = MapFd(fd, *size, addr, syscall);
   }
   close(fd);
   return err;
 }
 
-int luaipc_shm_unmap(const luaipc_shm_map* map) {
-  return munmap(map->addr, map->size) < 0 ? errno : 0;
+extern "C" int luaipc_shm_unmap(void* addr, size_t size) {
+  return munmap(addr, size) < 0 ? errno : 0;
 }
 
-int luaipc_shm_retire(const luaipc_shm_map* map) {
-  void* addr = mmap(map->addr, map->size, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-  return addr == MAP_FAILED ? errno : 0;
-}
-
-int luaipc_shm_unlink(const char* name) {
+extern "C" int luaipc_shm_unlink(const char* name) {
   if (strlen(name) > kNameMax) return ENAMETOOLONG;
   return shm_unlink(OsName(name).c_str()) < 0 ? errno : 0;
+}
+
+extern "C" int luaipc_shm_same_object(const char* name, const luaipc_shm_id* id, int* same) {
+  *same = 0;
+  int fd;
+  int err = Open(name, O_RDONLY, 0, &fd);
+  if (err == ENOENT) return 0;
+  if (err != 0) return err;
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    err = errno;
+  } else {
+    *same = static_cast<uint64_t>(st.st_dev) == id->dev && static_cast<uint64_t>(st.st_ino) == id->ino;
+  }
+  close(fd);
+  return err;
+}
+
+extern "C" int luaipc_shm_unlink_if_same(const char* name, const luaipc_shm_id* id) {
+  int same = 0;
+  int err = luaipc_shm_same_object(name, id, &same);
+  if (err != 0) return err;
+  return same ? luaipc_shm_unlink(name) : 0;
 }

@@ -1,48 +1,54 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
+import { cleanupNames, objectExists, objectPath } from '@luaipc/native/testing';
+import { afterEach, expect } from 'vitest';
 
-let counter = 0;
-const made: string[] = [];
+export { runChild, runNode, uniqueName } from '@luaipc/native/testing';
 
-/**
- * A name no other test (or concurrent run) uses. After each test, whether it passed or not,
- * everything in /dev/shm made under it is removed: the segment `<name>`, the semaphore
- * `sem.<name>`, and the `<name>-...` / `sem.<name>-...` objects fixtures derive from it.
- */
-export function uniqueName(tag = 't'): string {
-  const name = `luaipc-shm-${tag}-${process.pid}-${++counter}`;
-  made.push(name);
-  return name;
-}
+// Everything made under a uniqueName() goes after each test, whether it passed or not.
+afterEach(() => cleanupNames());
 
+export const exists = (name: string): boolean => objectExists('shm', name);
+
+/** The file Linux keeps for segment `name`. */
 export function shmPath(name: string): string {
-  return `/dev/shm/${name}`;
+  const path = objectPath('shm', name);
+  if (path === undefined) throw new Error('no shm path on this platform');
+  return path;
 }
-
-export function exists(name: string): boolean {
-  return existsSync(shmPath(name));
-}
-
-afterEach(() => {
-  const names = made.splice(0);
-  if (names.length === 0) return;
-  const ours = (entry: string) =>
-    names.some(
-      (n) =>
-        entry === n ||
-        entry.startsWith(`${n}-`) ||
-        entry === `sem.${n}` ||
-        entry.startsWith(`sem.${n}-`),
-    );
-  for (const entry of readdirSync('/dev/shm')) {
-    if (ours(entry)) rmSync(`/dev/shm/${entry}`, { force: true });
-  }
-});
 
 export const fixture = (file: string): string =>
   fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
+
+/** A child that exited cleanly (no signal, code 0, nothing on stderr): its stdout as JSON. */
+export function parseOk(r: {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}): // biome-ignore lint/suspicious/noExplicitAny: fixtures print what each test reads
+any {
+  expect({ signal: r.signal, code: r.code, stderr: r.stderr }).toEqual({
+    signal: null,
+    code: 0,
+    stderr: '',
+  });
+  return JSON.parse(r.stdout);
+}
+
+/** Expects `fn` to throw the one use-after-close error. */
+export function expectClosed(fn: () => unknown): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(Error);
+  expect(caught).not.toBeInstanceOf(TypeError);
+  expect((caught as Error).message).toBe('attempt to use a closed file');
+  expect((caught as { code?: string }).code).toBe('ERR_IPC_CLOSED');
+}
 
 export interface RunResult {
   code: number | null;
@@ -51,6 +57,7 @@ export interface RunResult {
   stderr: string;
 }
 
+/** A child process the test talks to while it runs (see {@link start}). */
 export interface Child {
   /** Resolves when the process exits. */
   done: Promise<RunResult>;
@@ -60,7 +67,10 @@ export interface Child {
   kill(): void;
 }
 
-/** Starts `command` as a real child process; it is killed if still running after `timeoutMs`. */
+/**
+ * Starts `command` as a real child process that the test can wait on line by line (the shared
+ * runChild only reports the end); it is killed if still running after `timeoutMs`.
+ */
 export function start(command: string, args: string[], timeoutMs = 60_000): Child {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
@@ -82,6 +92,7 @@ export function start(command: string, args: string[], timeoutMs = 60_000): Chil
   child.stderr.on('data', (chunk: string) => {
     stderr += chunk;
   });
+  child.stdin.on('error', () => {});
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const done = new Promise<RunResult>((resolve, reject) => {
     child.on('error', reject);
@@ -113,9 +124,4 @@ export function start(command: string, args: string[], timeoutMs = 60_000): Chil
       child.kill('SIGKILL');
     },
   };
-}
-
-/** Runs a fixture script under node and waits for it. */
-export function runNode(file: string, args: string[] = [], nodeFlags: string[] = []) {
-  return start(process.execPath, [...nodeFlags, fixture(file), ...args]).done;
 }

@@ -17,7 +17,7 @@ describe("LuaIPC's shmtest", () => {
     const writer = start(process.execPath, [fixture('shmtest.mjs'), 'writer', name]);
     try {
       await writer.line('ready');
-      const reader = await runNode('shmtest.mjs', ['reader', name]);
+      const reader = await runNode(fixture('shmtest.mjs'), ['reader', name]);
       const w = await writer.done;
       expect(reader.stderr).toBe('');
       expect(reader.code).toBe(0);

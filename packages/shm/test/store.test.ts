@@ -36,7 +36,7 @@ describe('MappedStore', () => {
     const store = new MappedStore(Buffer.from('12 line\nmore'), probe, 'seg');
     const f = new FileLike(store, { encoding: 'utf8' });
     probe.lost = true;
-    probe.epoch[0]++;
+    probe.epoch[0] = (probe.epoch[0] ?? 0) + 1;
     expect(store.truncated).toBe(true);
     const attempts: [string, () => unknown][] = [
       ['read', () => f.read('a')],
@@ -72,7 +72,7 @@ describe('MappedStore', () => {
     const faulting = Object.assign(bytes, {
       copy(...args: Parameters<Buffer['copy']>) {
         probe.lost = true;
-        probe.epoch[0]++;
+        probe.epoch[0] = (probe.epoch[0] ?? 0) + 1;
         return Buffer.prototype.copy.apply(bytes, args);
       },
     });

@@ -123,11 +123,23 @@ extern "C" int luaipc_shm_unlink(const char* name) {
 
 extern "C" int luaipc_shm_same_object(const char* name, const luaipc_shm_id* id, int* same) {
   *same = 0;
+  if (strlen(name) > kNameMax) return ENAMETOOLONG;
+  struct stat st;
+#if defined(__linux__) && !defined(LUAIPC_PORTABLE)
+  // glibc and musl keep the objects as files in /dev/shm. stat() needs no descriptor, so a
+  // process that ran out of them still removes its names.
+  std::string path = "/dev/shm/";
+  path += name;
+  if (stat(path.c_str(), &st) == 0) {
+    *same = static_cast<uint64_t>(st.st_dev) == id->dev && static_cast<uint64_t>(st.st_ino) == id->ino;
+    return 0;
+  }
+  // Not there (or not where this system keeps them): ask shm_open.
+#endif
   int fd;
   int err = Open(name, O_RDONLY, 0, &fd);
   if (err == ENOENT) return 0;
   if (err != 0) return err;
-  struct stat st;
   if (fstat(fd, &st) < 0) {
     err = errno;
   } else {

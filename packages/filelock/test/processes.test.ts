@@ -1,0 +1,179 @@
+// Whole scenarios in child processes: many lockers at once, worker threads, LuaIPC's shmtest,
+// a worker ended while it waits, and what an idle wait costs.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cleanupNames, uniqueName } from '@luaipc/native/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OFD_LOCKS } from '../src/index.js';
+import { cleanup, closePeers, fixtures, Peer, runFixture, tempFile } from './helpers.js';
+
+afterEach(async () => {
+  await closePeers();
+  cleanup();
+  cleanupNames();
+});
+
+describe('mutual exclusion', () => {
+  it('a counter incremented by 8 processes x 2,000 under lock/unlock ends exact', async () => {
+    const lockPath = tempFile(0, 'lock');
+    const counterPath = tempFile(0, 'counter');
+    writeFileSync(counterPath, '000000000000');
+    const runs = ['sync', 'async', 'sync', 'async', 'sync', 'async', 'sync', 'async'].map((how) =>
+      runFixture('counter.mjs', [lockPath, counterPath, '2000', how], [], 120_000),
+    );
+    for (const r of await Promise.all(runs)) {
+      expect(r.stderr).toBe('');
+      expect(r).toMatchObject({ code: 0, signal: null, stdout: 'done\n' });
+    }
+    expect(Number(readFileSync(counterPath, 'latin1'))).toBe(16_000);
+  });
+
+  it(
+    OFD_LOCKS
+      ? 'worker threads of one process exclude each other (each through its own descriptor)'
+      : 'worker threads of one process share its classic locks (no exclusion between them)',
+    async () => {
+      const path = tempFile();
+      const probe = await runFixture('workers.mjs', [path, 'probe']);
+      expect(probe.stderr).toBe('');
+      expect(probe).toMatchObject({
+        code: 0,
+        signal: null,
+        stdout: `main trylock true\nworker trylock ${!OFD_LOCKS}\n`,
+      });
+      if (!OFD_LOCKS) return;
+      const r = await runFixture('workers.mjs', [path, 'count', '500'], [], 60_000);
+      expect(r.stderr).toBe('');
+      expect(r).toMatchObject({ code: 0, signal: null, stdout: 'entries 2000 max inside 1\n' });
+    },
+  );
+});
+
+describe("LuaIPC's shmtest", () => {
+  it('a reader and a writer process share memory guarded by a file lock; no torn reads', async () => {
+    const lockPath = tempFile(0, 'shm.lck');
+    const name = uniqueName('shmtest');
+    const reader = await import('node:child_process').then(({ spawn }) =>
+      spawn(process.execPath, [`${fixtures}shm-reader.mjs`, lockPath, name], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    let readerOut = '';
+    let readerErr = '';
+    reader.stdout.setEncoding('utf8').on('data', (d: string) => {
+      readerOut += d;
+    });
+    reader.stderr.setEncoding('utf8').on('data', (d: string) => {
+      readerErr += d;
+    });
+    const readerExit = new Promise<[number | null, string | null]>((resolve) =>
+      reader.on('exit', (code, signal) => resolve([code, signal])),
+    );
+    while (!readerOut.includes('ready\n')) {
+      if (reader.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const writer = await runFixture('shm-writer.mjs', [lockPath, name], [], 60_000);
+    const timer = setTimeout(() => reader.kill('SIGKILL'), 30_000);
+    const [code, signal] = await readerExit;
+    clearTimeout(timer);
+    expect(writer.stderr).toBe('');
+    expect(writer).toMatchObject({
+      code: 0,
+      signal: null,
+      stdout: '200\nWriting ...\nWriting ...\nWriting ...\nDone!\n',
+    });
+    expect(readerErr).toBe('');
+    expect([code, signal]).toEqual([0, null]);
+    const lines = readerOut.trim().split('\n');
+    expect(lines[0]).toBe('ready');
+    expect(lines.filter((l) => l.startsWith('Read: '))).toEqual([
+      'Read: hello world no. 1',
+      'Read: hello world no. 2',
+      'Read: hello world no. 3',
+    ]);
+    expect(lines.at(-1)).toBe('Done!');
+    // The writer holds its lock for 0.3 s per generation while the reader polls every 0.1 s:
+    // the reader's trylock was refused, and its lock() then waited until the writer let go.
+    const refused = lines.indexOf('trylock false');
+    expect(refused).toBeGreaterThan(0);
+    expect(lines[refused + 1]).toBe('lock true');
+    for (const l of lines) {
+      expect(l).toMatch(
+        /^(ready|trylock (true|false)|lock true|Read: hello world no\. [123]|Done!)$/,
+      );
+    }
+  });
+});
+
+describe('a worker blocked in lockSync()', () => {
+  it('terminate() ends it quickly without taking the lock; the process exits 0', async () => {
+    const path = tempFile();
+    const holder = await Peer.node(path);
+    expect(await holder.send('lock w 0 0')).toBe('locked');
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [`${fixtures}sync-worker.mjs`, path, 'terminate'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    );
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    while (!out.includes('\n') && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await holder.send('unlock 0 0')).toBe('unlocked');
+    await new Promise((r) => setTimeout(r, 200)); // a wait still running would take it now
+    child.stdin.write('check\n');
+    const [code, signal] = await exited;
+    clearTimeout(killer);
+    expect(err).toBe('');
+    expect([code, signal]).toEqual([0, null]);
+    const [line, free] = out.trim().split('\n');
+    const ms = Number(/^terminated 1 in (\d+) ms$/.exec(line ?? '')?.[1]);
+    // DESIGN asks for 100 ms; the bound leaves room for a loaded machine, while an untimed wait
+    // that never ended would hit the 20 s kill.
+    expect(ms).toBeLessThan(1000);
+    expect(free).toBe('free true');
+  });
+
+  for (const how of ['exit', 'unref']) {
+    it(`the process ends promptly on ${how === 'exit' ? 'process.exit() in the main thread' : 'a normal end with the worker unref()ed'}`, async () => {
+      const path = tempFile();
+      const holder = await Peer.node(path);
+      expect(await holder.send('lock w 0 0')).toBe('locked');
+      const t0 = performance.now();
+      const r = await runFixture('sync-worker.mjs', [path, how], [], 20_000);
+      expect(r.timedOut).toBe(false);
+      expect(r).toMatchObject({
+        code: 0,
+        signal: null,
+        stderr: '',
+        stdout: how === 'exit' ? 'exiting\n' : 'ending\n',
+      });
+      expect(performance.now() - t0).toBeLessThan(10_000);
+    });
+  }
+});
+
+describe('an idle pending lock()', () => {
+  it('costs no CPU: its thread and the timer wake about once a second', async () => {
+    const path = tempFile();
+    const r = await runFixture('idle-lock.mjs', [path, '3'], [], 30_000);
+    expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
+    const m = /^wait threads 1 wakeups (\d+); timer threads 1 wakeups (\d+)\nresolved true\n$/.exec(
+      r.stdout,
+    );
+    expect(m, r.stdout).not.toBeNull();
+    // 3 s at one wake-up a second; a poll every 50 ms would be ~60.
+    expect(Number(m?.[1])).toBeLessThanOrEqual(5);
+    expect(Number(m?.[2])).toBeLessThanOrEqual(5);
+  });
+});

@@ -4,10 +4,29 @@ const { fileURLToPath } = require('node:url');
 const { createRequire } = require('node:module');
 const { IpcError } = require('@luaipc/filelike');
 
+let libcFamily;
+/** 'glibc' or 'musl' on Linux, '' elsewhere (the prebuild folder has no libc part there). */
+function libc() {
+  if (libcFamily !== undefined) return libcFamily;
+  libcFamily = '';
+  if (process.platform === 'linux') {
+    const header = process.report?.getReport?.().header;
+    libcFamily = header?.glibcVersionRuntime ? 'glibc' : 'musl';
+  }
+  return libcFamily;
+}
+
+/** The prebuild folder for this machine: `linux-x64-glibc`, `linux-arm64-musl`, `win32-x64`. */
+function platformTag() {
+  const family = libc();
+  return `${process.platform}-${process.arch}${family ? `-${family}` : ''}`;
+}
+
 /**
- * Loads `build/Release/<name>.node` of the package whose module `from` is (an `import.meta.url`
- * or a file path inside the package's `src/` or `dist/`), makes its OS errors `IpcError`s, and
- * returns its exports.
+ * Loads the addon `<name>.node` of the package whose module `from` is (an `import.meta.url` or
+ * a file path inside the package's `src/` or `dist/`): the prebuild for this platform, else a
+ * local build (`build/Release`, `build/Debug`). Makes its OS errors `IpcError`s and returns its
+ * exports. Throws an Error with code `ERR_IPC_NO_BINARY` when there is none.
  */
 function loadAddon(options) {
   const { name, from } = options;
@@ -15,31 +34,45 @@ function loadAddon(options) {
   const file = from.startsWith('file:') ? fileURLToPath(from) : from;
   const here = path.dirname(file);
   // src/*.ts (tests, ts loaders) and dist/*.{mjs,cjs} both sit one level below the package root.
-  const roots = [path.resolve(here, '..'), here];
-  const tried = [];
-  // Another build of the addon (e.g. `build-portable`, the LUAIPC_PORTABLE variant) for test runs.
-  const buildDir = process.env.LUAIPC_ADDON_DIR || 'build';
-  for (const root of roots) {
-    for (const config of ['Release', 'Debug']) {
-      const candidate = path.join(root, buildDir, config, `${name}.node`);
-      tried.push(candidate);
-      if (!fs.existsSync(candidate)) continue;
-      const addon = createRequire(file)(candidate);
-      addon.setErrorFactory((errno, syscall, subject) =>
-        IpcError.fromErrno(errno, syscall, subject === undefined ? {} : { path: subject }),
-      );
-      // A normal exit (and a worker's end) closes open handles through the addon's cleanup
-      // hook, but process.exit() skips it; without this a creator's name would outlive us.
-      if (typeof addon.atProcessExit === 'function')
-        process.once('exit', () => addon.atProcessExit());
-      return addon;
-    }
-  }
-  throw new Error(
-    `${packageName}: the native addon ${name}.node was not found. Tried:\n` +
-      tried.map((p) => `  ${p}\n`).join('') +
-      `Build it with \`pnpm --filter ${packageName} build\` (needs cmake and a C++17 compiler).`,
+  const root = path.resolve(here, '..');
+  const tag = platformTag();
+  // LUAIPC_ADDON_DIR: another local build to load instead (e.g. `build-portable`, the
+  // LUAIPC_PORTABLE variant), for test runs; it then comes before the prebuild.
+  const buildDir = process.env.LUAIPC_ADDON_DIR;
+  const local = ['Release', 'Debug'].map((c) =>
+    path.join(root, buildDir || 'build', c, `${name}.node`),
   );
+  const prebuild = path.join(root, 'prebuilds', tag, `${name}.node`);
+  const candidates = buildDir ? local : [prebuild, ...local];
+  for (const candidate of candidates) {
+    if (!fs.existsSync(candidate)) continue;
+    const addon = createRequire(file)(candidate);
+    addon.setErrorFactory((errno, syscall, subject, winerror) => {
+      const error = IpcError.fromErrno(
+        errno,
+        syscall,
+        subject === undefined ? {} : { path: subject },
+      );
+      if (winerror !== undefined)
+        Object.defineProperty(error, 'winerror', { value: winerror, enumerable: true });
+      return error;
+    });
+    // A normal exit (and a worker's end) closes open handles through the addon's cleanup
+    // hook, but process.exit() skips it; without this a creator's name would outlive us.
+    if (typeof addon.atProcessExit === 'function')
+      process.once('exit', () => addon.atProcessExit());
+    return addon;
+  }
+  const error = new Error(
+    `${packageName}: no native addon for ${process.platform}-${process.arch}` +
+      `${libc() ? ` (${libc()})` : ''}, Node ${process.version}. Tried:\n` +
+      candidates.map((p) => `  ${p}\n`).join('') +
+      `No prebuilt binary ships for this platform; see "Building from source" in ` +
+      `${packageName}'s README (needs cmake and a C++17 compiler).`,
+  );
+  Object.defineProperty(error, 'code', { value: 'ERR_IPC_NO_BINARY', enumerable: true });
+  throw error;
 }
 
 exports.loadAddon = loadAddon;
+exports.platformTag = platformTag;

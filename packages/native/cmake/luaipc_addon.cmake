@@ -26,10 +26,13 @@ set(LUAIPC_NAPI_VERSION 8)
 # addon: src/<part>_posix.cc on POSIX systems, src/<part>_win.cc on Windows. A new OS is new
 # files, not edits.
 if(WIN32)
-  file(GLOB LUAIPC_GLUE_SOURCES CONFIGURE_DEPENDS "${LUAIPC_NATIVE_SRC}/*_win.cc")
+  set(LUAIPC_OS win)
+  set(LUAIPC_OTHER_OS posix)
 else()
-  file(GLOB LUAIPC_GLUE_SOURCES CONFIGURE_DEPENDS "${LUAIPC_NATIVE_SRC}/*_posix.cc")
+  set(LUAIPC_OS posix)
+  set(LUAIPC_OTHER_OS win)
 endif()
+file(GLOB LUAIPC_GLUE_SOURCES CONFIGURE_DEPENDS "${LUAIPC_NATIVE_SRC}/*_${LUAIPC_OS}.cc")
 
 # -DLUAIPC_PORTABLE=ON (cmake-js: --CDLUAIPC_PORTABLE=ON) builds the POSIX code paths that
 # macOS and FreeBSD need where Linux has better calls (no sem_timedwait, no open-file-description
@@ -44,7 +47,19 @@ function(luaipc_add_addon name)
     OUTPUT_STRIP_TRAILING_WHITESPACE
     COMMAND_ERROR_IS_FATAL ANY)
 
-  add_library(${name} SHARED ${ARGN} ${LUAIPC_GLUE_SOURCES} ${CMAKE_JS_SRC})
+  # The package's own backends are picked the same way: <part>_posix.cc / <part>_win.cc beside
+  # CMakeLists.txt (listing them in the call is allowed; the other OS's are dropped).
+  file(GLOB own_backends CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_${LUAIPC_OS}.cc")
+  set(sources)
+  foreach(source IN LISTS ARGN)
+    get_filename_component(absolute "${source}" ABSOLUTE)
+    if(NOT absolute MATCHES "_${LUAIPC_OTHER_OS}\\.cc$")
+      list(APPEND sources "${absolute}")
+    endif()
+  endforeach()
+  list(APPEND sources ${own_backends})
+  list(REMOVE_DUPLICATES sources)
+  add_library(${name} SHARED ${sources} ${LUAIPC_GLUE_SOURCES} ${CMAKE_JS_SRC})
   set_target_properties(${name} PROPERTIES
     PREFIX ""
     SUFFIX ".node"
@@ -67,6 +82,11 @@ function(luaipc_add_addon name)
     target_compile_options(${name} PRIVATE /W4 /WX /EHsc)
   else()
     target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+  endif()
+  if(MINGW)
+    # One self-contained .node: no libstdc++/libgcc/winpthread DLLs to ship beside it.
+    target_link_options(${name} PRIVATE -static -static-libgcc -static-libstdc++)
+    target_compile_definitions(${name} PRIVATE WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0A00)
   endif()
   target_link_libraries(${name} PRIVATE ${CMAKE_JS_LIB} Threads::Threads ${CMAKE_DL_LIBS})
   if(MSVC AND CMAKE_JS_NODELIB_DEF AND CMAKE_JS_NODELIB_TARGET)

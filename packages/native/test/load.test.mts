@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as native from '../index.js';
-import { loadAddon } from '../load.js';
+import { loadAddon, platformTag } from '../load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -15,29 +15,34 @@ describe('@luaipc/native', () => {
     expect(existsSync(native.cmake)).toBe(true);
   });
 
-  it('a missing addon lists every path tried and how to build it', () => {
+  it('a missing addon is ERR_IPC_NO_BINARY naming the platform, every path tried and what to do', () => {
     const root = join(here, 'no-such-package');
     const from = join(root, 'dist', 'index.mjs');
-    let message = '';
+    let caught: (Error & { code?: string }) | undefined;
     try {
       loadAddon({ name: 'nothing', from });
     } catch (error) {
-      message = (error as Error).message;
+      caught = error as Error & { code?: string };
     }
+    expect(caught?.code).toBe('ERR_IPC_NO_BINARY');
+    const message = caught?.message ?? '';
+    const tag = platformTag();
+    expect(tag).toBe(`${process.platform}-${process.arch}-glibc`);
+    expect(message).toContain(`no native addon for ${process.platform}-${process.arch} (glibc)`);
     for (const p of [
+      join(root, 'prebuilds', tag, 'nothing.node'),
       join(root, 'build', 'Release', 'nothing.node'),
       join(root, 'build', 'Debug', 'nothing.node'),
-      join(root, 'dist', 'build', 'Release', 'nothing.node'),
     ]) {
       expect(message).toContain(p);
     }
-    expect(message).toContain('pnpm --filter @luaipc/nothing build');
+    expect(message).toContain('Building from source');
   });
 
   it('accepts a file URL as `from` and a custom package name', () => {
     const from = pathToFileURL(join(here, 'x', 'src', 'binding.ts')).href;
     expect(() => loadAddon({ name: 'nothing', from, packageName: '@x/y' })).toThrow(
-      /^@x\/y: the native addon nothing\.node was not found/,
+      /^@x\/y: no native addon for /,
     );
   });
 });

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "luaipc/env.h"
+#include "luaipc/glue_os.h"
 
 namespace luaipc {
 
@@ -72,9 +73,16 @@ inline void InitErrors(Napi::Env env, Napi::Object exports) {
 // `path`: the file, or the shm/sem name as the user gave it. JS thread only.
 inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const char* path = nullptr) {
   AddonData* data = GetAddonData(env);
+#ifdef _WIN32
+  // The Win32 code behind `err`, when a backend mapped one on this thread (glue_os.h).
+  unsigned long winerror = luaipc_take_win32_error();
+  Napi::Value raw = winerror != 0 ? Napi::Number::New(env, static_cast<double>(winerror)) : env.Undefined();
+#else
+  Napi::Value raw = env.Undefined();
+#endif
   if (!data->errorFactory.IsEmpty()) {
-    Napi::Value made = data->errorFactory.Call(
-        {Napi::Number::New(env, err), Napi::String::New(env, syscall), detail::OptionalString(env, path)});
+    Napi::Value made = data->errorFactory.Call({Napi::Number::New(env, err), Napi::String::New(env, syscall),
+                                                detail::OptionalString(env, path), raw});
     if (made.IsObject()) return Napi::Error(env, made);
   }
   // No factory (an addon used without its loader): a plain Error of the same shape.

@@ -26,13 +26,22 @@ int luaipc_thread_start(void (*fn)(void* arg), void* arg, const char* name);
 luaipc_thread_id luaipc_thread_self(void);
 
 // Makes a blocking call that thread `t` (started by luaipc_thread_start) is in return early with
-// EINTR. The caller must know `t` is still running. Best effort: a thread between its last
+// EINTR (POSIX: an empty signal handler; Windows: an APC, so waits there must be alertable). The caller must know `t` is still running. Best effort: a thread between its last
 // check of its cancel flag and the call misses it, so such waits still look at the flag at
 // least once a second.
 int luaipc_thread_interrupt(luaipc_thread_id t);
 
 // Nanoseconds on the monotonic clock (the clock every deadline of ours is on).
 int64_t luaipc_now_ns(void);
+
+#ifdef _WIN32
+// The errno value for a Win32 error code (ERROR_ALREADY_EXISTS -> EEXIST, ...), one table for
+// every Windows backend; EIO for codes it doesn't know. The code itself is remembered for the
+// calling thread (luaipc_last_win32_error), so the error thrown to JavaScript can carry it.
+int luaipc_errno_from_win32(unsigned long code);
+// The Win32 code of the calling thread's last luaipc_errno_from_win32, then 0.
+unsigned long luaipc_take_win32_error(void);
+#endif
 
 // Keeps the shared object that contains `address` loaded until the process ends, so a thread of
 // ours that is still inside it when Node unloads the addon (a worker's teardown) never runs

@@ -14,6 +14,7 @@
 #include <new>
 #include <string>
 
+#include "luaipc/alarm_os.h"
 #include "luaipc/glue_os.h"
 
 struct luaipc_sem {
@@ -54,12 +55,32 @@ timespec ToTimespec(int64_t ns) {
 // nor cuts a timeout. Looked up at run time: the binary must also load on older glibc.
 using ClockWait = int (*)(sem_t*, clockid_t, const timespec*);
 ClockWait FindClockWait() {
-#if defined(__linux__)
+#if defined(__linux__) && !defined(LUAIPC_PORTABLE)
   return reinterpret_cast<ClockWait>(dlsym(RTLD_DEFAULT, "sem_clockwait"));
 #else
   return nullptr;
 #endif
 }
+
+// Systems without sem_timedwait (macOS), and the portable build: an untimed sem_wait that the
+// glue's alarm interrupts at the deadline.
+#if defined(__APPLE__) || defined(LUAIPC_PORTABLE)
+#define LUAIPC_SEM_ALARM 1
+#endif
+
+#if defined(LUAIPC_SEM_ALARM)
+constexpr int64_t kAlarmRepeatNs = 5 * 1000 * 1000;
+
+int WaitWithAlarm(sem_t* s, int64_t deadline_ns) {
+  luaipc_alarm* alarm = nullptr;
+  int err = luaipc_alarm_open(&alarm);
+  if (err == 0) err = luaipc_alarm_arm(alarm, deadline_ns, kAlarmRepeatNs);
+  if (err == 0) err = sem_wait(s) == 0 ? 0 : errno;
+  if (alarm != nullptr) luaipc_alarm_close(alarm);
+  if (err == EINTR && luaipc_now_ns() >= deadline_ns) return ETIMEDOUT;
+  return err;
+}
+#endif
 
 }  // namespace
 
@@ -122,6 +143,9 @@ int luaipc_sem_wait(luaipc_sem* sem, int64_t deadline_ns) {
   if (deadline_ns < 0) {
     rc = sem_wait(sem->handle);
   } else {
+#if defined(LUAIPC_SEM_ALARM)
+    return WaitWithAlarm(sem->handle, deadline_ns);
+#endif
     static const ClockWait clockWait = FindClockWait();
     if (clockWait != nullptr) {
       timespec ts = ToTimespec(deadline_ns);

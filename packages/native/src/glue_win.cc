@@ -1,0 +1,126 @@
+// Windows backend of glue_os.h.
+#include "luaipc/glue_os.h"
+
+#include <errno.h>
+#include <process.h>
+#include <windows.h>
+
+#include <cstring>
+#include <new>
+
+namespace {
+
+struct Start {
+  void (*fn)(void*);
+  void* arg;
+  wchar_t name[16];
+};
+
+unsigned __stdcall Trampoline(void* p) {
+  Start start = *static_cast<Start*>(p);
+  delete static_cast<Start*>(p);
+  // SetThreadDescription exists from Windows 10 1607 on: look it up.
+  using SetDescription = HRESULT(WINAPI*)(HANDLE, PCWSTR);
+  auto set = reinterpret_cast<SetDescription>(
+      reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "SetThreadDescription")));
+  if (set != nullptr) set(GetCurrentThread(), start.name);
+  start.fn(start.arg);
+  return 0;
+}
+
+void CALLBACK WakeApc(ULONG_PTR) {}
+
+thread_local unsigned long t_last_win32 = 0;
+
+}  // namespace
+
+extern "C" int luaipc_thread_start(void (*fn)(void*), void* arg, const char* name) {
+  auto* start = new (std::nothrow) Start{fn, arg, {}};
+  if (start == nullptr) return ENOMEM;
+  for (size_t i = 0; i + 1 < 16 && name[i] != '\0'; i++) start->name[i] = static_cast<wchar_t>(name[i]);
+  uintptr_t h = _beginthreadex(nullptr, LUAIPC_THREAD_STACK, Trampoline, start,
+                               STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
+  if (h == 0) {
+    delete start;
+    return EAGAIN;
+  }
+  CloseHandle(reinterpret_cast<HANDLE>(h));
+  return 0;
+}
+
+extern "C" luaipc_thread_id luaipc_thread_self(void) { return GetCurrentThreadId(); }
+
+extern "C" int luaipc_thread_interrupt(luaipc_thread_id t) {
+  HANDLE h = OpenThread(THREAD_SET_CONTEXT, FALSE, static_cast<DWORD>(t));
+  if (h == nullptr) return luaipc_errno_from_win32(GetLastError());
+  DWORD ok = QueueUserAPC(WakeApc, h, 0);
+  CloseHandle(h);
+  return ok != 0 ? 0 : luaipc_errno_from_win32(GetLastError());
+}
+
+extern "C" int64_t luaipc_now_ns(void) {
+  static LARGE_INTEGER frequency = [] {
+    LARGE_INTEGER f;
+    QueryPerformanceFrequency(&f);
+    return f;
+  }();
+  LARGE_INTEGER now;
+  QueryPerformanceCounter(&now);
+  int64_t seconds = now.QuadPart / frequency.QuadPart;
+  int64_t rest = now.QuadPart % frequency.QuadPart;
+  return seconds * 1000000000 + rest * 1000000000 / frequency.QuadPart;
+}
+
+extern "C" int luaipc_pin_module(const void* address) {
+  HMODULE module;
+  BOOL ok = GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                               static_cast<LPCWSTR>(address), &module);
+  return ok ? 0 : luaipc_errno_from_win32(GetLastError());
+}
+
+extern "C" int luaipc_errno_from_win32(unsigned long code) {
+  t_last_win32 = code;
+  switch (code) {
+    case ERROR_SUCCESS: return 0;
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_INVALID_NAME:
+    case ERROR_MOD_NOT_FOUND: return ENOENT;
+    case ERROR_ALREADY_EXISTS:
+    case ERROR_FILE_EXISTS: return EEXIST;
+    case ERROR_ACCESS_DENIED:
+    case ERROR_SHARING_VIOLATION:
+    case ERROR_WRITE_PROTECT: return EACCES;
+    case ERROR_LOCK_VIOLATION: return EAGAIN;
+    case ERROR_INVALID_HANDLE: return EBADF;
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_OUTOFMEMORY:
+    case ERROR_COMMITMENT_LIMIT: return ENOMEM;
+    case ERROR_DISK_FULL:
+    case ERROR_HANDLE_DISK_FULL: return ENOSPC;
+    case ERROR_TOO_MANY_OPEN_FILES: return EMFILE;
+    case ERROR_FILENAME_EXCED_RANGE: return ENAMETOOLONG;
+    case ERROR_INVALID_PARAMETER:
+    case ERROR_MAPPED_ALIGNMENT:
+    case ERROR_FILE_INVALID: return EINVAL;
+    case ERROR_TOO_MANY_POSTS: return EOVERFLOW;
+    case ERROR_OPERATION_ABORTED:
+    case ERROR_CANCELLED: return ECANCELED;
+    case ERROR_BROKEN_PIPE:
+    case ERROR_NO_DATA: return EPIPE;
+    case ERROR_NOT_SUPPORTED:
+    case ERROR_CALL_NOT_IMPLEMENTED: return ENOSYS;
+    case ERROR_POSSIBLE_DEADLOCK: return EDEADLK;
+    case ERROR_USER_MAPPED_FILE: return EBUSY;
+    case ERROR_DIRECTORY:
+    case ERROR_BAD_PATHNAME: return EINVAL;
+    case WAIT_TIMEOUT: return ETIMEDOUT;
+    default: return EIO;
+  }
+}
+
+extern "C" unsigned long luaipc_take_win32_error(void) {
+  unsigned long code = t_last_win32;
+  t_last_win32 = 0;
+  return code;
+}

@@ -1,0 +1,104 @@
+// Windows backend of sem_os.h: named semaphores (CreateSemaphoreW) in the session namespace
+// ("Local\" + name), which is where LuaIPC and Python processes on Windows look too.
+#include "sem_os.h"
+
+#include <errno.h>
+#include <windows.h>
+
+#include <new>
+#include <string>
+
+#include "luaipc/glue_os.h"
+
+struct luaipc_sem {
+  HANDLE handle;
+};
+
+namespace {
+
+// Kernel object names are limited to MAX_PATH characters, the "Local\" prefix included.
+constexpr size_t kNameMax = MAX_PATH - 6;
+
+std::wstring OsName(const char* name) {
+  int n = MultiByteToWideChar(CP_UTF8, 0, name, -1, nullptr, 0);
+  std::wstring wide(n > 0 ? static_cast<size_t>(n - 1) : 0, L'\0');
+  if (n > 1) MultiByteToWideChar(CP_UTF8, 0, name, -1, &wide[0], n);
+  return L"Local\\" + wide;
+}
+
+int LastError() { return luaipc_errno_from_win32(GetLastError()); }
+
+}  // namespace
+
+extern "C" {
+
+int64_t luaipc_sem_value_max(void) { return 0x7fffffff; }
+
+size_t luaipc_sem_name_max(void) { return kNameMax; }
+
+int luaipc_sem_open(const char* name, unsigned initial, int create, luaipc_sem** out) {
+  std::wstring osName = OsName(name);
+  HANDLE h;
+  if (create) {
+    h = CreateSemaphoreW(nullptr, static_cast<LONG>(initial), 0x7fffffff, osName.c_str());
+    if (h != nullptr && GetLastError() == ERROR_ALREADY_EXISTS) {
+      CloseHandle(h);
+      return luaipc_errno_from_win32(ERROR_ALREADY_EXISTS);
+    }
+  } else {
+    h = OpenSemaphoreW(SEMAPHORE_MODIFY_STATE | SYNCHRONIZE, FALSE, osName.c_str());
+  }
+  if (h == nullptr) return LastError();
+  auto* sem = new (std::nothrow) luaipc_sem{h};
+  if (sem == nullptr) {
+    CloseHandle(h);
+    return ENOMEM;
+  }
+  *out = sem;
+  return 0;
+}
+
+void luaipc_sem_close(luaipc_sem* sem) {
+  CloseHandle(sem->handle);
+  delete sem;
+}
+
+// A Windows semaphore has no name to remove: it goes away with its last handle. unlink only
+// reports whether the name exists (ENOENT when not), so code written for POSIX runs unchanged.
+int luaipc_sem_unlink(const char* name) {
+  HANDLE h = OpenSemaphoreW(SYNCHRONIZE, FALSE, OsName(name).c_str());
+  if (h == nullptr) return LastError();
+  CloseHandle(h);
+  return 0;
+}
+
+int luaipc_sem_unlink_if_created(luaipc_sem*) { return 0; }
+
+int luaipc_sem_post(luaipc_sem* sem) {
+  return ReleaseSemaphore(sem->handle, 1, nullptr) ? 0 : LastError();
+}
+
+int luaipc_sem_trywait(luaipc_sem* sem) {
+  DWORD rc = WaitForSingleObject(sem->handle, 0);
+  if (rc == WAIT_OBJECT_0) return 0;
+  if (rc == WAIT_TIMEOUT) return EAGAIN;
+  return LastError();
+}
+
+int luaipc_sem_wait(luaipc_sem* sem, int64_t deadline_ns) {
+  DWORD ms = INFINITE;
+  if (deadline_ns >= 0) {
+    int64_t left = deadline_ns - luaipc_now_ns();
+    // Round up: a wait must not end before its deadline.
+    ms = left <= 0 ? 0 : static_cast<DWORD>((left + 999999) / 1000000);
+    if (ms == INFINITE) ms = INFINITE - 1;
+  }
+  // Alertable: luaipc_thread_interrupt queues an APC, which ends the wait (EINTR).
+  DWORD rc = WaitForSingleObjectEx(sem->handle, ms, TRUE);
+  if (rc == WAIT_OBJECT_0) return 0;
+  if (rc == WAIT_TIMEOUT) return ETIMEDOUT;
+  if (rc == WAIT_IO_COMPLETION) return EINTR;
+  return LastError();
+}
+
+}  // extern "C"

@@ -27,7 +27,10 @@ need('wine', 'wine64');
 if (!existsSync(nodeExe)) {
   mkdirSync(nodeDir, { recursive: true });
   console.log(`test-win: fetching ${NODE_WIN} from the npm registry`);
-  const tarball = execFileSync('npm', ['pack', NODE_WIN, '--silent'], { cwd: nodeDir, encoding: 'utf8' })
+  const tarball = execFileSync('npm', ['pack', NODE_WIN, '--silent'], {
+    cwd: nodeDir,
+    encoding: 'utf8',
+  })
     .trim()
     .split('\n')
     .pop();

@@ -15,7 +15,10 @@ test('creates with n > 0, opens with n absent; EEXIST and ENOENT as on POSIX', (
   assert.equal(b.tryDec(), true);
   assert.equal(a.tryDec(), true);
   assert.equal(a.tryDec(), false);
-  assert.throws(() => open(name, 1), (e) => e instanceof IpcError && e.code === 'EEXIST' && e.path === name);
+  assert.throws(
+    () => open(name, 1),
+    (e) => e instanceof IpcError && e.code === 'EEXIST' && e.path === name,
+  );
   const missing = unique('missing');
   assert.throws(
     () => open(missing),

@@ -336,6 +336,8 @@ void Core::Finish(bool sync, const Sink& sink) {
     luaipc_proc_close_stream(proc_, LUAIPC_PROC_STDOUT);
     luaipc_proc_close_stream(proc_, LUAIPC_PROC_STDERR);
     done_ = true;
+    // Nothing polls after done_, and every wake-up is made under mu_.
+    luaipc_proc_release_watch(proc_);
     ev.kind = Event::kExit;
     ev.err = exitErr_;
     ev.signaled = signaled_;

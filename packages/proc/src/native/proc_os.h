@@ -93,6 +93,10 @@ int luaipc_proc_reap_blocking(luaipc_proc* p);
 // gone is not an error.
 int luaipc_proc_kill(luaipc_proc* p, int sig, int group);
 
+// Closes the descriptors poll and wake use (once the loop is over, so a handle that lingers
+// until GC holds none); poll must not be called after it, wake then does nothing.
+void luaipc_proc_release_watch(luaipc_proc* p);
+
 // Closes every descriptor; leaves the child alone.
 void luaipc_proc_free(luaipc_proc* p);
 

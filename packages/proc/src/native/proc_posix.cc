@@ -246,12 +246,17 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     } else if (how >= 0) {
       if (fcntl(how, F_GETFD) < 0) return fail(errno, "dup2");
       child[i] = how;
+    } else if (fcntl(i, F_GETFD) >= 0) {
+      // Inherit: Node marks its own 0, 1 and 2 close-on-exec, so they are passed on explicitly
+      // (a parent with that stream closed gives a child with it closed).
+      child[i] = i;
     }
   }
-  // Every source must be above 2 before the dup2 actions run, or an earlier action (a pipe onto
-  // 1) would clobber a later source (the parent's fd 1 given as stderr).
+  // Every source must be above 2 before the dup2 actions run: an earlier action (a pipe onto 1)
+  // would clobber a later source (the parent's fd 1 given as stderr), and dup2 onto the same
+  // number would keep close-on-exec set (only newer C libraries clear it then).
   for (int i = 0; i < 3; ++i) {
-    if (child[i] < 0 || child[i] > 2 || child[i] == i) continue;
+    if (child[i] < 0 || child[i] > 2) continue;
     int high = fcntl(child[i], F_DUPFD_CLOEXEC, 3);
     if (high < 0) return fail(errno, "fcntl");
     temp.fds.push_back(high);
@@ -277,9 +282,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   } destroy{&actions, &attr};
 
   for (int i = 0; i < 3 && err == 0; ++i) {
-    // dup2 onto itself would keep close-on-exec set; a source equal to i is the parent's own
-    // stream i, which is inherited as is.
-    if (child[i] >= 0 && child[i] != i) err = posix_spawn_file_actions_adddup2(&actions, child[i], i);
+    if (child[i] >= 0) err = posix_spawn_file_actions_adddup2(&actions, child[i], i);
   }
   if (err != 0) return fail(err, "posix_spawn");
 
@@ -386,6 +389,7 @@ extern "C" int luaipc_proc_poll(luaipc_proc* p, unsigned want, int timeout_ms, u
 }
 
 extern "C" int luaipc_proc_wake(luaipc_proc* p) {
+  if (p->wake[1] < 0) return 0;
 #if defined(LUAIPC_HAVE_EVENTFD)
   uint64_t one = 1;
   ssize_t n = write(p->wake[1], &one, sizeof one);
@@ -482,6 +486,11 @@ extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group) {
   }
   if (rv == 0 || errno == ESRCH) return 0;
   return errno;
+}
+
+extern "C" void luaipc_proc_release_watch(luaipc_proc* p) {
+  CloseFd(&p->pidfd);
+  CloseWake(p->wake);
 }
 
 extern "C" void luaipc_proc_free(luaipc_proc* p) {

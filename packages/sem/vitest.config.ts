@@ -1,1 +1,3 @@
-export { default } from '../../vitest.shared.js';
+import { nativePackageConfig } from '../../vitest.shared.js';
+
+export default nativePackageConfig(['test/bad-input.test.ts']);

@@ -37,11 +37,17 @@ execFileSync('x86_64-w64-mingw32-dlltool', [
 ]);
 
 const wanted = process.argv.slice(2);
-const packages = readdirSync(join(root, 'packages')).filter(
+const native = readdirSync(join(root, 'packages')).filter(
   (name) =>
     existsSync(join(root, 'packages', name, 'src', 'native', 'CMakeLists.txt')) &&
     (wanted.length === 0 || wanted.includes(name)),
 );
+// A package builds for Windows once it has a Windows backend (src/native/*_win.cc).
+const hasWindowsBackend = (name) =>
+  readdirSync(join(root, 'packages', name, 'src', 'native')).some((f) => f.endsWith('_win.cc'));
+const packages = native.filter(hasWindowsBackend);
+const without = native.filter((name) => !hasWindowsBackend(name));
+if (without.length > 0) console.log(`build-win: no Windows backend yet: ${without.join(', ')}`);
 for (const name of packages) {
   const source = join(root, 'packages', name, 'src', 'native');
   const build = join(work, name);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The test suite runs our packages against real peers: the Lua 5.4 interpreter (reference for
-// file semantics), python3 (shm/mmap/lock interop), and a C toolchain + cmake for the addons.
+// file semantics), python3 (shm/mmap/lock interop), a C toolchain + cmake for the addons, and
+// mingw-w64 + Wine for the Windows suites.
 // On a fresh Debian/Ubuntu machine where we are root, install what is missing; otherwise say
 // exactly what to install. Tests never skip a missing peer: they fail.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +13,9 @@ const peers = [
   { bin: 'ninja', apt: 'ninja-build' },
   { bin: 'g++', apt: 'g++' },
   { bin: 'cc', apt: 'gcc' },
+  // The Windows suites: mingw-w64 cross-compiles the addons, Wine runs Node for Windows.
+  { bin: 'x86_64-w64-mingw32-g++-posix', apt: 'mingw-w64' },
+  { bin: 'wine', apt: 'wine64' },
 ];
 
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

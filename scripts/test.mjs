@@ -37,7 +37,27 @@ for (const report of reports) {
     `${report.slice(root.length + 1).split('/test-results')[0]}: ${r.numPassedTests}/${r.numTotalTests}`,
   );
 }
-console.log(`\ntests by package: ${perPackage.join(', ')}`);
 if (turbo.status !== 0 && failed === 0) failed = 1; // a build or a crash failed before any test did
+
+// The Windows suites: cross-built addons under Wine (scripts/build-win.mjs, test-win.mjs).
+let windows = 'not run (LUAIPC_SKIP_WINDOWS)';
+let windowsOk = true;
+if (!process.env.LUAIPC_SKIP_WINDOWS) {
+  const build = spawnSync('node', [join(root, 'scripts', 'build-win.mjs')], { stdio: 'inherit' });
+  const run =
+    build.status === 0
+      ? spawnSync('node', [join(root, 'scripts', 'test-win.mjs')], { encoding: 'utf8' })
+      : { status: 1, stdout: '' };
+  process.stdout.write(run.stdout ?? '');
+  const m = /^(\d+) passed, (\d+) failed$/m.exec(run.stdout ?? '');
+  const winPassed = Number(m?.[1] ?? 0);
+  const winFailed = Number(m?.[2] ?? 0) + (run.status !== 0 && !(Number(m?.[2]) > 0) ? 1 : 0);
+  passed += winPassed;
+  failed += winFailed;
+  windowsOk = run.status === 0;
+  windows = `${winPassed}/${winPassed + winFailed}`;
+}
+
+console.log(`\ntests by package: ${perPackage.join(', ')}; Windows (Wine): ${windows}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(turbo.status ?? 1);
+process.exit(turbo.status === 0 && windowsOk ? 0 : 1);

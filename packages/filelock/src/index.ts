@@ -73,14 +73,26 @@ interface Parsed {
   options: unknown;
 }
 
-/** `(file, mode, offset?, nbytes?, options?)`, where `options` may also come right after mode. */
-function parse(file: unknown, mode: unknown, a: unknown, b: unknown, c: unknown): Parsed {
+/**
+ * `(file, mode, offset?, nbytes?, options?)`, where `options` may also come right after mode or
+ * offset; without `withOptions`, `(file, mode, offset?, nbytes?)`.
+ */
+function parse(
+  file: unknown,
+  mode: unknown,
+  a: unknown,
+  b: unknown,
+  c: unknown,
+  withOptions = true,
+): Parsed {
   const fd = fdOf(file);
   const exclusive = isExclusive(mode);
   let offset = a;
   let nbytes = b;
   let options = c;
-  if (isOptions(a)) {
+  if (!withOptions) {
+    // Plain numbers only: checkInteger words the error.
+  } else if (isOptions(a)) {
     if (b !== undefined) throw invalidArgType('offset', 'of type number', a);
     [offset, nbytes, options] = [undefined, undefined, a];
   } else if (isOptions(b)) {
@@ -224,8 +236,7 @@ export function lockSync(
  * `filelock.trylock`). Returns whether it did. Same arguments and errors as {@link lock}.
  */
 export function trylock(file: LockFile, mode: LockMode, offset?: number, nbytes?: number): boolean {
-  const { fd, exclusive, start, len, options } = parse(file, mode, offset, nbytes, undefined);
-  if (options !== undefined) throw invalidArgType('offset', 'of type number', options);
+  const { fd, exclusive, start, len } = parse(file, mode, offset, nbytes, undefined, false);
   return addon.trylock(fd, exclusive, start, len);
 }
 

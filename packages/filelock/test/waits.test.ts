@@ -1,0 +1,221 @@
+// The Promise-form wait: cancellation by AbortSignal, timeout and FileHandle close, and what it
+// leaves behind; use after close; pending waits and the event loop.
+import { closeSync, openSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IpcError, lock, lockSync, trylock, unlock } from '../src/index.js';
+import { cleanup, closePeers, Peer, tempFile } from './helpers.js';
+
+const fds: number[] = [];
+function openFd(path: string, flags = 'r+'): number {
+  const fd = openSync(path, flags);
+  fds.push(fd);
+  return fd;
+}
+
+afterEach(async () => {
+  for (const fd of fds.splice(0)) closeSync(fd);
+  await closePeers();
+  cleanup();
+});
+
+/** A file whose whole range a peer process holds exclusively. */
+async function held(): Promise<{ path: string; peer: Peer }> {
+  const path = tempFile();
+  const peer = await Peer.node(path);
+  expect(await peer.send('lock w 0 0')).toBe('locked');
+  return { path, peer };
+}
+
+/** Releases the peer's lock and checks that nobody (no wait of ours) holds any of the file. */
+async function expectFreeAfterRelease(peer: Peer): Promise<void> {
+  expect(await peer.send('unlock 0 0')).toBe('unlocked');
+  await sleep(50);
+  expect(await peer.send('try w 0 0')).toBe('true');
+  expect(await peer.send('unlock 0 0')).toBe('unlocked');
+}
+
+describe('cancelling a pending lock()', () => {
+  it('an AbortSignal rejects it with its reason; no lock is left behind', async () => {
+    const { path, peer } = await held();
+    const fd = openFd(path);
+    const controller = new AbortController();
+    const p = lock(fd, 'w', { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    const reason = new Error('stop');
+    const again = new AbortController();
+    const q = lock(fd, 'r', 0, 10, { timeout: 30, signal: again.signal });
+    again.abort(reason);
+    await expect(q).rejects.toBe(reason);
+    await expectFreeAfterRelease(peer);
+  });
+
+  it('an already aborted signal rejects without locking, even when the range is free', async () => {
+    const path = tempFile();
+    const fd = openFd(path);
+    const peer = await Peer.node(path);
+    const reason = new Error('already');
+    await expect(lock(fd, 'w', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(await peer.send('try w 0 0')).toBe('true');
+  });
+
+  it('a timeout resolves false; no lock is left behind', async () => {
+    const { path, peer } = await held();
+    const fd = openFd(path);
+    await expect(lock(fd, 'w', 0, 0, { timeout: 0.1 })).resolves.toBe(false);
+    await expect(lock(fd, 'r', { timeout: 0.05, signal: new AbortController().signal })).resolves.toBe(
+      false,
+    );
+    await expectFreeAfterRelease(peer);
+  });
+
+  it('closing the FileHandle rejects it with IpcError ECANCELED; no lock is left behind', async () => {
+    const { path, peer } = await held();
+    const fh = await open(path, 'r+');
+    const p = lock(fh, 'w');
+    setTimeout(() => void fh.close(), 50);
+    const error = await p.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IpcError);
+    expect(error).toMatchObject({ name: 'IpcError', code: 'ECANCELED', syscall: 'fcntl' });
+    await expectFreeAfterRelease(peer);
+  });
+
+  it('one close rejects every lock() pending on the FileHandle, with one listener', async () => {
+    const { path, peer } = await held();
+    const fh = await open(path, 'r+');
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const pending = Array.from({ length: 12 }, (_, i) => lock(fh, i % 2 ? 'r' : 'w', i, 1));
+      const settled = Promise.allSettled(pending);
+      await sleep(50);
+      expect(fh.listenerCount('close')).toBe(1);
+      await fh.close();
+      const results = await settled;
+      expect(results.map((r) => r.status)).toEqual(Array(12).fill('rejected'));
+      for (const r of results) {
+        expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'ECANCELED' });
+      }
+      await sleep(10);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    await expectFreeAfterRelease(peer);
+  });
+
+  it('cancelled just as the holder releases, 30 times: the lock is never left held', async () => {
+    const { path, peer } = await held();
+    const fd = openFd(path);
+    for (let i = 0; i < 30; i++) {
+      const how = i % 3;
+      const controller = new AbortController();
+      const fh = how === 2 ? await open(path, 'r+') : undefined;
+      const p =
+        how === 0
+          ? lock(fd, 'w', { signal: controller.signal })
+          : how === 1
+            ? lock(fd, 'w', { timeout: 0.02 })
+            : lock(fh as Awaited<ReturnType<typeof open>>, 'w');
+      const settled = p.then(
+        (v) => v,
+        (e: Error) => (e instanceof IpcError ? e.code : e.name),
+      );
+      await sleep(5 + (i % 5) * 4);
+      peer.post('unlock 0 0');
+      if (how === 0) controller.abort();
+      else if (how === 2) await fh?.close();
+      const outcome = await settled;
+      expect(await peer.next()).toBe('unlocked');
+      if (outcome === true) unlock(fd); // granted before the cancellation: ours to release
+      else expect([false, 'AbortError', 'ECANCELED'], `round ${i}`).toContain(outcome);
+      await sleep(20);
+      expect(await peer.send('try w 0 0')).toBe('true'); // nothing of ours is left
+    }
+  });
+
+  it('each pending lock() honours its own timeout and abort, whatever the others do', async () => {
+    const { path, peer } = await held();
+    const fd = openFd(path);
+    const untimed = lock(fd, 'w');
+    const t0 = performance.now();
+    await expect(lock(fd, 'w', { timeout: 0.1 })).resolves.toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1500);
+    const controller = new AbortController();
+    const aborted = lock(fd, 'r', { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await peer.send('unlock 0 0')).toBe('unlocked');
+    await expect(untimed).resolves.toBe(true);
+    expect(await peer.send('try r 0 0')).toBe('false');
+  });
+});
+
+describe('the event loop', () => {
+  it('10 pending lock() calls do not delay setTimeout or fs.readFile', async () => {
+    const { path, peer } = await held();
+    const fd = openFd(path);
+    const pending = Array.from({ length: 10 }, (_, i) => lock(fd, 'r', i, 1));
+    let settled = 0;
+    for (const p of pending) void p.then(() => settled++);
+    const t0 = performance.now();
+    await sleep(10);
+    const timerAt = performance.now() - t0;
+    const text = await readFile(new URL(import.meta.url), 'utf8');
+    for (let i = 0; i < 8; i++) await readFile(new URL(import.meta.url));
+    const readsAt = performance.now() - t0;
+    expect(text).toContain('10 pending lock() calls');
+    expect(timerAt).toBeLessThan(1000);
+    expect(readsAt).toBeLessThan(1000);
+    expect(settled).toBe(0);
+    expect(await peer.send('unlock 0 0')).toBe('unlocked');
+    await expect(Promise.all(pending)).resolves.toEqual(Array(10).fill(true));
+  });
+});
+
+describe('descriptors that cannot be locked', () => {
+  it('a closed FileHandle is IpcError EBADF for every call', async () => {
+    const path = tempFile();
+    const fh = await open(path, 'r+');
+    expect(trylock(fh, 'w')).toBe(true);
+    await fh.close();
+    const ebadf = { name: 'IpcError', code: 'EBADF', syscall: 'fcntl' };
+    expect(() => trylock(fh, 'w')).toThrow(IpcError);
+    expect(() => trylock(fh, 'w')).toThrow(expect.objectContaining(ebadf));
+    expect(() => lockSync(fh, 'r')).toThrow(expect.objectContaining(ebadf));
+    expect(() => unlock(fh)).toThrow(expect.objectContaining(ebadf));
+    await expect(lock(fh, 'w')).rejects.toMatchObject(ebadf);
+    // Closing the FileHandle released its lock.
+    const peer = await Peer.node(path);
+    expect(await peer.send('try w 0 0')).toBe('true');
+  });
+
+  it('a descriptor number that is not open, or not a regular file, is IpcError EBADF', async () => {
+    const ebadf = { name: 'IpcError', code: 'EBADF', syscall: 'fcntl' };
+    const notOpen = 2_000_000_000;
+    expect(() => trylock(notOpen, 'w')).toThrow(expect.objectContaining(ebadf));
+    expect(() => lockSync(notOpen, 'w', { timeout: 1 })).toThrow(expect.objectContaining(ebadf));
+    expect(() => unlock(notOpen)).toThrow(expect.objectContaining(ebadf));
+    await expect(lock(notOpen, 'r')).rejects.toMatchObject(ebadf);
+    const devNull = openFd('/dev/null');
+    const dir = openFd(tempFile().replace(/\/lock$/, ''), 'r');
+    for (const fd of [devNull, dir]) {
+      expect(() => trylock(fd, 'r')).toThrow(expect.objectContaining(ebadf));
+      expect(() => unlock(fd)).toThrow(expect.objectContaining(ebadf));
+      await expect(lock(fd, 'r')).rejects.toMatchObject(ebadf);
+    }
+  });
+
+  it("a descriptor not open for writing can't take 'w', nor one not open for reading 'r' (EBADF)", () => {
+    const path = tempFile();
+    const readOnly = openFd(path, 'r');
+    const writeOnly = openFd(path, 'a');
+    expect(() => trylock(readOnly, 'w')).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(trylock(readOnly, 'r', 0, 50)).toBe(true);
+    expect(() => trylock(writeOnly, 'r', 100)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(trylock(writeOnly, 'w', 100)).toBe(true);
+  });
+});

@@ -65,9 +65,9 @@ describe('cancelling a pending lock()', () => {
     const { path, peer } = await held();
     const fd = openFd(path);
     await expect(lock(fd, 'w', 0, 0, { timeout: 0.1 })).resolves.toBe(false);
-    await expect(lock(fd, 'r', { timeout: 0.05, signal: new AbortController().signal })).resolves.toBe(
-      false,
-    );
+    await expect(
+      lock(fd, 'r', { timeout: 0.05, signal: new AbortController().signal }),
+    ).resolves.toBe(false);
     await expectFreeAfterRelease(peer);
   });
 
@@ -130,7 +130,8 @@ describe('cancelling a pending lock()', () => {
       else if (how === 2) await fh?.close();
       const outcome = await settled;
       expect(await peer.next()).toBe('unlocked');
-      if (outcome === true) unlock(fd); // granted before the cancellation: ours to release
+      // Granted before the cancellation: ours to release.
+      if (outcome === true) unlock(fd);
       else expect([false, 'AbortError', 'ECANCELED'], `round ${i}`).toContain(outcome);
       await sleep(20);
       expect(await peer.send('try w 0 0')).toBe('true'); // nothing of ours is left

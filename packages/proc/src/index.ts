@@ -182,7 +182,12 @@ function prepare(cmd: unknown, options: unknown): Prepared {
     // LuaIPC (and os.execute, io.popen) run a command string through the shell.
     argv = ['/bin/sh', '-c', noNul(cmd, 'cmd')];
   } else if (Array.isArray(cmd)) {
-    if (cmd.length === 0) throw invalidArgValue('cmd', cmd, 'must not be empty');
+    if (cmd.length === 0) {
+      throw withCode(
+        new TypeError("The argument 'cmd' must not be empty. Received []"),
+        'ERR_INVALID_ARG_VALUE',
+      );
+    }
     argv = cmd.map((arg: unknown, i) => {
       if (typeof arg !== 'string') throw invalidArgType(`cmd[${i}]`, 'of type string', arg);
       return noNul(arg, `cmd[${i}]`);

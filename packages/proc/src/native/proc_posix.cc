@@ -225,6 +225,11 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     return e;
   };
 
+  // The caller's descriptors are checked before we open any: a closed number would otherwise
+  // be taken by one of ours and passed to the child.
+  for (int i = 0; i < 3; ++i) {
+    if (args->stdio[i] >= 0 && fcntl(args->stdio[i], F_GETFD) < 0) return fail(errno, "dup2");
+  }
   err = OpenWake(p->wake);
   if (err != 0) return fail(err, "eventfd");
 
@@ -244,7 +249,6 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
       if (err != 0) return fail(err, "fcntl");
       child[i] = theirs;
     } else if (how >= 0) {
-      if (fcntl(how, F_GETFD) < 0) return fail(errno, "dup2");
       child[i] = how;
     } else if (fcntl(i, F_GETFD) >= 0) {
       // Inherit: Node marks its own 0, 1 and 2 close-on-exec, so they are passed on explicitly

@@ -190,7 +190,6 @@ describe('options', () => {
       typeError(
         'The "options.signal" property must be an instance of AbortSignal. Received type string (\'x\')',
       ),
-      false,
     );
   });
 

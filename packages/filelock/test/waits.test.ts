@@ -92,7 +92,7 @@ describe('cancelling a pending lock()', () => {
       const pending = Array.from({ length: 12 }, (_, i) => lock(fh, i % 2 ? 'r' : 'w', i, 1));
       const settled = Promise.allSettled(pending);
       await sleep(50);
-      expect(fh.listenerCount('close')).toBe(1);
+      expect((fh as unknown as NodeJS.EventEmitter).listenerCount('close')).toBe(1);
       await fh.close();
       const results = await settled;
       expect(results.map((r) => r.status)).toEqual(Array(12).fill('rejected'));

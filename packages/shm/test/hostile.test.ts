@@ -23,3 +23,13 @@ describe('resource limits', () => {
     expect(parseOk(r)).toEqual({ create: 'IpcError ENOMEM mmap', left: false, small: true });
   });
 });
+
+describe('the fault handler under churn', () => {
+  it('repairs land on the right mapping while other threads map and unmap', async () => {
+    const base = uniqueName('churn');
+    const out = parseOk(await runChild(process.execPath, [fixture('churn-faults.mjs'), base, '3']));
+    expect(out.repairs).toBeGreaterThan(100);
+    expect(out.intact).toBe(out.repairs);
+    expect(out.cycles).toBe(true);
+  });
+});

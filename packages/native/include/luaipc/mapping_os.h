@@ -57,6 +57,14 @@ int luaipc_mapping_truncated(const luaipc_mapping* m);
 // mapping may have been truncated since.
 const volatile uint32_t* luaipc_mapping_epoch(void);
 
+#ifdef _WIN32
+// A Windows section's name lives only while a handle to it is open (a view is not enough), so
+// the handle stays open for as long as its view at `addr` is mapped: the mapping closes it when
+// it unmaps the view (luaipc_mapping_release, or luaipc_mapping_unmap_view before adoption).
+void luaipc_mapping_hold_section(void* addr, void* section);
+int luaipc_mapping_unmap_view(void* addr);
+#endif
+
 // Number of mappings this addon holds now, and the most it allows itself (0: no limit).
 size_t luaipc_mapping_count(void);
 size_t luaipc_mapping_limit(void);

@@ -1,0 +1,112 @@
+// Windows backend of shm_os.h: a named section backed by the paging file
+// (CreateFileMappingW(INVALID_HANDLE_VALUE)) in the session namespace, "Local\" + name, where
+// LuaIPC and Python's multiprocessing.shared_memory look for it too. No header inside the
+// segment: every process sees the same bytes. The name lives while any process holds a handle
+// to the section; each mapping keeps one (luaipc_mapping_hold_section), so the segment goes when
+// the last mapping of it does, and there is no name to remove.
+#include "shm_os.h"
+
+#include <errno.h>
+#include <windows.h>
+
+#include <string>
+
+#include "luaipc/glue_os.h"
+#include "luaipc/mapping_os.h"
+
+namespace {
+
+// Kernel object names are limited to MAX_PATH characters, the "Local\" prefix included.
+constexpr size_t kNameMax = MAX_PATH - 6;
+
+std::wstring OsName(const char* name) {
+  int n = MultiByteToWideChar(CP_UTF8, 0, name, -1, nullptr, 0);
+  std::wstring wide(n > 0 ? static_cast<size_t>(n - 1) : 0, L'\0');
+  if (n > 1) MultiByteToWideChar(CP_UTF8, 0, name, -1, &wide[0], n);
+  return L"Local\\" + wide;
+}
+
+int LastError() { return luaipc_errno_from_win32(GetLastError()); }
+
+}  // namespace
+
+extern "C" {
+
+size_t luaipc_shm_name_max(void) { return kNameMax; }
+
+int luaipc_shm_create(const char* name, size_t size, void** addr, luaipc_shm_id* id, const char** syscall) {
+  *syscall = "CreateFileMapping";
+  id->dev = 0;
+  id->ino = 0;
+  uint64_t wide = size;
+  HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, static_cast<DWORD>(wide >> 32),
+                                static_cast<DWORD>(wide & 0xffffffffu), OsName(name).c_str());
+  if (h == nullptr) return LastError();
+  if (GetLastError() == ERROR_ALREADY_EXISTS) {
+    CloseHandle(h);
+    return luaipc_errno_from_win32(ERROR_ALREADY_EXISTS);
+  }
+  void* view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, size);
+  if (view == nullptr) {
+    int err = LastError();
+    CloseHandle(h);
+    *syscall = "MapViewOfFile";
+    return err;
+  }
+  luaipc_mapping_hold_section(view, h);
+  *addr = view;
+  return 0;
+}
+
+int luaipc_shm_attach(const char* name, size_t max_size, void** addr, size_t* size, const char** syscall) {
+  *syscall = "OpenFileMapping";
+  HANDLE h = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, OsName(name).c_str());
+  if (h == nullptr) return LastError();
+  *syscall = "MapViewOfFile";
+  void* view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+  if (view == nullptr) {
+    int err = LastError();
+    CloseHandle(h);
+    return err;
+  }
+  luaipc_mapping_hold_section(view, h);
+  int err = 0;
+  // The size Windows reports is the view's, rounded up to whole pages (as LuaIPC and Python
+  // see it too): parties agree on the real size themselves, as LuaIPC's reference says.
+  MEMORY_BASIC_INFORMATION info;
+  if (VirtualQuery(view, &info, sizeof info) == 0) {
+    err = LastError();
+    luaipc_mapping_unmap_view(view);
+    *syscall = "VirtualQuery";
+    return err;
+  }
+  if (info.RegionSize > max_size) {
+    luaipc_mapping_unmap_view(view);
+    return EFBIG;
+  }
+  *addr = view;
+  *size = info.RegionSize;
+  return 0;
+}
+
+int luaipc_shm_unmap(void* addr, size_t) { return luaipc_mapping_unmap_view(addr); }
+
+// Nothing to remove: reports whether the name exists (ENOENT when not), so that code written
+// for POSIX runs unchanged.
+int luaipc_shm_unlink(const char* name) {
+  HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, OsName(name).c_str());
+  if (h == nullptr) return LastError();
+  CloseHandle(h);
+  return 0;
+}
+
+int luaipc_shm_same_object(const char* name, const luaipc_shm_id*, int* same) {
+  HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, OsName(name).c_str());
+  *same = h != nullptr ? 1 : 0;
+  if (h != nullptr) CloseHandle(h);
+  return 0;
+}
+
+int luaipc_shm_unlink_if_same(const char*, const luaipc_shm_id*) { return 0; }
+
+}  // extern "C"

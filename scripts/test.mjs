@@ -18,7 +18,7 @@ for (const report of reports) rmSync(report, { force: true });
 
 const turbo = spawnSync(
   'turbo',
-  ['run', 'test', '--concurrency=1', '--force', ...process.argv.slice(2)],
+  ['run', 'test', '--concurrency=1', '--force', '--continue', ...process.argv.slice(2)],
   { stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
 );
 

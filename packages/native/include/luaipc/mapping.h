@@ -28,6 +28,7 @@
 
 #include <napi.h>
 
+#include <cerrno>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -140,13 +141,17 @@ class Mapping {
     }
     if (owner != nullptr) {
       try {
-        m->owned_ = detail::OwnedMappings::For(env);
-        m->owned_->Add(m);
+        detail::OwnedMappings* owned = detail::OwnedMappings::For(env);
+        owned->Add(m);
+        m->owned_ = owned;
         m->owner_ = std::move(owner);
       } catch (...) {
-        // Could not track the name: give it up now rather than risk leaking it.
-        owner->Disown();
-        m->owned_ = nullptr;
+        // Could not track the owner (out of memory): fail rather than hold an untracked name.
+        // The caller still owns the name and removes it.
+        luaipc_mapping_release(os);
+        delete m;
+        *err = ENOMEM;
+        return nullptr;
       }
     }
     m->Report(env);

@@ -110,7 +110,10 @@ let scratch: Buffer | undefined;
  */
 export class MappedStore implements ByteStore {
   #bytes: Buffer;
+  /** The same memory as a plain Uint8Array: its subarray and set are the cheapest copy. */
+  #view: Uint8Array;
   readonly #probe: MappingProbe;
+  readonly #epoch: Uint32Array;
   readonly #path: string;
   #seen: number;
   #truncated = false;
@@ -118,7 +121,9 @@ export class MappedStore implements ByteStore {
   /** `path`: the name or file, for errors. */
   constructor(bytes: Buffer, probe: MappingProbe, path: string) {
     this.#bytes = bytes;
+    this.#view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#probe = probe;
+    this.#epoch = probe.epoch;
     this.#path = path;
     this.#seen = probe.epoch[0] as number;
   }
@@ -141,6 +146,7 @@ export class MappedStore implements ByteStore {
   /** Drops the reference to the Buffer (the owner's close): it no longer keeps the mapping. */
   release(): void {
     this.#bytes = EMPTY;
+    this.#view = EMPTY;
   }
 
   at(pos: number): number {
@@ -176,7 +182,7 @@ export class MappedStore implements ByteStore {
     } else {
       copy = Buffer.allocUnsafe(n);
     }
-    this.#bytes.copy(copy, 0, start, end);
+    copy.set(this.#view.subarray(start, end));
     this.#check('read');
     return (copy as FastSlices).utf8Slice(0, n);
   }
@@ -194,7 +200,7 @@ export class MappedStore implements ByteStore {
   }
 
   #check(syscall: 'read' | 'write'): void {
-    if (this.#truncated || this.#probe.epoch[0] !== this.#seen) {
+    if (this.#truncated || this.#epoch[0] !== this.#seen) {
       this.#poll();
       if (this.#truncated) {
         throw new IpcError(TRUNCATED_CODE, syscall, {
@@ -207,7 +213,7 @@ export class MappedStore implements ByteStore {
 
   #poll(): void {
     if (this.#truncated) return;
-    const epoch = this.#probe.epoch[0] as number;
+    const epoch = this.#epoch[0] as number;
     if (epoch === this.#seen) return;
     this.#seen = epoch;
     this.#truncated = this.#probe.truncated();

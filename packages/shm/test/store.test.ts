@@ -70,13 +70,13 @@ describe('MappedStore', () => {
     const bytes = Buffer.from('hello world');
     // As if the fault handler ran while the bytes were being copied.
     const faulting = Object.assign(bytes, {
-      copy(...args: Parameters<Buffer['copy']>) {
+      subarray(...args: Parameters<Buffer['subarray']>) {
         probe.lost = true;
         probe.epoch[0] = (probe.epoch[0] ?? 0) + 1;
-        return Buffer.prototype.copy.apply(bytes, args);
+        return Buffer.prototype.subarray.apply(bytes, args);
       },
     });
-    const f = new FileLike(new MappedStore(faulting, probe, 'seg'));
+    const f = new FileLike(new MappedStore(faulting, probe, 'seg'), { encoding: 'buffer' });
     expect(() => f.read(5)).toThrow(IpcError);
     expect(probe.asked).toBe(1);
   });

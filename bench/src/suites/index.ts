@@ -1,5 +1,7 @@
 import type { Suite } from '../types.js';
 import copy from './copy.js';
+import filelock from './filelock.js';
+import filelockHandoff from './filelock-handoff.js';
 import lines from './lines.js';
 import pingpong from './pingpong.js';
 
@@ -8,4 +10,4 @@ import pingpong from './pingpong.js';
  * importing its module here.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each suite has its own parameter type.
-export const suites: Suite<any>[] = [lines, pingpong, copy];
+export const suites: Suite<any>[] = [lines, pingpong, copy, filelock, filelockHandoff];

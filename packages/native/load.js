@@ -25,7 +25,7 @@ function platformTag() {
 /**
  * Loads the addon `<name>.node` of the package whose module `from` is (an `import.meta.url` or
  * a file path inside the package's `src/` or `dist/`): the prebuild for this platform, else a
- * local build (`build/Release`, `build/Debug`). Makes its OS errors `IpcError`s and returns its
+ * local build (`build/Release`, `build/Debug`); when both exist, the newer. Makes its OS errors `IpcError`s and returns its
  * exports. Throws an Error with code `ERR_IPC_NO_BINARY` when there is none.
  */
 function loadAddon(options) {
@@ -44,8 +44,14 @@ function loadAddon(options) {
   );
   const prebuild = path.join(root, 'prebuilds', tag, `${name}.node`);
   const candidates = buildDir ? local : [prebuild, ...local];
-  for (const candidate of candidates) {
-    if (!fs.existsSync(candidate)) continue;
+  const found = candidates.filter((c) => fs.existsSync(c));
+  // Installed packages have only the prebuild. In a checkout that also has a local build, the
+  // one built last wins, so neither a stale prebuild nor a stale build shadows fresh work.
+  if (found.length > 1 && found[0] === prebuild) {
+    const mtime = (f) => fs.statSync(f).mtimeMs;
+    found.sort((a, b) => mtime(b) - mtime(a));
+  }
+  for (const candidate of found.slice(0, 1)) {
     const addon = createRequire(file)(candidate);
     addon.setErrorFactory((errno, syscall, subject, winerror) => {
       const error = IpcError.fromErrno(

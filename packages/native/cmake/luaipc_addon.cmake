@@ -39,6 +39,12 @@ file(GLOB LUAIPC_GLUE_SOURCES CONFIGURE_DEPENDS "${LUAIPC_NATIVE_SRC}/*_${LUAIPC
 # locks, no pidfd, ...), so Linux runs them through the same suites.
 option(LUAIPC_PORTABLE "Use only the portable POSIX paths" OFF)
 
+# Linux prebuilds (scripts/prebuild.mjs): -DLUAIPC_COMPAT_GLIBC=ON adds local definitions of the
+# symbols old glibc/libstdc++ lack (src/compat/glibc_compat.cc), and -DLUAIPC_SYMVER_HEADER=<h>
+# force-includes the generated .symver lines that bind every other symbol to its oldest version.
+option(LUAIPC_COMPAT_GLIBC "Build for old glibc (prebuilds)" OFF)
+set(LUAIPC_SYMVER_HEADER "" CACHE FILEPATH "Generated .symver header for old-glibc builds")
+
 function(luaipc_add_addon name)
   execute_process(
     COMMAND node -p "require('path').dirname(require.resolve('node-addon-api/package.json'))"
@@ -59,6 +65,9 @@ function(luaipc_add_addon name)
   endforeach()
   list(APPEND sources ${own_backends})
   list(REMOVE_DUPLICATES sources)
+  if(LUAIPC_COMPAT_GLIBC)
+    list(APPEND sources "${LUAIPC_NATIVE_SRC}/compat/glibc_compat.cc")
+  endif()
   add_library(${name} SHARED ${sources} ${LUAIPC_GLUE_SOURCES} ${CMAKE_JS_SRC})
   set_target_properties(${name} PROPERTIES
     PREFIX ""
@@ -77,6 +86,9 @@ function(luaipc_add_addon name)
     NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED)
   if(LUAIPC_PORTABLE)
     target_compile_definitions(${name} PRIVATE LUAIPC_PORTABLE=1)
+  endif()
+  if(LUAIPC_SYMVER_HEADER)
+    target_compile_options(${name} PRIVATE -include "${LUAIPC_SYMVER_HEADER}")
   endif()
   if(MSVC)
     target_compile_options(${name} PRIVATE /W4 /WX /EHsc)

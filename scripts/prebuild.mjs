@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Builds the prebuilt binaries every native package ships, all from this Linux machine:
+//   prebuilds/linux-x64-glibc/<name>.node    this machine's g++, for glibc >= 2.28
+//   prebuilds/linux-arm64-glibc/<name>.node  aarch64-linux-gnu-g++, for glibc >= 2.28
+//   prebuilds/win32-x64/<name>.node          mingw-w64 (scripts/build-win.mjs)
+// The Linux binaries must load on every system Node 20 supports, down to RHEL 8: no symbol newer
+// than GLIBC_2.28 or GLIBCXX_3.4.25. Each is built twice: once to learn which versioned symbols
+// it needs, then with a generated header of .symver lines binding each one to its oldest version
+// in the target's libraries (and src/compat/glibc_compat.cc defining the few that have none).
+// The result is checked; a newer need fails the build.
+//   node scripts/prebuild.mjs [--target linux-x64-glibc|linux-arm64-glibc|win32-x64] [package ...]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { versionNeeds } from './elf-needs.mjs';
+
+const root = join(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const targetArg = args.indexOf('--target');
+const targets =
+  targetArg >= 0 ? [args[targetArg + 1]] : ['linux-x64-glibc', 'linux-arm64-glibc', 'win32-x64'];
+const wanted = args.filter((a, i) => !a.startsWith('--') && (targetArg < 0 || i !== targetArg + 1));
+
+export const FLOOR = { GLIBC: [2, 28], GLIBCXX: [3, 4, 25] };
+
+const LINUX = {
+  'linux-x64-glibc': {
+    toolchain: undefined,
+    libs: [
+      '/lib/x86_64-linux-gnu/libc.so.6',
+      '/usr/lib/x86_64-linux-gnu/libstdc++.so.6',
+      '/lib/x86_64-linux-gnu/libm.so.6',
+    ],
+    objdump: 'objdump',
+    tool: 'g++',
+  },
+  'linux-arm64-glibc': {
+    toolchain: join(root, 'packages', 'native', 'cmake', 'aarch64-linux-gnu.cmake'),
+    libs: [
+      '/usr/aarch64-linux-gnu/lib/libc.so.6',
+      '/usr/aarch64-linux-gnu/lib/libstdc++.so.6',
+      '/usr/aarch64-linux-gnu/lib/libm.so.6',
+    ],
+    objdump: 'aarch64-linux-gnu-objdump',
+    tool: 'aarch64-linux-gnu-g++',
+  },
+};
+
+const require = createRequire(join(root, 'packages', 'sem', 'package.json'));
+const headers = join(require.resolve('node-api-headers/package.json'), '..');
+const packages = readdirSync(join(root, 'packages')).filter(
+  (name) =>
+    existsSync(join(root, 'packages', name, 'src', 'native', 'CMakeLists.txt')) &&
+    (wanted.length === 0 || wanted.includes(name)),
+);
+
+const parse = (v) => v.split('_')[1].split('.').map(Number);
+const newer = (a, b) => {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return false;
+};
+/** Whether a version need (`GLIBC_2.34`) is newer than the floor. */
+export function aboveFloor(version) {
+  const family = version.startsWith('GLIBCXX_')
+    ? 'GLIBCXX'
+    : version.startsWith('GLIBC_')
+      ? 'GLIBC'
+      : null;
+  return family !== null && newer(parse(version), FLOOR[family]);
+}
+
+/** Every version each dynamic symbol of the target's libraries is defined with. */
+function versionsOf(objdump, libs) {
+  const table = new Map();
+  for (const lib of libs) {
+    const out = execFileSync(objdump, ['-T', lib], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    for (const line of out.split('\n')) {
+      const m = /\s\(?((?:GLIBC|GLIBCXX)_[0-9.]+)\)?\s+(\S+)$/.exec(line);
+      if (!m || !/\sDF\s|\sDO\s/.test(line)) continue;
+      const [, version, symbol] = m;
+      if (!table.has(symbol)) table.set(symbol, new Set());
+      table.get(symbol).add(version);
+    }
+  }
+  return table;
+}
+
+function cmakeBuild(name, target, buildDir, out, extra) {
+  const source = join(root, 'packages', name, 'src', 'native');
+  const config = LINUX[target];
+  execFileSync(
+    'cmake',
+    [
+      '-S',
+      source,
+      '-B',
+      buildDir,
+      '-G',
+      'Ninja',
+      '-DCMAKE_BUILD_TYPE=Release',
+      ...(config.toolchain ? [`-DCMAKE_TOOLCHAIN_FILE=${config.toolchain}`] : []),
+      `-DCMAKE_JS_INC=${join(headers, 'include')}`,
+      `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${out}`,
+      '-DLUAIPC_COMPAT_GLIBC=ON',
+      ...extra,
+      '-Wno-dev',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  execFileSync('cmake', ['--build', buildDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function buildLinux(target) {
+  const config = LINUX[target];
+  if (spawnSync('sh', ['-c', `command -v ${config.tool}`]).status !== 0) {
+    throw new Error(
+      `prebuild ${target}: ${config.tool} is missing (Debian: g++-aarch64-linux-gnu)`,
+    );
+  }
+  const table = versionsOf(config.objdump, config.libs);
+  for (const name of packages) {
+    const t0 = performance.now();
+    const work = join(root, 'build-prebuild', target, name);
+    const out = join(root, 'packages', name, 'prebuilds', target);
+    mkdirSync(out, { recursive: true });
+    const header = join(work, 'symver.h');
+    mkdirSync(work, { recursive: true });
+    writeFileSync(header, '');
+    cmakeBuild(name, target, join(work, 'cmake'), out, [`-DLUAIPC_SYMVER_HEADER=${header}`]);
+    const binary = join(out, `${name}.node`);
+    const lines = [];
+    for (const { symbol, version } of versionNeeds(binary)) {
+      if (!aboveFloor(version)) continue;
+      const older = [...(table.get(symbol) ?? [])].filter((v) => !aboveFloor(v));
+      older.sort((a, b) => (newer(parse(a), parse(b)) ? 1 : -1));
+      if (older.length === 0)
+        throw new Error(`${name} (${target}): ${symbol}@${version} has no version old enough`);
+      lines.push(`__asm__(".symver ${symbol},${symbol}@${older[0]}");`);
+    }
+    writeFileSync(
+      header,
+      `// Generated by scripts/prebuild.mjs for ${target}: bind each symbol to its oldest version.\n${lines.join('\n')}\n`,
+    );
+    cmakeBuild(name, target, join(work, 'cmake'), out, [`-DLUAIPC_SYMVER_HEADER=${header}`]);
+    const left = versionNeeds(binary).filter(({ version }) => aboveFloor(version));
+    if (left.length > 0) {
+      throw new Error(
+        `${name} (${target}) still needs: ${left.map((n) => `${n.symbol}@${n.version}`).join(', ')}`,
+      );
+    }
+    console.log(
+      `${name}: ${binary} (${lines.length} symbols pinned, ${Math.round(performance.now() - t0)} ms)`,
+    );
+  }
+}
+
+for (const target of targets) {
+  if (target === 'win32-x64') {
+    execFileSync('node', [join(root, 'scripts', 'build-win.mjs'), ...wanted], { stdio: 'inherit' });
+  } else if (LINUX[target]) {
+    buildLinux(target);
+  } else {
+    throw new Error(`prebuild: unknown target ${target}`);
+  }
+}

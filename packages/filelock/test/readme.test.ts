@@ -13,10 +13,7 @@ const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1] as 
 const dir = join(root, 'test-results', `readme-${process.pid}`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const expected = [
-  '4000\n',
-  'true\ntrue false\nfalse\ntrue\nAbortError\ntrue true\n',
-];
+const expected = ['4000\n', 'true\ntrue false\nfalse\ntrue\nAbortError\ntrue true\n'];
 
 describe('README examples', () => {
   it('has the examples this test expects', () => {

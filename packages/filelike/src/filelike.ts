@@ -36,6 +36,13 @@ export interface FileLikeOptions<E extends Encoding = Encoding> {
    * decode a block of lines at once and return slices of it.
    */
   immutable?: boolean;
+  /**
+   * Line reads may decode up to 64 KiB ahead and serve the following lines from that text, as a
+   * stdio read buffer does, although the store can change under the handle (mmap: another
+   * process writes the file). What was read ahead is dropped by `seek`, `flush`, `setvbuf`,
+   * `write` and `truncate`; `setvbuf('no')` turns read-ahead off, `'full'` or `'line'` on again.
+   */
+  readAhead?: boolean;
 }
 
 const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'buffer'];
@@ -46,7 +53,7 @@ const BUFFER_MODES: readonly string[] = ['no', 'full', 'line'];
 const MAX_LINE_FORMATS = 250;
 
 const NEWLINE = 10;
-/** How many bytes a line read of an immutable store decodes at once (then up to a newline). */
+/** How many bytes a block line read decodes at once (then up to a newline). */
 const BLOCK = 64 * 1024;
 
 /**
@@ -125,9 +132,12 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   #size: number;
   #pos = 0;
   #closed = false;
-  // Line reads of an immutable store decode whole lines [#blockStart, #blockEnd) into #block once
-  // and hand out slices: one native decode per 64 KiB instead of one per line, which dominated.
+  // Line reads of an immutable store (or one read ahead) decode whole lines [#blockStart,
+  // #blockEnd) into #block once and hand out slices: one native decode per 64 KiB instead of one
+  // per line, which dominated.
   readonly #immutable: boolean;
+  readonly #readAhead: boolean;
+  #blockReads: boolean;
   #block: string | undefined;
   #blockStart = 0;
   #blockEnd = 0;
@@ -136,7 +146,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     if (typeof options !== 'object' || options === null) {
       throw invalidArgType('options', 'of type object', options);
     }
-    const { mode = 'rw', size, onFlush, onClose, immutable = false } = options;
+    const { mode = 'rw', size, onFlush, onClose, immutable = false, readAhead = false } = options;
     const encoding = checkEncoding(options);
     if (!MODES.includes(mode)) {
       throw invalidArgValue('options.mode', mode, "must be one of 'r', 'w', 'rw'");
@@ -153,6 +163,8 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     this.#onFlush = onFlush;
     this.#onClose = onClose;
     this.#immutable = immutable === true;
+    this.#readAhead = readAhead === true && !this.#immutable;
+    this.#blockReads = this.#immutable || this.#readAhead;
   }
 
   /** The encoding string reads use. */
@@ -273,12 +285,15 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     const target = base + offset;
     if (target < 0 || target > this.#size) throw new IpcError('EINVAL', 'seek');
     this.#pos = target;
+    // As fseek drops stdio's read buffer: a seek is how a reader asks for fresh bytes.
+    if (this.#readAhead) this.#blockEnd = 0;
     return target;
   }
 
   /**
-   * Lua's `setvbuf`. The handle writes straight to memory, so any buffering mode behaves like
-   * `'no'`; the mode is still validated. Returns `true`.
+   * Lua's `setvbuf`. The handle writes straight to memory, so for writes any buffering mode
+   * behaves like `'no'`; the mode is still validated. A handle made with `readAhead` reads lines
+   * ahead unless the mode is `'no'`. Returns `true`.
    */
   setvbuf(mode: BufferMode, size?: number): true {
     this.#checkOpen();
@@ -289,12 +304,20 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
       checkInteger(size, 2, 'setvbuf');
       if (size < 0) throw new RangeError(`bad argument #2 to 'setvbuf' (size must be >= 0)`);
     }
+    if (this.#readAhead) {
+      this.#blockReads = mode !== 'no';
+      this.#blockEnd = 0;
+    }
     return true;
   }
 
-  /** Runs the owner's flush hook (mmap: sync to the file) and returns the handle. */
+  /**
+   * Runs the owner's flush hook (mmap: sync to the file) and returns the handle; drops what was
+   * read ahead.
+   */
   flush(): this {
     this.#checkOpen();
+    if (this.#readAhead) this.#blockEnd = 0;
     this.#onFlush?.();
     return this;
   }
@@ -390,7 +413,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     const start = this.#pos;
     const size = this.#size;
     if (start >= size) return null;
-    if (this.#immutable && this.#encoding !== 'buffer') {
+    if (this.#blockReads && this.#encoding !== 'buffer') {
       const line = this.#readBlockLine(start, chop);
       if (line !== null) return line;
     }

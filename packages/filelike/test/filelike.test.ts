@@ -482,3 +482,53 @@ describe('IpcError across builds', () => {
     expect(null).not.toBeInstanceOf(esm.IpcError);
   });
 });
+
+describe('readAhead (a store that changes under the handle, read like a stdio buffer)', () => {
+  // Another process writing into shared memory, seen as a change of the Buffer under the store.
+  const shared = (text: string) => {
+    const bytes = Buffer.from(text, 'latin1');
+    return { bytes, f: new FileLike(new MemoryStore(bytes), { readAhead: true }) };
+  };
+  const overwrite = (bytes: Buffer, at: number, text: string) => bytes.write(text, at, 'latin1');
+
+  it('serves later lines from what it read ahead, until a seek, flush or setvbuf drops it', () => {
+    for (const drop of [
+      (f: FileLike) => f.seek(),
+      (f: FileLike) => f.seek('set', 8),
+      (f: FileLike) => f.flush(),
+      (f: FileLike) => f.setvbuf('full'),
+    ]) {
+      const { bytes, f } = shared('one\ntwo\nsix\n');
+      expect(f.read('l')).toBe('one');
+      overwrite(bytes, 4, 'TWO');
+      expect(f.read('l')).toBe('two');
+      overwrite(bytes, 8, 'SIX');
+      drop(f);
+      expect(f.read('l')).toBe('SIX');
+    }
+  });
+
+  it("setvbuf('no') reads every line from the store; 'line' and 'full' read ahead again", () => {
+    const { bytes, f } = shared('a1\nb1\nc1\nd1\n');
+    expect(f.setvbuf('no')).toBe(true);
+    expect(f.read('l')).toBe('a1');
+    overwrite(bytes, 3, 'b2');
+    expect(f.read('l')).toBe('b2');
+    f.setvbuf('line');
+    expect(f.read('l')).toBe('c1');
+    overwrite(bytes, 9, 'd2');
+    expect(f.read('l')).toBe('d1');
+  });
+
+  it('own writes and truncate drop it; without the option every read sees the store', () => {
+    const { bytes, f } = shared('xx\nyy\nzz\n');
+    expect(f.read('l')).toBe('xx');
+    f.write('YY');
+    f.seek('set', 0);
+    expect([...f.lines()]).toEqual(['xx', 'YY', 'zz']);
+    const plain = new FileLike(new MemoryStore(bytes));
+    expect(plain.read('l')).toBe('xx');
+    overwrite(bytes, 3, 'ab');
+    expect(plain.read('l')).toBe('ab');
+  });
+});

@@ -1,0 +1,120 @@
+// Node-API glue over mmap_os.h. Arguments arrive checked by src/index.ts; this file only converts
+// them (garbage gives an exception or an OS error, never a crash). The mapping's lifetime, its
+// report to V8 and the truncation state are luaipc/mapping.h's.
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "luaipc/addon.h"
+#include "luaipc/handle.h"
+#include "luaipc/mapping.h"
+#include "mmap_os.h"
+
+namespace {
+
+// Offsets and sizes come checked from TS; anything else becomes a value the OS side refuses.
+uint64_t ToU64(const Napi::Value& v) {
+  double d = v.As<Napi::Number>().DoubleValue();
+  return d >= 0 && d <= 9007199254740991.0 && static_cast<double>(static_cast<uint64_t>(d)) == d
+             ? static_cast<uint64_t>(d)
+             : UINT64_MAX;
+}
+
+class MappedFile : public luaipc::Handle<MappedFile> {
+ public:
+  // Closed-handle errors read like FileLike's: "attempt to use a closed file".
+  static constexpr const char* kWhat = "file";
+
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "MappedFile",
+                       {
+                           InstanceMethod("addr", &MappedFile::Addr),
+                           InstanceMethod("arrayBuffer", &MappedFile::GetArrayBuffer),
+                           InstanceMethod("truncated", &MappedFile::Truncated),
+                           InstanceMethod("flush", &MappedFile::Flush),
+                           InstanceMethod("close", &MappedFile::Close),
+                           InstanceAccessor("closed", &MappedFile::IsClosed, nullptr),
+                       });
+  }
+
+  // new MappedFile(pathBytes, shownPath, mode, offset, size, maxSize)
+  explicit MappedFile(const Napi::CallbackInfo& info) : Handle(info) {
+    Napi::Env env = info.Env();
+    auto bytes = info[0].As<Napi::Buffer<char>>();
+    std::string path(bytes.Data(), bytes.Length());
+    path_ = info[1].As<Napi::String>().Utf8Value();
+    int mode = info[2].As<Napi::Number>().Int32Value();
+    if (mode != LUAIPC_MMAP_R && mode != LUAIPC_MMAP_W) mode = LUAIPC_MMAP_RW;
+    uint64_t offset = ToU64(info[3]);
+    uint64_t size = ToU64(info[4]);
+    uint64_t max = ToU64(info[5]);
+
+    void* addr = nullptr;
+    size_t mapped = 0;
+    const char* syscall = "open";
+    int err = luaipc_mmap_open(path.c_str(), mode, offset, size, max, &addr, &mapped, &syscall);
+    if (err != 0) throw luaipc::IpcError(env, err, syscall, path_.c_str());
+    // Every mode maps read-write (see mmap_os.h): pages the fault handler puts in place of lost
+    // ones are too.
+    mapping_ = luaipc::Mapping::Adopt(env, addr, mapped, LUAIPC_MAP_READ | LUAIPC_MAP_WRITE, nullptr, &err);
+    if (mapping_ == nullptr) throw luaipc::IpcError(env, err, "mmap", path_.c_str());
+  }
+
+  void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
+
+  // Runs once (luaipc::Handle): close(), collection of the handle, or env teardown. The memory
+  // stays while an ArrayBuffer over it lives.
+  void OnClose(Napi::Env /*env*/, luaipc::CloseKind /*kind*/) {
+    luaipc::Mapping* m = std::exchange(mapping_, nullptr);
+    if (m != nullptr) m->Release();
+  }
+
+ private:
+  Napi::Value Addr(const Napi::CallbackInfo& info) {
+    EnsureOpen(info.Env());
+    return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(mapping_->addr())));
+  }
+
+  Napi::Value GetArrayBuffer(const Napi::CallbackInfo& info) {
+    EnsureOpen(info.Env());
+    return mapping_->ArrayBuffer(info.Env());
+  }
+
+  Napi::Value Truncated(const Napi::CallbackInfo& info) {
+    EnsureOpen(info.Env());
+    return Napi::Boolean::New(info.Env(), mapping_->truncated());
+  }
+
+  Napi::Value Flush(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    EnsureOpen(env);
+    const char* syscall = "msync";
+    int err = luaipc_mmap_flush(mapping_->addr(), mapping_->size(), &syscall);
+    if (err != 0) throw luaipc::IpcError(env, err, syscall, path_.c_str());
+    return env.Undefined();
+  }
+
+  luaipc::Mapping* mapping_ = nullptr;
+  std::string path_;
+};
+
+Napi::Value MappingCount(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("count", Napi::Number::New(info.Env(), static_cast<double>(luaipc_mapping_count())));
+  out.Set("limit", Napi::Number::New(info.Env(), static_cast<double>(luaipc_mapping_limit())));
+  return out;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("MappedFile", MappedFile::Define(env));
+  exports.Set("mappings", Napi::Function::New(env, MappingCount, "mappings"));
+  exports.Set("faultEpoch", luaipc::FaultEpoch(env));
+  exports.Set("pagesize", Napi::Number::New(env, static_cast<double>(luaipc_mmap_pagesize())));
+  return exports;
+}
+
+}  // namespace
+
+LUAIPC_ADDON(mmap, Init)

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const workspaces = ['packages', 'bench', 'examples'].flatMap((dir) => {
+const workspaces = ['packages', 'bench', 'examples', 'release'].flatMap((dir) => {
   const base = join(root, dir);
   if (!existsSync(join(base, 'package.json'))) {
     return existsSync(base) ? readdirSync(base).map((name) => join(base, name)) : [];

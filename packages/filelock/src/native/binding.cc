@@ -74,6 +74,10 @@ int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, Syscall*
     *failed = err == ENOSYS ? kTimer : kThreadStart;
     return err;
   }
+  // Armed once for the slices (the alarm repeats them by itself, so a tick costs this thread
+  // no call into the timer), and once more when the deadline comes within a slice.
+  bool armed = false;
+  bool armedForDeadline = false;
   for (;;) {
     if (stop()) {
       err = ECANCELED;
@@ -84,16 +88,16 @@ int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, Syscall*
       err = ETIMEDOUT;
       break;
     }
-    int64_t until = slice >= 0 ? now + slice : INT64_MAX;
-    int64_t repeat = slice;
-    if (deadline >= 0 && deadline <= until) {
-      until = deadline;
-      repeat = kDeadlineRepeatNs;
-    }
-    err = luaipc_alarm_arm(alarm, until, repeat);
-    if (err != 0) {
-      *failed = kThreadStart;
-      break;
+    bool deadlineNext = deadline >= 0 && (slice < 0 || deadline <= now + slice);
+    if (!armed || (deadlineNext && !armedForDeadline)) {
+      err = deadlineNext ? luaipc_alarm_arm(alarm, deadline, kDeadlineRepeatNs)
+                         : luaipc_alarm_arm(alarm, now + slice, slice);
+      if (err != 0) {
+        *failed = kThreadStart;
+        break;
+      }
+      armed = true;
+      armedForDeadline = deadlineNext;
     }
     err = block();
     if (err != EINTR) break;

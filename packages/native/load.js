@@ -73,8 +73,8 @@ function loadAddon(options) {
     `${packageName}: no native addon for ${process.platform}-${process.arch}` +
       `${libc() ? ` (${libc()})` : ''}, Node ${process.version}. Tried:\n` +
       candidates.map((p) => `  ${p}\n`).join('') +
-      `No prebuilt binary ships for this platform; see "Building from source" in ` +
-      `${packageName}'s README (needs cmake and a C++17 compiler).`,
+      `No prebuilt binary ships for this platform. Build one from the shipped sources (needs ` +
+      `cmake and a C++17 compiler): npx luaipc-build-addon ${packageName}`,
   );
   Object.defineProperty(error, 'code', { value: 'ERR_IPC_NO_BINARY', enumerable: true });
   throw error;

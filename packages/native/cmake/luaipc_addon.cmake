@@ -46,12 +46,17 @@ option(LUAIPC_COMPAT_GLIBC "Build for old glibc (prebuilds)" OFF)
 set(LUAIPC_SYMVER_HEADER "" CACHE FILEPATH "Generated .symver header for old-glibc builds")
 
 function(luaipc_add_addon name)
-  execute_process(
-    COMMAND node -p "require('path').dirname(require.resolve('node-addon-api/package.json'))"
-    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
-    OUTPUT_VARIABLE node_addon_api_dir
-    OUTPUT_STRIP_TRAILING_WHITESPACE
-    COMMAND_ERROR_IS_FATAL ANY)
+  if(DEFINED ENV{LUAIPC_NODE_ADDON_API})
+    # luaipc-build-addon: an installed package has node-addon-api in a tools folder of its own.
+    set(node_addon_api_dir "$ENV{LUAIPC_NODE_ADDON_API}")
+  else()
+    execute_process(
+      COMMAND node -p "require('path').dirname(require.resolve('node-addon-api/package.json'))"
+      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+      OUTPUT_VARIABLE node_addon_api_dir
+      OUTPUT_STRIP_TRAILING_WHITESPACE
+      COMMAND_ERROR_IS_FATAL ANY)
+  endif()
 
   # The package's own backends are picked the same way: <part>_posix.cc / <part>_win.cc beside
   # CMakeLists.txt (listing them in the call is allowed; the other OS's are dropped).

@@ -36,7 +36,7 @@ describe('@luaipc/native', () => {
     ]) {
       expect(message).toContain(p);
     }
-    expect(message).toContain('Building from source');
+    expect(message).toContain('npx luaipc-build-addon @luaipc/nothing');
   });
 
   it('accepts a file URL as `from` and a custom package name', () => {

@@ -78,6 +78,11 @@ describe('packed tarballs installed with npm, no compiler on PATH', () => {
     }
   });
 
+  it('native package manifests are in the one publishing shape', () => {
+    const r = run('node', [join(repo, 'scripts', 'native-manifest.mjs'), '--check']);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+  });
+
   it('every tarball holds README, LICENSE, CHANGELOG, dist and (native) prebuilds, and no tests', () => {
     for (const [name, file] of tarballs) {
       const list = run('tar', ['tzf', file]).stdout.split('\n').filter(Boolean);
@@ -93,6 +98,13 @@ describe('packed tarballs installed with npm, no compiler on PATH', () => {
         name,
         list.filter((f) => /\/test(-win)?\/|\.test\.|test-results|\/build\//.test(f)),
       ]).toEqual([name, []]);
+      expect([name, list.some((f) => f.startsWith('package/dist/'))]).toEqual([name, true]);
+      if (list.some((f) => f.startsWith('package/src/native/'))) {
+        for (const target of ['linux-x64-glibc', 'linux-arm64-glibc', 'win32-x64']) {
+          const binary = `package/prebuilds/${target}/${name}.node`;
+          expect([name, list.includes(binary)]).toEqual([name, true]);
+        }
+      }
     }
   });
 

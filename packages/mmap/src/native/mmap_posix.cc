@@ -34,7 +34,10 @@ int FileLength(int fd, long long* length, const char** syscall) {
     *length = static_cast<long long>(st.st_size);
     return 0;
   }
-  if (S_ISDIR(st.st_mode)) return EISDIR;
+  if (S_ISDIR(st.st_mode)) {
+    *syscall = "open";  // as opening it for writing says
+    return EISDIR;
+  }
   if (S_ISBLK(st.st_mode)) {
     // fstat gives block devices no size; their end is where a seek to the end lands.
     off_t end = lseek(fd, 0, SEEK_END);

@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { open, pagesize } from '../src/index.js';
+import {
+  expectClosed,
+  fixture,
+  parseOk,
+  runChild,
+  runNode,
+  tempFile,
+  tempPath,
+} from './helpers.js';
+
+// What a hostile or careless program can do to a mapping. Whatever it is, the process must not
+// die by a signal: each scenario that could kill it runs in a child process whose exit code and
+// signal are checked.
+
+describe('paths that are not mappable files', () => {
+  it('a FIFO (no hang), a directory, /dev/null, a /proc file, an empty path: IpcErrors; /dev/zero maps', async () => {
+    const fifo = tempPath('fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = await runNode(fixture('fifo.mjs'), [fifo, dirname(fifo)], { timeoutMs: 20_000 });
+    expect(r.timedOut).toBe(false);
+    expect(parseOk(r)).toEqual({
+      fifoR: 'IpcError ENODEV mmap',
+      fifoRW: 'IpcError ENODEV mmap',
+      dirR: 'IpcError EISDIR open',
+      dirRW: 'IpcError EISDIR open',
+      devNull: 'IpcError EINVAL mmap',
+      devNullSized: 'IpcError ENODEV mmap',
+      devZero: 'mapped 4096 0',
+      procFile: 'IpcError EINVAL mmap',
+      empty: 'IpcError ENOENT open',
+    });
+  });
+});
+
+describe("writes into an 'r' mapping's buffer", () => {
+  it('every byte of it, before and after close(): the file is unchanged, nothing crashes', async () => {
+    const file = tempFile(Buffer.alloc(4 * pagesize + 123, 'r'));
+    const digest = () => createHash('sha256').update(readFileSync(file)).digest('hex');
+    const before = digest();
+    const r = await runNode(fixture('write-r.mjs'), [file]);
+    expect(parseOk(r)).toEqual({ own: 'xxxxx', other: 'rrrrr', afterClose: 0x7a });
+    expect(digest()).toBe(before);
+  });
+});
+
+describe('the file under the mapping', () => {
+  it('removed while mapped: the mapping goes on working (POSIX keeps the inode)', () => {
+    const file = tempFile('unlinked but mapped\n');
+    const h = open(file, 'rw');
+    unlinkSync(file);
+    expect(h.read('l')).toBe('unlinked but mapped');
+    h.seek('set');
+    h.write('still');
+    h.flush();
+    expect(h.buffer.toString('latin1', 0, 5)).toBe('still');
+    h.close();
+  });
+
+  it('grown by another process: the mapping keeps its size and bytes', () => {
+    const file = tempFile('abc\n');
+    const h = open(file);
+    writeFileSync(file, 'abc\ndef\n', { flag: 'a' });
+    expect(h.size()).toBe(4);
+    expect(h.read('a')).toBe('abc\n');
+    h.close();
+  });
+
+  it('on a full file system: a store into a hole is absorbed (zeros, IpcError ENXIO), no SIGBUS', async () => {
+    // A private mount namespace with a 1 MiB tmpfs (needs root, as the CI machine is).
+    const dir = tempPath('small');
+    mkdirSync(dir);
+    const r = await runChild('unshare', [
+      '-m',
+      'sh',
+      '-c',
+      `mount -t tmpfs -o size=1m tmpfs "${dir}" && exec "${process.execPath}" "${fixture('diskfull.mjs')}" "${dir}/sparse" ${4 << 20}`,
+    ]);
+    expect(parseOk(r)).toEqual({
+      written: 1 << 20,
+      error: 'IpcError ENXIO write true',
+      truncated: true,
+      last: 1,
+      flush: 'ENXIO',
+      fileSize: 4 << 20,
+    });
+  });
+});
+
+describe('flush() failing', () => {
+  let dir: string;
+  let lib: string;
+  beforeAll(() => {
+    dir = tempPath('preload');
+    mkdirSync(dir);
+    lib = join(dir, 'fail-msync.so');
+    execFileSync('cc', [
+      '-shared',
+      '-fPIC',
+      '-Wall',
+      '-Werror',
+      fixture('fail-msync.c'),
+      '-o',
+      lib,
+    ]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("msync's failure is an IpcError with the path; an 'r' map has nothing to flush", async () => {
+    const r = await runNode(fixture('flush-fail.mjs'), [tempPath('flush')], {
+      env: { LD_PRELOAD: lib },
+    });
+    const failed = { name: 'IpcError', code: 'EIO', errno: -5, syscall: 'msync', same: true };
+    expect(parseOk(r)).toEqual({ rw: failed, w: failed, r: 'ok' });
+  });
+});
+
+describe('resource limits', () => {
+  it('ulimit -v: a mapping the address space refuses is IpcError ENOMEM; smaller ones work', async () => {
+    const r = await runChild('sh', [
+      '-c',
+      `ulimit -v 2000000 && exec "${process.execPath}" "${fixture('vmlimit.mjs')}" "${tempPath('vm')}" ${2 ** 31}`,
+    ]);
+    expect(parseOk(r)).toEqual({
+      r: 'IpcError ENOMEM mmap true',
+      rw: 'IpcError ENOMEM mmap true',
+      small: 'small',
+    });
+  });
+});
+
+describe('signals', () => {
+  it('a SIGBUS sent by kill() still ends the process by SIGBUS', async () => {
+    const r = await runNode(fixture('kill-bus.mjs'), [tempPath('bus')]);
+    expect(r.stdout).not.toContain('survived');
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: null, signal: 'SIGBUS' });
+  });
+});
+
+describe('use after close', () => {
+  it('an iterator from lines() outliving its handle throws ERR_IPC_CLOSED on its next step', () => {
+    const h = open(tempFile('a\nb\nc\n'));
+    const it = h.lines();
+    expect(it.next()).toEqual({ done: false, value: 'a' });
+    h.close();
+    expectClosed(() => it.next());
+  });
+});

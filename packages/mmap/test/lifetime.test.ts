@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture, parseOk, runNode, tempPath } from './helpers.js';
+
+// DESIGN "Memory views" and "Lifetime": close() ends the handle, never the memory; the mapping
+// goes when the handle is closed (or collected) and every Buffer over it has been collected.
+// Each scenario in its own process, which must exit 0 without a signal.
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'luaipc-mmap-life-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('garbage collection', () => {
+  it('unclosed handles are finalized; Buffers keep their mapping until they are collected too', async () => {
+    const out = parseOk(
+      await runNode(fixture('gc.mjs'), [tempPath('gc')], { nodeArgs: ['--expose-gc'] }),
+    );
+    expect(out).toEqual({
+      mapsBefore: 50,
+      mapsAfter: 0,
+      keptData: 'kept data',
+      droppedData: 'kept data',
+      mapsWhileBuffers: 2,
+      mapsAtEnd: 0,
+      heldCount: 200,
+      heldMaps: 0,
+    });
+  });
+
+  it('10,000 unclosed open() calls of a 64 MiB file: collected as they go (sizes reported to V8)', async () => {
+    const out = parseOk(
+      await runNode(fixture('unclosed.mjs'), [tempPath('loop'), 'loop', '10000'], {
+        timeoutMs: 60_000,
+      }),
+    );
+    // 640 GiB mapped in all; only a few dozen mappings alive at once.
+    expect(out.peakMappings).toBeLessThan(1000);
+  });
+
+  it('a loop that never yields gets IpcError ENOMEM from us, not a V8 fatal OOM, and recovers', async () => {
+    const out = parseOk(
+      await runNode(fixture('unclosed.mjs'), [tempPath('sync'), 'sync', '70000'], {
+        timeoutMs: 60_000,
+      }),
+    );
+    expect(out.error).toBe('IpcError ENOMEM mmap');
+    expect(out.peakMappings).toBeGreaterThan(10_000);
+    expect(out.peakMappings).toBeLessThan(65_530);
+    expect(out.after).toBe('mapped');
+  });
+});
+
+describe('close() while Node still uses the Buffer', () => {
+  it('zlib in the threadpool and fs.writeFile finish with the bytes of the file', async () => {
+    const out = parseOk(await runNode(fixture('in-flight.mjs'), [tempPath('flight'), dir]));
+    expect(out).toEqual({ gzip: true, writeFile: true });
+  });
+});
+
+describe('worker threads', () => {
+  it('workers map the file; terminated mid-lines() or with handles held, or ending on their own', async () => {
+    const out = parseOk(await runNode(fixture('worker.mjs'), [tempPath('worker')]));
+    expect(out).toEqual({
+      base: 1,
+      // The worker's handle and an 'r' mapping's Buffer it keeps.
+      whileHeld: 2,
+      read: 'from worker',
+      holdExit: 1,
+      // The worker's teardown released its mappings.
+      afterHold: 0,
+      linesExit: 1,
+      afterLines: 0,
+      doneMessage: 'from wodone\n',
+      doneExit: 0,
+      afterDone: 0,
+      readAfter: 'from wodone',
+    });
+  });
+
+  it("a mapping's ArrayBuffer in a transfer list is copied, never detached", async () => {
+    const out = parseOk(await runNode(fixture('transfer.mjs'), [tempPath('transfer')]));
+    expect(out).toEqual({
+      posted: 'ok',
+      received: 'transfer',
+      byteLength: 12,
+      stillReads: 'transfer me',
+      cloned: 'ok',
+      afterClone: 'transfer',
+    });
+  });
+});
+
+describe('process exit with mappings open', () => {
+  for (const how of ['exit', 'end']) {
+    it(`${how === 'exit' ? 'process.exit()' : 'the end of the event loop'}: exit 0, written bytes in the file`, async () => {
+      const file = tempPath('exit');
+      const r = await runNode(fixture('exit.mjs'), [file, how]);
+      expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({
+        code: 0,
+        signal: null,
+        stderr: '',
+      });
+      expect(readFileSync(file, 'utf8')).toBe('AT exit\n');
+    });
+  }
+});

@@ -105,6 +105,18 @@ describe("LuaIPC's shmtest", () => {
   });
 });
 
+describe('worker teardown with a thread of ours inside the addon', () => {
+  // The main thread never loads filelock, so Node unloads the addon when the last worker ends.
+  for (const how of ['terminate', 'sync', 'exit', 'throw', 'aborted', 'timed']) {
+    it(`a worker that ends by ${how} while it waits leaves the process alive`, async () => {
+      const path = tempFile();
+      const r = await runFixture('worker-teardown.mjs', [path, how, '6'], [], 60_000);
+      expect(r.stderr).toBe('');
+      expect(r).toMatchObject({ code: 0, signal: null, stdout: 'alive\n' });
+    });
+  }
+});
+
 describe('a worker blocked in lockSync()', () => {
   it('terminate() ends it quickly without taking the lock; the process exits 0', async () => {
     const path = tempFile();

@@ -268,10 +268,21 @@ class Locker : public luaipc::Handle<Locker> {
       int e = luaipc_flock_try(wfd, r.exclusive, r.start, r.len);
       Syscall failed = kFcntl;
       if (e == EAGAIN) {
+        // Classic locks wait on the user's fd: should it be closed and its number reused while
+        // we wait, don't lock (or block on) the other file.
         e = WaitSliced(
             deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
-            [&] { return token.Interruptible([&] { return luaipc_flock_wait(wfd, r.exclusive, r.start, r.len); }); },
+            [&] {
+              return token.Interruptible([&] {
+                return waitFd->SameFile() ? luaipc_flock_wait(wfd, r.exclusive, r.start, r.len) : EBADF;
+              });
+            },
             &failed);
+      }
+      if (e == 0 && !waitFd->SameFile()) {
+        // Swapped between the check and the call: what we locked is the other file's.
+        luaipc_flock_unlock(wfd, r.start, r.len);
+        e = EBADF;
       }
       if (e == 0) return luaipc::WaitOutcome{0, 1};
       if (e == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};

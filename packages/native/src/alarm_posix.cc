@@ -1,7 +1,9 @@
 // POSIX backend of alarm_os.h: one timer thread per addon (started on first use, gone after 30 s
 // without alarms) sleeps until the earliest deadline and interrupts the due threads with
-// luaipc_thread_interrupt. Arming an alarm due later than the thread's next wake-up does not
-// wake it, so a wait that ends before its deadline costs the timer thread nothing.
+// luaipc_thread_interrupt. Arming an alarm due no earlier than the thread's next wake-up does
+// not wake it. Without alarms the thread wakes once a second until it leaves, so the common
+// alarm (a wait's one-second check, disarmed long before it is due) costs it nothing: a stream
+// of short waits neither wakes the thread once per wait nor keeps it busier than once a second.
 #include "luaipc/alarm_os.h"
 
 #include <errno.h>
@@ -69,14 +71,16 @@ class Timer {
   }
 
  private:
-  static constexpr auto kParkTime = std::chrono::seconds(30);
+  static constexpr int64_t kIdleTickNs = 1000000000;
+  static constexpr int kIdleTicks = 30;
 
   int StartLocked() {
     if (running_) return 0;
     int err = luaipc_thread_start(Main, this, "luaipc-timer");
     if (err == 0) {
       running_ = true;
-      wakeAt_ = INT64_MAX;
+      wakeAt_ = INT64_MIN;  // it looks at armed_ as soon as it runs
+      idleTicks_ = 0;
     }
     return err;
   }
@@ -101,14 +105,15 @@ class Timer {
         }
       }
       if (armed_.empty()) {
-        wakeAt_ = INT64_MAX;
-        if (!cv_.wait_for(lock, kParkTime, [this] { return !armed_.empty(); })) {
-          running_ = false;  // parked too long: give the thread back
+        if (++idleTicks_ > kIdleTicks) {
+          running_ = false;  // idle too long: give the thread back
           return;
         }
-        continue;
+        wakeAt_ = now + kIdleTickNs;
+      } else {
+        idleTicks_ = 0;
+        wakeAt_ = (*armed_.begin())->due;
       }
-      wakeAt_ = (*armed_.begin())->due;
       cv_.wait_for(lock, std::chrono::nanoseconds(wakeAt_ - now));
     }
   }
@@ -117,7 +122,8 @@ class Timer {
   std::condition_variable cv_;
   std::set<luaipc_alarm*, EarliestFirst> armed_;
   bool running_ = false;
-  int64_t wakeAt_ = INT64_MAX;  // when the thread wakes next on its own (guarded by mu_)
+  int64_t wakeAt_ = INT64_MIN;  // when the thread wakes next on its own (guarded by mu_)
+  int idleTicks_ = 0;
 };
 
 // Whether the glue has a wake signal: interrupting ourselves runs its empty handler (a no-op),

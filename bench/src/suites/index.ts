@@ -3,6 +3,7 @@ import copy from './copy.js';
 import filelock from './filelock.js';
 import filelockHandoff from './filelock-handoff.js';
 import lines from './lines.js';
+import mmap from './mmap.js';
 import pingpong from './pingpong.js';
 
 /**
@@ -10,4 +11,4 @@ import pingpong from './pingpong.js';
  * importing its module here.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each suite has its own parameter type.
-export const suites: Suite<any>[] = [lines, pingpong, copy, filelock, filelockHandoff];
+export const suites: Suite<any>[] = [lines, pingpong, copy, filelock, filelockHandoff, mmap];

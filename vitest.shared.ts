@@ -19,12 +19,17 @@ export default shared;
  * its LUAIPC_PORTABLE build (the POSIX paths macOS and FreeBSD take, built into build-portable/
  * and loaded through LUAIPC_ADDON_DIR, which child processes inherit). `once`: test files that
  * state OS-independent behaviour (argument errors, README examples) and run only in the first.
+ * `test`: further settings for both.
  */
-export function nativePackageConfig(once: string[] = []): ViteUserConfig {
+export function nativePackageConfig(
+  once: string[] = [],
+  test: NonNullable<ViteUserConfig['test']> = {},
+): ViteUserConfig {
   return mergeConfig(
     shared,
     defineConfig({
       test: {
+        ...test,
         projects: [
           { extends: true, test: { name: 'native', include: ['test/**/*.test.ts'] } },
           {

@@ -7,16 +7,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <string>
 
 #include "shm_os.h"
 
 namespace {
 
+#if defined(__APPLE__)
+// macOS: PSHMNAMLEN is 31, the leading '/' included. (Not tested on real hardware yet.)
+constexpr size_t kNameMax = 30;
+#else
 // glibc keeps shm objects as files in /dev/shm, so the name without its '/' is one path
 // component. One byte of NAME_MAX is kept for the '/', so the limit means the same thing with
 // or without it (and matches what Python's shared_memory and LuaIPC pass to shm_open).
 constexpr size_t kNameMax = NAME_MAX - 1;
+#endif
+
+// posix_fallocate reserves a segment's pages at create (Linux tmpfs). macOS has none, and the
+// portable build runs without it: there a page the system cannot provide faults at first
+// touch, which the mapping glue turns into zeros and IpcError ENXIO, like a shrunk segment.
+#if !defined(__APPLE__) && !defined(LUAIPC_PORTABLE)
+#define LUAIPC_SHM_RESERVE 1
+#endif
+
+// A descriptor kept in reserve for the identity check where shm objects are not files we can
+// stat (macOS, the portable build): a process that ran out of descriptors gives it up for the
+// one shm_open that lets a creator remove its name, then takes it back.
+std::mutex g_spare_mu;
+int g_spare = -1;
+
+void TakeSpare() {
+  if (g_spare < 0) g_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
 
 std::string OsName(const char* name) {
   std::string path("/");
@@ -50,6 +73,11 @@ extern "C" size_t luaipc_shm_name_max(void) { return kNameMax; }
 extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, luaipc_shm_id* id,
                                  const char** syscall) {
   *syscall = "shm_open";
+  {
+    // A creator will need its identity check; hold the spare descriptor from now on.
+    std::lock_guard<std::mutex> lock(g_spare_mu);
+    TakeSpare();
+  }
   int fd;
   int err = Open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &fd);
   if (err != 0) return err;
@@ -72,6 +100,7 @@ extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, lua
       *syscall = "ftruncate";
     }
   }
+#if defined(LUAIPC_SHM_RESERVE)
   // tmpfs hands out pages lazily; when it runs out, a store into the mapping raises SIGBUS.
   // Reserving the pages now turns that into ENOSPC here.
   if (err == 0) {
@@ -80,6 +109,7 @@ extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, lua
     } while (err == EINTR);
     if (err != 0) *syscall = "posix_fallocate";
   }
+#endif
   if (err == 0) err = MapFd(fd, size, addr, syscall);
   close(fd);
   if (err != 0) shm_unlink(OsName(name).c_str());
@@ -138,15 +168,26 @@ extern "C" int luaipc_shm_same_object(const char* name, const luaipc_shm_id* id,
 #endif
   int fd;
   int err = Open(name, O_RDONLY, 0, &fd);
-  if (err == ENOENT) return 0;
-  if (err != 0) return err;
-  if (fstat(fd, &st) < 0) {
-    err = errno;
-  } else {
-    *same = static_cast<uint64_t>(st.st_dev) == id->dev && static_cast<uint64_t>(st.st_ino) == id->ino;
+  std::unique_lock<std::mutex> spare(g_spare_mu, std::defer_lock);
+  if (err == EMFILE) {
+    // Out of descriptors: give up the spare for this one check, and take it back after.
+    spare.lock();
+    if (g_spare >= 0) {
+      close(g_spare);
+      g_spare = -1;
+      err = Open(name, O_RDONLY, 0, &fd);
+    }
   }
-  close(fd);
-  return err;
+  if (err == 0) {
+    if (fstat(fd, &st) < 0) {
+      err = errno;
+    } else {
+      *same = static_cast<uint64_t>(st.st_dev) == id->dev && static_cast<uint64_t>(st.st_ino) == id->ino;
+    }
+    close(fd);
+  }
+  if (spare.owns_lock()) TakeSpare();
+  return err == ENOENT ? 0 : err;
 }
 
 extern "C" int luaipc_shm_unlink_if_same(const char* name, const luaipc_shm_id* id) {

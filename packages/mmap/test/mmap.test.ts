@@ -1,11 +1,31 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, relative } from 'node:path';
+import {
+  chmodSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/binding.js';
 import { FileLike, MAX_SIZE, MappedFile, open, pagesize } from '../src/index.js';
-import { expectClosed, ipcError, tempFile, tempPath } from './helpers.js';
+import {
+  expectClosed,
+  fixture,
+  ipcError,
+  parseOk,
+  runChild,
+  tempFile,
+  tempPath,
+} from './helpers.js';
 
 const text = (lines: number) => Array.from({ length: lines }, (_, i) => `line ${i}\n`).join('');
 
@@ -92,18 +112,31 @@ describe("open(path) in mode 'r'", () => {
     }
   });
 
-  it('maps a file it may only read (mode 0444)', () => {
-    const path = tempFile('read only\n');
-    execFileSync('chmod', ['0444', path]);
-    const h = open(path);
-    expect(h.read('l')).toBe('read only');
-    h.buffer[0] = 0x52; // a private copy: allowed, even though the file is not writable
-    expect(h.read(4)).toBeNull();
-    h.seek('set');
-    expect(h.read('l')).toBe('Read only');
-    h.close();
-    if (process.getuid?.() !== 0) expect(ipcError(() => open(path, 'rw')).code).toBe('EACCES');
-    expect(readFileSync(path, 'utf8')).toBe('read only\n');
+  it('maps a file this user may only read; w and rw are EACCES (run as nobody)', async () => {
+    // A directory and file the unprivileged user can reach, outside the 0700 scratch directory.
+    const dir = mkdtempSync(join(tmpdir(), 'luaipc-mmap-perm-'));
+    try {
+      chmodSync(dir, 0o755);
+      const path = join(dir, 'ro.txt');
+      writeFileSync(path, 'read only\n', { mode: 0o444 });
+      const r = await runChild('setpriv', [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        fixture('perms.mjs'),
+        path,
+      ]);
+      expect(parseOk(r)).toEqual({
+        read: 'read only',
+        afterStore: 'Read only',
+        w: 'EACCES open',
+        rw: 'EACCES open',
+      });
+      expect(readFileSync(path, 'utf8')).toBe('read only\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

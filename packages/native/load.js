@@ -23,6 +23,24 @@ function platformTag() {
 }
 
 /**
+ * Whether a binary is in this OS's executable format (a checkout shared with a Windows or
+ * Linux guest holds the other system's local build too).
+ */
+function runsHere(file) {
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, head, 0, 4, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (process.platform === 'win32') return head[0] === 0x4d && head[1] === 0x5a; // MZ
+  if (process.platform === 'darwin')
+    return head.readUInt32LE(0) === 0xfeedfacf || head.readUInt32BE(0) === 0xcafebabe;
+  return head.toString('latin1') === '\x7fELF';
+}
+
+/**
  * Loads the addon `<name>.node` of the package whose module `from` is (an `import.meta.url` or
  * a file path inside the package's `src/` or `dist/`): the prebuild for this platform, else a
  * local build (`build/Release`, `build/Debug`); when both exist, the newer. Makes its OS errors `IpcError`s and returns its
@@ -44,7 +62,7 @@ function loadAddon(options) {
   );
   const prebuild = path.join(root, 'prebuilds', tag, `${name}.node`);
   const candidates = buildDir ? local : [prebuild, ...local];
-  const found = candidates.filter((c) => fs.existsSync(c));
+  const found = candidates.filter((c) => fs.existsSync(c) && runsHere(c));
   // Installed packages have only the prebuild. In a checkout that also has a local build, the
   // one built last wins, so neither a stale prebuild nor a stale build shadows fresh work.
   if (found.length > 1 && found[0] === prebuild) {

@@ -50,12 +50,32 @@ extern "C" int luaipc_thread_start(void (*fn)(void*), void* arg, const char* nam
 
 extern "C" luaipc_thread_id luaipc_thread_self(void) { return GetCurrentThreadId(); }
 
+// An APC ends an alertable wait (WaitFor...Ex, SleepEx); CancelSynchronousIo ends a blocking
+// synchronous I/O call (LockFileEx, ReadFile on a pipe), which APCs don't reach.
 extern "C" int luaipc_thread_interrupt(luaipc_thread_id t) {
-  HANDLE h = OpenThread(THREAD_SET_CONTEXT, FALSE, static_cast<DWORD>(t));
+  HANDLE h = OpenThread(THREAD_SET_CONTEXT | THREAD_TERMINATE, FALSE, static_cast<DWORD>(t));
   if (h == nullptr) return luaipc_errno_from_win32(GetLastError());
   DWORD ok = QueueUserAPC(WakeApc, h, 0);
+  CancelSynchronousIo(h);
   CloseHandle(h);
   return ok != 0 ? 0 : luaipc_errno_from_win32(GetLastError());
+}
+
+// Node's file descriptors belong to the C runtime Node is built with (the Universal CRT); an
+// addon built with mingw-w64 links an older one, whose descriptor table is a different one.
+extern "C" int luaipc_os_handle_from_fd(int fd, void** handle) {
+  using GetOsfHandle = intptr_t(__cdecl*)(int);
+  static GetOsfHandle get = [] {
+    HMODULE ucrt = GetModuleHandleW(L"ucrtbase.dll");
+    if (ucrt == nullptr) ucrt = LoadLibraryW(L"ucrtbase.dll");
+    return ucrt == nullptr ? nullptr
+                           : reinterpret_cast<GetOsfHandle>(reinterpret_cast<void*>(GetProcAddress(ucrt, "_get_osfhandle")));
+  }();
+  if (get == nullptr) return ENOSYS;
+  intptr_t h = get(fd);
+  if (h == -1 || h == -2) return EBADF;
+  *handle = reinterpret_cast<void*>(h);
+  return 0;
 }
 
 extern "C" int64_t luaipc_now_ns(void) {

@@ -1,12 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
+import { cleanupNames, uniqueName } from '@luaipc/native/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { open, pagesize } from '../src/index.js';
 import {
   expectClosed,
   fixture,
+  ipcError,
   parseOk,
   runChild,
   runNode,
@@ -132,6 +142,55 @@ describe('resource limits', () => {
       small: 'small',
     });
   });
+});
+
+describe('open() failing in the OS', () => {
+  it('out of file descriptors (ulimit -n): EMFILE; existing mappings go on, open works once one is free', async () => {
+    const r = await runChild('sh', [
+      '-c',
+      `ulimit -n 64 && exec "${process.execPath}" "${fixture('emfile.mjs')}" "${tempPath('emfile')}"`,
+    ]);
+    expect(parseOk(r)).toEqual({
+      filled: 'EMFILE',
+      open: 'IpcError EMFILE open true',
+      before: 'mapped before',
+      after: 'mapped before',
+    });
+  });
+
+  it('a symlink loop, a name too long, a sysfs attribute, /proc/self/maps: IpcErrors', () => {
+    const a = tempPath('loop');
+    const b = tempPath('loop');
+    symlinkSync(b, a);
+    symlinkSync(a, b);
+    const cases: [string, string, string][] = [
+      [a, 'ELOOP', 'open'],
+      [`${dirname(a)}/${'x'.repeat(300)}`, 'ENAMETOOLONG', 'open'],
+      ['/proc/self/maps', 'EINVAL', 'mmap'],
+    ];
+    if (existsSync('/sys/kernel/mm/transparent_hugepage/enabled')) {
+      cases.push(['/sys/kernel/mm/transparent_hugepage/enabled', 'ENODEV', 'mmap']);
+    }
+    for (const [path, code, syscall] of cases) {
+      const e = ipcError(() => open(path));
+      expect([e.code, e.syscall, e.path]).toEqual([code, syscall, path]);
+    }
+  });
+});
+
+describe('next to @luaipc/shm', () => {
+  for (const order of ['mmap-first', 'shm-first']) {
+    it(`both addons' fault handlers chain (${order}): each repairs its own shrunk mapping`, async () => {
+      const name = uniqueName('two');
+      try {
+        const r = await runNode(fixture('two-addons.mjs'), [tempPath('two'), name, order]);
+        const repaired = { zero: 0, truncated: true, read: 'ENXIO' };
+        expect(parseOk(r)).toEqual({ mmap: repaired, shm: repaired });
+      } finally {
+        cleanupNames();
+      }
+    });
+  }
 });
 
 describe('signals', () => {

@@ -113,3 +113,6 @@ export async function eventually(check: () => boolean, ms = 5000): Promise<boole
     await sleep(20);
   }
 }
+
+/** Whether this run loads the LUAIPC_PORTABLE build (no pidfd, eventfd or pipe2). */
+export const portable = process.env.LUAIPC_ADDON_DIR === 'build-portable';

@@ -602,7 +602,10 @@ describe('spawning', () => {
 
   it('pid is the child process id and stays readable after close', async () => {
     const p = spawn(['sleep', '5']);
-    expect(readFileSync(`/proc/${p.pid}/cmdline`, 'utf8')).toBe('sleep\u00005\u0000');
+    // (The kernel fills in the new program's command line just after posix_spawn returns.)
+    await expect
+      .poll(() => readFileSync(`/proc/${p.pid}/cmdline`, 'utf8'))
+      .toBe('sleep\u00005\u0000');
     p.kill('kill');
     expect(await p.wait()).toEqual([null, 'signal', 9]);
     p.close();

@@ -150,11 +150,20 @@ class Process : public luaipc::Handle<Process> {
       // nothing watches.
       core_->Abandon();
       ReleaseTsfn();
+      // The half-made JS object lingers until GC; it holds no descriptor meanwhile.
+      link_->core.reset();
+      core_.reset();
       throw luaipc::IpcError(env, err, "pthread_create");
     }
   }
 
   void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
+
+  // process.exit() skips env teardown: the thread must not call into a tsfn Node is about to
+  // stop serving.
+  void AtProcessExit() noexcept override {
+    if (core_) core_->DisableNotify();
+  }
 
   // The child is left running (close() is not kill()); its thread stays to reap it.
   void OnClose(Napi::Env, luaipc::CloseKind kind) {

@@ -1,7 +1,5 @@
 #include "proc_core.h"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -103,8 +101,7 @@ void Core::Detach() {
 
 void Core::Abandon() {
   std::lock_guard<std::mutex> lock(mu_);
-  luaipc_proc_kill(proc_, SIGKILL, 0);
-  luaipc_proc_reap_blocking(proc_);
+  luaipc_proc_abandon(proc_);
   detached_ = true;
   done_ = true;
 }

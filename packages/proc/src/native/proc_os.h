@@ -85,8 +85,9 @@ void luaipc_proc_close_stream(luaipc_proc* p, int stream);
 // (SIGCHLD ignored, or a waitpid(-1) elsewhere in the process).
 int luaipc_proc_reap(luaipc_proc* p, int* exited, int* signaled, int* code);
 
-// Blocks until the child ends and reaps it (after a SIGKILL, when a spawn must be undone).
-int luaipc_proc_reap_blocking(luaipc_proc* p);
+// Undoes a spawn: kills the child at once, reaps it (blocks until it is gone) and closes every
+// descriptor (luaipc_proc_free still frees the rest).
+int luaipc_proc_abandon(luaipc_proc* p);
 
 // Sends `sig` to the child (nothing once it is reaped) or, with `group`, to its process group
 // (also after the child itself ended: its descendants may live on). A process that is already

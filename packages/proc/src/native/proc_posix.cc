@@ -2,8 +2,8 @@
 // glibc's posix_spawn is a vfork-style clone that does not copy the address space), pipes made
 // close-on-exec, and on Linux a pidfd so the exit is one more readable descriptor in poll().
 //
-// LUAIPC_PROC_PORTABLE compiles the paths macOS and the BSDs take (no pidfd, no eventfd, no
-// pipe2) on Linux too.
+// LUAIPC_PORTABLE compiles the paths macOS and the BSDs take (no pidfd, no eventfd, no pipe2),
+// and older C libraries (no posix_spawn_file_actions_addchdir_np), on Linux too.
 #include "proc_os.h"
 
 #include <dlfcn.h>
@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#if defined(__linux__) && !defined(LUAIPC_PROC_PORTABLE)
+#if defined(__linux__) && !defined(LUAIPC_PORTABLE)
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #define LUAIPC_HAVE_EVENTFD 1
@@ -30,8 +30,19 @@
 #if defined(SYS_pidfd_open)
 #define LUAIPC_HAVE_PIDFD 1
 #endif
-#elif defined(__FreeBSD__) && !defined(LUAIPC_PROC_PORTABLE)
+#elif defined(__FreeBSD__) && !defined(LUAIPC_PORTABLE)
 #define LUAIPC_HAVE_PIPE2 1
+#endif
+
+#if defined(LUAIPC_HAVE_PIPE2)
+#define LUAIPC_PIPE_CALL "pipe2"
+#else
+#define LUAIPC_PIPE_CALL "pipe"
+#endif
+#if defined(LUAIPC_HAVE_EVENTFD)
+#define LUAIPC_WAKE_CALL "eventfd"
+#else
+#define LUAIPC_WAKE_CALL LUAIPC_PIPE_CALL
 #endif
 
 extern char** environ;
@@ -130,8 +141,13 @@ int OpenPidfd(pid_t pid) {
 // Looked up at run time so the addon still loads on older C libraries.
 using AddChdir = int (*)(posix_spawn_file_actions_t*, const char*);
 AddChdir FindAddChdir() {
+#if defined(LUAIPC_PORTABLE)
+  // The portable build takes the path of C libraries without it (glibc before 2.29).
+  return nullptr;
+#else
   static AddChdir fn = reinterpret_cast<AddChdir>(dlsym(RTLD_DEFAULT, "posix_spawn_file_actions_addchdir_np"));
   return fn;
+#endif
 }
 
 bool IsExecutableFile(const std::string& path, int* err) {
@@ -231,14 +247,14 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     if (args->stdio[i] >= 0 && fcntl(args->stdio[i], F_GETFD) < 0) return fail(errno, "dup2");
   }
   err = OpenWake(p->wake);
-  if (err != 0) return fail(err, "eventfd");
+  if (err != 0) return fail(err, LUAIPC_WAKE_CALL);
 
   for (int i = 0; i < 3; ++i) {
     int how = args->stdio[i];
     if (how == LUAIPC_PROC_PIPE) {
       int fds[2];
       err = MakePipe(fds);
-      if (err != 0) return fail(err, "pipe2");
+      if (err != 0) return fail(err, LUAIPC_PIPE_CALL);
       int ours = i == 0 ? fds[1] : fds[0];
       int theirs = i == 0 ? fds[0] : fds[1];
       p->fds[i] = ours;
@@ -292,6 +308,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
 
   std::vector<char*> argv;
   std::string cdScript;
+  std::string target;  // the program the shell execs (program itself becomes /bin/sh)
   if (args->cwd != nullptr) {
     AddChdir addChdir = FindAddChdir();
     if (addChdir != nullptr) {
@@ -304,7 +321,8 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
       argv.push_back(const_cast<char*>("-c"));
       argv.push_back(const_cast<char*>(cdScript.c_str()));
       argv.push_back(const_cast<char*>(args->cwd));
-      argv.push_back(const_cast<char*>(program.c_str()));
+      target = program;
+      argv.push_back(const_cast<char*>(target.c_str()));
       if (args->argv[0] != nullptr) {
         for (char* const* a = args->argv + 1; *a != nullptr; ++a) argv.push_back(*a);
       }
@@ -465,8 +483,11 @@ extern "C" int luaipc_proc_reap(luaipc_proc* p, int* exited, int* signaled, int*
   return 0;
 }
 
-extern "C" int luaipc_proc_reap_blocking(luaipc_proc* p) {
+extern "C" int luaipc_proc_abandon(luaipc_proc* p) {
+  for (int& fd : p->fds) CloseFd(&fd);
+  luaipc_proc_release_watch(p);
   if (p->reaped) return 0;
+  kill(p->pid, SIGKILL);
   int status = 0;
   pid_t rv;
   do {

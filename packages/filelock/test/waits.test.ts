@@ -1,6 +1,6 @@
 // The Promise-form wait: cancellation by AbortSignal, timeout and FileHandle close, and what it
 // leaves behind; use after close; pending waits and the event loop.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readdirSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -136,6 +136,25 @@ describe('cancelling a pending lock()', () => {
       await sleep(20);
       expect(await peer.send('try w 0 0')).toBe('true'); // nothing of ours is left
     }
+  });
+
+  it('finished waits leave no descriptor behind (the duplicate a wait locks through is closed)', async () => {
+    const { path, peer } = await held();
+    const fd = openFd(path);
+    const count = () => readdirSync('/proc/self/fd').length;
+    const before = count();
+    for (let i = 0; i < 20; i++) {
+      const controller = new AbortController();
+      const p = lock(fd, 'w', { signal: controller.signal });
+      controller.abort();
+      await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(lock(fd, 'r', { timeout: 0.01 })).resolves.toBe(false);
+    }
+    const granted = lock(fd, 'r');
+    expect(await peer.send('unlock 0 0')).toBe('unlocked');
+    await expect(granted).resolves.toBe(true);
+    await sleep(50); // a cancelled wait lets go of its duplicate when its thread returns
+    expect(count()).toBe(before);
   });
 
   it('each pending lock() honours its own timeout and abort, whatever the others do', async () => {

@@ -9,6 +9,8 @@
 #include <napi.h>
 
 #include <cerrno>
+#include <cstring>
+#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -28,6 +30,8 @@ using luaipc::proc::Event;
 
 // A Sync wait polls in slices this long, so a worker's terminate() ends it promptly.
 constexpr int kSyncSliceMs = 50;
+// Largest Buffer made by joining queued output of one stream.
+constexpr size_t kMergeMax = 4 * 1024 * 1024;
 
 class Process;
 
@@ -179,9 +183,8 @@ class Process : public luaipc::Handle<Process> {
 
   // From the tsfn, on the JS thread: hands queued events to JavaScript.
   void Drain(Napi::Env env) {
-    std::shared_ptr<Core> core = core_;
     Event ev;
-    while (!closed() && core->Pop(&ev)) {
+    while (!closed() && Next(&ev)) {
       try {
         Deliver(env, ev);
       } catch (const Napi::Error& error) {
@@ -219,6 +222,39 @@ class Process : public luaipc::Handle<Process> {
     napi_release_threadsafe_function(link_->tsfn, napi_tsfn_release);
   }
 
+  // The next event the thread queued. They are taken from the Core all at once (one lock per
+  // batch), and kept here rather than in a local so a wait nested in a callback sees them.
+  bool Next(Event* ev) {
+    if (ready_.empty() && core_) core_->PopAll(&ready_);
+    if (ready_.empty()) return false;
+    *ev = std::move(ready_.front());
+    ready_.pop_front();
+    return true;
+  }
+
+  // Output bytes as one Buffer, together with the same stream's output queued right behind
+  // them: when JavaScript falls behind, it gets fewer, larger calls.
+  Napi::Value TakeBytes(Napi::Env env, Event& ev) {
+    size_t total = ev.size;
+    size_t more = 0;
+    while (more < ready_.size() && ready_[more].kind == Event::kData && ready_[more].stream == ev.stream &&
+           total + ready_[more].size <= kMergeMax) {
+      total += ready_[more].size;
+      ++more;
+    }
+    Napi::Buffer<char> bytes = more == 0 ? Napi::Buffer<char>::Copy(env, ev.data.get(), ev.size)
+                                         : Napi::Buffer<char>::New(env, total);
+    size_t offset = 0;
+    for (size_t i = 0; i <= more; ++i) {
+      Event& piece = i == 0 ? ev : ready_.front();
+      if (more > 0) std::memcpy(bytes.Data() + offset, piece.data.get(), piece.size);
+      offset += piece.size;
+      if (piece.pooled && core_) core_->Recycle(std::move(piece.data));
+      if (i > 0) ready_.pop_front();
+    }
+    return bytes;
+  }
+
   void Deliver(Napi::Env env, Event& ev) {
     if (ev.kind == Event::kExit) {
       exitDelivered_ = true;
@@ -227,10 +263,11 @@ class Process : public luaipc::Handle<Process> {
     Napi::Function fn = dispatch_.Value();
     if (fn.IsEmpty()) return;
     switch (ev.kind) {
-      case Event::kData:
-        fn.Call({Napi::Number::New(env, 0), Napi::Number::New(env, ev.stream),
-                 Napi::Buffer<char>::Copy(env, ev.data.get(), ev.size)});
+      case Event::kData: {
+        Napi::Value bytes = TakeBytes(env, ev);
+        fn.Call({Napi::Number::New(env, 0), Napi::Number::New(env, ev.stream), bytes});
         break;
+      }
       case Event::kEnd:
         fn.Call({Napi::Number::New(env, 1), Napi::Number::New(env, ev.stream)});
         break;
@@ -312,7 +349,7 @@ class Process : public luaipc::Handle<Process> {
     } release{core.get()};
     // What the thread queued before it parked comes first, in order.
     Event ev;
-    while (!closed() && !exitDelivered_ && core->Pop(&ev)) Deliver(env, ev);
+    while (!closed() && !exitDelivered_ && Next(&ev)) Deliver(env, ev);
     luaipc::proc::Sink sink = [this, env](Event& e) { Deliver(env, e); };
     while (!exitDelivered_) {
       if (closed()) throw luaipc::IpcError(env, ECANCELED, "wait");
@@ -329,6 +366,7 @@ class Process : public luaipc::Handle<Process> {
   std::shared_ptr<Link> link_;
   std::shared_ptr<Core> core_;
   Napi::FunctionReference dispatch_;
+  std::deque<Event> ready_;  // taken from the Core, not yet delivered
   double pid_ = 0;
   bool keep_ = false;
   bool exitDelivered_ = false;

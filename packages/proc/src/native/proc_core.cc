@@ -14,6 +14,11 @@ namespace {
 
 // One read batch: large enough that a fast producer costs few wake-ups of the JS thread.
 constexpr size_t kBatch = 256 * 1024;
+// Smaller batches are copied into an allocation of their own size, so a queue of short lines
+// does not hold a read buffer each.
+constexpr size_t kSmall = 32 * 1024;
+// Read buffers kept for reuse: enough for a full queue and the read in progress.
+constexpr size_t kPoolMax = 10;
 // Output queued for the JS thread beyond this stops the reading (and so, through the pipe,
 // the child) until the JS thread catches up: a slow callback never makes memory grow.
 constexpr size_t kMaxQueued = 2 * 1024 * 1024;
@@ -52,17 +57,16 @@ void Core::DisableNotify() {
   notifyArg_ = nullptr;
 }
 
-bool Core::Pop(Event* out) {
+void Core::PopAll(std::deque<Event>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (events_.empty()) return false;
-  *out = std::move(events_.front());
-  events_.pop_front();
-  eventBytes_ -= out->size;
-  if (throttled_ && eventBytes_ <= kMaxQueued / 2) {
+  if (events_.empty()) return;
+  for (Event& ev : events_) out->push_back(std::move(ev));
+  events_.clear();
+  eventBytes_ = 0;
+  if (throttled_) {
     throttled_ = false;
     luaipc_proc_wake(proc_);
   }
-  return true;
 }
 
 void Core::Write(std::string bytes) {
@@ -228,21 +232,39 @@ void Core::Emit(bool sync, const Sink& sink, Event& ev) {
   std::lock_guard<std::mutex> lock(mu_);
   if (detached_) return;
   bool wasEmpty = events_.empty();
-  eventBytes_ += ev.size;
+  eventBytes_ += ev.capacity;
   events_.push_back(std::move(ev));
   if (wasEmpty && notify_ != nullptr) notify_(notifyArg_);
 }
 
+std::unique_ptr<char[]> Core::TakeBuffer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pool_.empty()) {
+      std::unique_ptr<char[]> buffer = std::move(pool_.back());
+      pool_.pop_back();
+      return buffer;
+    }
+  }
+  return std::unique_ptr<char[]>(new char[kBatch]);
+}
+
+void Core::Recycle(std::unique_ptr<char[]> buffer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!done_ && pool_.size() < kPoolMax) pool_.push_back(std::move(buffer));
+}
+
 int Core::ReadSome(int stream, bool sync, const Sink& sink) {
   if (!luaipc_proc_piped(proc_, stream)) return kClosed;
-  if (readBuf_.size() < kBatch) readBuf_.resize(kBatch);
+  std::unique_ptr<char[]> buffer = TakeBuffer();
   size_t total = 0;
   int err = 0;
   bool eof = false;
   bool again = false;
   while (total < kBatch) {
     size_t got = 0;
-    int e = luaipc_proc_read(proc_, stream, readBuf_.data() + total, kBatch - total, &got);
+    size_t want = kBatch - total;
+    int e = luaipc_proc_read(proc_, stream, buffer.get() + total, want, &got);
     if (e == EAGAIN) {
       again = true;
       break;
@@ -256,6 +278,11 @@ int Core::ReadSome(int stream, bool sync, const Sink& sink) {
       break;
     }
     total += got;
+    // A short read emptied the pipe: the next read would only say EAGAIN.
+    if (got < want) {
+      again = true;
+      break;
+    }
   }
   if (err != 0 || eof) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -265,10 +292,20 @@ int Core::ReadSome(int stream, bool sync, const Sink& sink) {
     Event ev;
     ev.kind = Event::kData;
     ev.stream = stream;
-    ev.data.reset(new char[total]);
-    std::memcpy(ev.data.get(), readBuf_.data(), total);
     ev.size = total;
+    if (total >= kSmall) {
+      ev.data = std::move(buffer);
+      ev.capacity = kBatch;
+      ev.pooled = true;
+    } else {
+      ev.data.reset(new char[total]);
+      std::memcpy(ev.data.get(), buffer.get(), total);
+      ev.capacity = total;
+      Recycle(std::move(buffer));
+    }
     Emit(sync, sink, ev);
+  } else {
+    Recycle(std::move(buffer));
   }
   if (err != 0 || eof) {
     Event ev;
@@ -335,12 +372,12 @@ void Core::Finish(bool sync, const Sink& sink) {
     done_ = true;
     // Nothing polls after done_, and every wake-up is made under mu_.
     luaipc_proc_release_watch(proc_);
+    pool_.clear();
     ev.kind = Event::kExit;
     ev.err = exitErr_;
     ev.signaled = signaled_;
     ev.code = code_;
   }
-  std::vector<char>().swap(readBuf_);
   Emit(sync, sink, ev);
 }
 

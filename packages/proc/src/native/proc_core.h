@@ -26,6 +26,8 @@ struct Event {
   int stream = 0;           // 1 stdout, 2 stderr (kData, kEnd, kError)
   std::unique_ptr<char[]> data;  // kData
   size_t size = 0;
+  size_t capacity = 0;  // of data: what the event holds in memory
+  bool pooled = false;  // data is a read buffer: hand it back with Core::Recycle once copied
   int err = 0;              // kError: the read's errno; kExit: reaping failed with it
   bool signaled = false;    // kExit
   int code = 0;             // kExit: exit status or signal number
@@ -54,8 +56,10 @@ class Core {
   void SetNotifier(void (*fn)(void*), void* arg);
   void DisableNotify();
 
-  // JS thread. Pops the oldest queued event; false when none.
-  bool Pop(Event* out);
+  // JS thread. Moves every queued event to the end of `out`.
+  void PopAll(std::deque<Event>* out);
+  // Any thread: a pooled event buffer whose bytes have been copied out, for the next read.
+  void Recycle(std::unique_ptr<char[]> buffer);
 
   // JS thread: stdin. Bytes after the child closed stdin (or exited) are dropped, as the
   // EPIPE they would meet.
@@ -127,9 +131,12 @@ class Core {
   bool threadActive_ = false;
   int syncDepth_ = 0;
 
+  // Read buffers: reading into memory that is already touched saves a page fault per 4 KiB.
+  std::unique_ptr<char[]> TakeBuffer();
+  std::vector<std::unique_ptr<char[]>> pool_;  // guarded by mu_
+
   // Loop owner only.
   int backoffMs_ = 1;
-  std::vector<char> readBuf_;
 };
 
 }  // namespace proc

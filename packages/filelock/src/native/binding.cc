@@ -33,12 +33,13 @@ constexpr int64_t kAsyncSliceNs = 1000 * kMs;
 constexpr int64_t kDeadlineRepeatNs = 10 * kMs;
 
 // Which call failed, for the IpcError.
-enum Syscall : int64_t { kFcntl = 0, kThreadStart = 1, kTimer = 2 };
+// kWakeSignal: the process has no signal left for interrupting waits (alarm_os.h ENOSYS).
+enum Syscall : int64_t { kFcntl = 0, kThreadStart = 1, kWakeSignal = 2 };
 
 const char* SyscallName(int64_t which) {
   switch (which) {
     case kThreadStart: return "pthread_create";
-    case kTimer: return "timer_create";
+    case kWakeSignal: return "sigaction";
     default: return "fcntl";
   }
 }
@@ -71,7 +72,7 @@ int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, Syscall*
   luaipc_alarm* alarm = nullptr;
   int err = luaipc_alarm_open(&alarm);
   if (err != 0) {
-    *failed = err == ENOSYS ? kTimer : kThreadStart;
+    *failed = err == ENOSYS ? kWakeSignal : kThreadStart;
     return err;
   }
   // Armed once for the slices (the alarm repeats them by itself, so a tick costs this thread

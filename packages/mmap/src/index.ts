@@ -49,8 +49,8 @@ export interface MmapOptions<E extends Encoding = Encoding> {
 }
 
 /**
- * The largest mapping a handle can view: the longest Buffer Node allows (4 GiB on Node 20).
- * Map a larger file piece by piece, with `offset` and `size`.
+ * The largest mapping a handle can view: the longest Buffer Node allows (4 GiB on Node 20,
+ * 2^53 - 1 bytes from Node 22). Map a larger file piece by piece, with `offset` and `size`.
  */
 export const MAX_SIZE: number = bufferConstants.MAX_LENGTH;
 
@@ -71,6 +71,16 @@ function readPageSize(): number {
 }
 
 const CONSTRUCT = Symbol('MappedFile');
+
+/**
+ * Transferring the mapping's ArrayBuffer to another thread would detach it under the handle and
+ * every Buffer over it (and run its finalizer on the wrong thread). Node 22 and later refuse to
+ * transfer ArrayBuffers made by napi_create_external_arraybuffer themselves (DataCloneError);
+ * marking them too is harmful there: on Node 24 the mark is a detach key, and the env's teardown,
+ * which detaches every external ArrayBuffer still alive, then aborts the process. Node 20 gets
+ * the mark.
+ */
+const MARK_UNTRANSFERABLE = Number(process.versions.node.split('.')[0]) < 22;
 const MODES: readonly string[] = ['r', 'w', 'rw'];
 
 function illegalConstructor(): TypeError {
@@ -111,9 +121,7 @@ export class MappedFile<T extends string | Buffer = string> extends FileLike<T> 
   ) {
     if (token !== CONSTRUCT) throw illegalConstructor();
     const arrayBuffer = mapping.arrayBuffer();
-    // Transferring the ArrayBuffer to another thread would detach it under this handle and
-    // every Buffer over it: posting it copies instead.
-    markAsUntransferable(arrayBuffer);
+    if (MARK_UNTRANSFERABLE) markAsUntransferable(arrayBuffer);
     const probe = { epoch: native().faultEpoch, truncated: () => mapping.truncated() };
     const store = new MappedStore(Buffer.from(arrayBuffer), probe, path);
     super(store, {

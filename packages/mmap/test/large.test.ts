@@ -61,6 +61,15 @@ describe('offsets beyond 2 GiB and 4 GiB (sparse file)', () => {
 
   it('size 0 with more than MAX_SIZE left is EFBIG; exactly MAX_SIZE maps (a 4 GiB Buffer)', () => {
     const path = sparse(size, { [size - 5]: 'last\n' });
+    if (MAX_SIZE > size) {
+      // Node 22+: Buffers may be longer than 4 GiB, and so may mappings.
+      const whole = open(path);
+      expect(whole.size()).toBe(size);
+      whole.seek('end', -5);
+      expect(whole.read('l')).toBe('last');
+      whole.close();
+      return;
+    }
     const e = ipcError(() => open(path));
     expect([e.code, e.syscall, e.path]).toEqual(['EFBIG', 'mmap', path]);
     expect(ipcError(() => open(path, 'r', 2 * pagesize)).code).toBe('EFBIG');

@@ -107,6 +107,7 @@ extern "C" luaipc_thread_id luaipc_thread_self(void) {
 }
 
 extern "C" int luaipc_thread_interrupt(luaipc_thread_id t) {
+  std::call_once(g_wake_once, InstallWakeSignal);
   if (g_wake_signal == 0) return ENOSYS;
   pthread_t id;
   std::memcpy(&id, &t, sizeof id);

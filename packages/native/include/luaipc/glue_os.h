@@ -25,8 +25,10 @@ int luaipc_thread_start(void (*fn)(void* arg), void* arg, const char* name);
 
 luaipc_thread_id luaipc_thread_self(void);
 
-// Makes a blocking call that thread `t` (started by luaipc_thread_start) is in return early with
-// EINTR (POSIX: an empty signal handler; Windows: an APC, so waits there must be alertable). The caller must know `t` is still running. Best effort: a thread between its last
+// Makes a blocking call that thread `t` is in return early with EINTR (POSIX: a signal with an
+// empty handler, claimed on first use; Windows: an APC, so waits there must be alertable, plus
+// CancelSynchronousIo). `t` may be a thread of ours or a Node JS thread (main or worker): none
+// of them blocks the signal. The caller must know `t` is still running. Best effort: a thread between its last
 // check of its cancel flag and the call misses it, so such waits still look at the flag at
 // least once a second.
 int luaipc_thread_interrupt(luaipc_thread_id t);

@@ -78,7 +78,7 @@ Object.defineProperty(IpcError.prototype, 'name', {
 });
 
 /**
- * The one error every @luaipc handle throws when used after `close()`: a plain `Error` with
+ * The one error every `@luaipc` handle throws when used after `close()`: a plain `Error` with
  * code `ERR_IPC_CLOSED` and the message `attempt to use a closed <what>` (Lua's wording for
  * files).
  */

@@ -1,14 +1,16 @@
 /**
- * `pnpm bench [suite...] [--quick] [--reps N] [--no-write] [--list]`
+ * `pnpm bench [suite...] [--quick] [--reps N] [--no-write] [--list] [--chart]`
  *
  * Runs the suites, each case in a fresh child process, cases alternating within every
  * repetition; prints one markdown table per suite and placement and writes them with the
- * machine's description to bench/RESULTS.md (not in quick runs).
+ * machine's description to bench/RESULTS.md (not in quick runs), and the headline chart drawn
+ * from it to bench/RESULTS.svg. `--chart` only redraws the chart from RESULTS.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { writeChart } from './harness/chart.js';
 import { benchRoot, RESULT_PREFIX, runnerPath } from './harness/paths.js';
 import {
   type CaseRuns,
@@ -27,6 +29,7 @@ interface Options {
   reps: number | undefined;
   write: boolean;
   list: boolean;
+  chart: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -36,12 +39,14 @@ function parseArgs(argv: string[]): Options {
     reps: undefined,
     write: true,
     list: false,
+    chart: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--quick') options.quick = true;
     else if (arg === '--no-write') options.write = false;
     else if (arg === '--list') options.list = true;
+    else if (arg === '--chart') options.chart = true;
     else if (arg === '--reps') {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) throw new Error('--reps needs a positive integer');
@@ -163,6 +168,10 @@ async function main(): Promise<void> {
     for (const s of suites) console.log(`${s.name.padEnd(10)} ${s.title}`);
     return;
   }
+  if (options.chart) {
+    process.stderr.write(`wrote ${writeChart(join(benchRoot, 'RESULTS.md'))}\n`);
+    return;
+  }
   const unknown = options.names.filter((n) => !suites.some((s) => s.name === n));
   if (unknown.length) {
     throw new Error(
@@ -200,7 +209,7 @@ async function main(): Promise<void> {
         suites.map((s) => s.name),
       ),
     );
-    process.stderr.write(`wrote ${file}\n`);
+    process.stderr.write(`wrote ${file} and ${writeChart(file)}\n`);
   } else {
     process.stderr.write('not writing RESULTS.md (quick run or --no-write)\n');
   }

@@ -266,6 +266,16 @@ describe('event loop, GC, workers and signals (in child processes)', () => {
     });
   }
 
+  for (const how of ['pending', 'churn']) {
+    it(`a worker terminated ${how === 'pending' ? 'with busy children and pending waits' : 'while it spawns in a loop'}: no crash, all reaped`, async () => {
+      const r = await runFixture('worker-async.mjs', [how], [], 30_000);
+      expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
+      const [line, reaped] = r.stdout.trim().split('\n');
+      expect(Number(/^terminated 1 in (\d+) ms$/.exec(line ?? '')?.[1])).toBeLessThan(2000);
+      expect(reaped).toBe('spawned true all reaped true');
+    });
+  }
+
   it('a signal with a JS handler during waitSync(): the wait goes on; the handler runs after', async () => {
     const r = await runFixture('signal.mjs');
     expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });

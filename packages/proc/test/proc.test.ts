@@ -355,6 +355,42 @@ describe('output', () => {
   });
 });
 
+describe('many at once', () => {
+  it('50 children at once, each with its own output and exit status', async () => {
+    const texts = new Map<number, string>();
+    const procs = Array.from({ length: 50 }, (_, i) => {
+      const p = spawn(['sh', '-c', `echo $$; exit ${i % 4}`], {
+        stdout: true,
+        callback: (_s, d) => {
+          texts.set(p.pid, (texts.get(p.pid) ?? '') + d);
+        },
+      });
+      return p;
+    });
+    const results = await Promise.all(procs.map((p) => p.wait()));
+    results.forEach((r, i) => {
+      expect(r).toEqual(i % 4 === 0 ? [true, 'exit', 0] : [null, 'exit', i % 4]);
+    });
+    for (const p of procs) expect(texts.get(p.pid)).toBe(`${p.pid}\n`);
+  });
+
+  it('100,000 one-byte writes arrive in order', () => {
+    let out = '';
+    const p = spawn(['cat'], {
+      stdin: true,
+      stdout: true,
+      callback: (_s, d) => {
+        out += d;
+      },
+    });
+    const letters = 'abcdefghijklmnopqrstuvwxyz';
+    for (let i = 0; i < 100_000; i++) p.write(letters[i % 26] as string);
+    p.write(EOF);
+    expect(p.waitSync()).toEqual([true, 'exit', 0]);
+    expect(out).toBe(letters.repeat(Math.ceil(100_000 / 26)).slice(0, 100_000));
+  });
+});
+
 describe('stdin', () => {
   for (const mode of MODES) {
     it(`a child that exits without reading its stdin: no error, status kept (${mode})`, async () => {
@@ -462,6 +498,21 @@ describe('wait', () => {
     expect(p.waitSync()).toEqual([true, 'exit', 0]);
     expect(inner).toEqual([true, 'exit', 0]);
     expect(rec.text.stdout).toBe('a\nb\n');
+  });
+
+  it('waitSync() called from a callback on the async path takes the rest in order', async () => {
+    const rec = recorder();
+    let inner: ExitResult | undefined;
+    const p = spawn('echo a; sleep 0.1; echo b; sleep 0.1; echo c', {
+      stdout: true,
+      callback: (s, d) => {
+        rec.callback(s, d);
+        if (d === 'a\n') inner = p.waitSync();
+      },
+    });
+    expect(await p.wait()).toEqual([true, 'exit', 0]);
+    expect(inner).toEqual([true, 'exit', 0]);
+    expect(rec.text.stdout).toBe('a\nb\nc\n');
   });
 
   it('a callback that throws ends waitSync with its error; the next waitSync goes on', () => {

@@ -194,17 +194,29 @@ unsigned Core::Prepare(bool sync) {
 
 void Core::WriteSome() {
   for (;;) {
-    std::shared_ptr<const std::string> chunk;
-    size_t offset;
+    // Many small writes go out in one writev; the pieces are kept alive by these references
+    // while the lock is not held.
+    std::shared_ptr<const std::string> pieces[LUAIPC_PROC_MAX_PIECES];
+    const void* bufs[LUAIPC_PROC_MAX_PIECES];
+    size_t lens[LUAIPC_PROC_MAX_PIECES];
+    int n = 0;
+    size_t offered = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (in_.empty() || !stdinOpen_) return;
-      chunk = in_.front();
-      offset = inOffset_;
+      size_t offset = inOffset_;
+      for (auto it = in_.begin(); it != in_.end() && n < LUAIPC_PROC_MAX_PIECES && offered < kBatch; ++it) {
+        pieces[n] = *it;
+        bufs[n] = (*it)->data() + offset;
+        lens[n] = (*it)->size() - offset;
+        offered += lens[n];
+        offset = 0;
+        ++n;
+      }
     }
-    size_t left = chunk->size() - offset;
     size_t done = 0;
-    int err = luaipc_proc_write(proc_, chunk->data() + offset, left, &done);
+    int err = n == 1 ? luaipc_proc_write(proc_, bufs[0], lens[0], &done)
+                     : luaipc_proc_write_pieces(proc_, bufs, lens, n, &done);
     if (err == EAGAIN) return;
     std::lock_guard<std::mutex> lock(mu_);
     if (err != 0) {
@@ -214,13 +226,20 @@ void Core::WriteSome() {
       CloseStdinLocked();
       return;
     }
-    if (in_.empty() || in_.front() != chunk) return;  // detached meanwhile
-    inOffset_ += done;
-    if (inOffset_ == chunk->size()) {
+    if (in_.empty() || in_.front() != pieces[0]) return;  // detached meanwhile
+    // Only this thread removes from the front, so the written pieces are still the first ones.
+    size_t left = done;
+    while (left > 0 && !in_.empty()) {
+      size_t rest = in_.front()->size() - inOffset_;
+      if (left < rest) {
+        inOffset_ += left;
+        break;
+      }
+      left -= rest;
       in_.pop_front();
       inOffset_ = 0;
     }
-    if (done < left) return;  // the pipe is full
+    if (done < offered) return;  // the pipe is full
   }
 }
 

@@ -77,6 +77,10 @@ int luaipc_proc_read(luaipc_proc* p, int stream, void* buf, size_t cap, size_t* 
 // full), EPIPE (the child closed its end or exited), or another error.
 int luaipc_proc_write(luaipc_proc* p, const void* buf, size_t len, size_t* done);
 
+// The same for `n` pieces written in order with one call (at most LUAIPC_PROC_MAX_PIECES).
+#define LUAIPC_PROC_MAX_PIECES 64
+int luaipc_proc_write_pieces(luaipc_proc* p, const void* const* bufs, const size_t* lens, int n, size_t* done);
+
 void luaipc_proc_close_stream(luaipc_proc* p, int stream);
 
 // Never blocks. *exited = 1 once the child has ended; then *signaled says whether a signal

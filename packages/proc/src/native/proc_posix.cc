@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -446,6 +447,28 @@ extern "C" int luaipc_proc_write(luaipc_proc* p, const void* buf, size_t len, si
     ssize_t n = write(fd, buf, len);
     if (n >= 0) {
       *done = static_cast<size_t>(n);
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    return errno == EWOULDBLOCK ? EAGAIN : errno;
+  }
+}
+
+extern "C" int luaipc_proc_write_pieces(luaipc_proc* p, const void* const* bufs, const size_t* lens, int n,
+                                        size_t* done) {
+  *done = 0;
+  int fd = p->fds[0];
+  if (fd < 0) return EBADF;
+  struct iovec iov[LUAIPC_PROC_MAX_PIECES];
+  if (n > LUAIPC_PROC_MAX_PIECES) n = LUAIPC_PROC_MAX_PIECES;
+  for (int i = 0; i < n; ++i) {
+    iov[i].iov_base = const_cast<void*>(bufs[i]);
+    iov[i].iov_len = lens[i];
+  }
+  for (;;) {
+    ssize_t w = writev(fd, iov, n);
+    if (w >= 0) {
+      *done = static_cast<size_t>(w);
       return 0;
     }
     if (errno == EINTR) continue;

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runChild } from '@luaipc/native/testing';
 import { describe, expect, it } from 'vitest';
@@ -132,6 +133,35 @@ describe('no leaks', () => {
     expect(m?.[3]).toBe(m?.[1]);
     expect(Number(m?.[1])).toBeGreaterThan(5);
   });
+});
+
+describe('read errors', () => {
+  for (const how of ['sync', 'async']) {
+    it(`a failed read reaches the callback as (stream, null, message, code) (${how})`, async () => {
+      // Real pipes do not fail reads: an LD_PRELOAD shim makes the first one fail with EIO.
+      const dir = mkdtempSync(join(tmpdir(), 'luaipc-proc-shim-'));
+      try {
+        const shim = join(dir, 'fail-read.so');
+        await runChild('cc', [
+          '-shared',
+          '-fPIC',
+          join(fixtures, 'fail-read.c'),
+          '-o',
+          shim,
+          '-ldl',
+        ]);
+        const r = await runChild(process.execPath, [join(fixtures, 'read-error.mjs'), how], {
+          env: { LD_PRELOAD: shim },
+        });
+        expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
+        expect(r.stdout).toBe(
+          '[true,"exit",0]\n["stdout",null,"EIO: i/o error, read","EIO"]\n["stderr","on-stderr\\n"]\n',
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('close and use after close', () => {

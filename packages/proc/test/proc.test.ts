@@ -259,6 +259,23 @@ describe('output', () => {
     });
   }
 
+  for (const mode of MODES) {
+    it(`a background job that keeps writing does not hold the result back (${mode})`, async () => {
+      let bytes = 0;
+      // The shell exits at once; `yes` inherits the pipe and writes as fast as it can.
+      const p = spawn('yes &', {
+        stdout: true,
+        encoding: 'buffer',
+        callback: (_s, d) => {
+          bytes += (d as Buffer).length;
+        },
+      });
+      expect(await finish(p, mode)).toEqual([true, 'exit', 0]);
+      // Whatever arrived before the exit was noticed, plus at most the bounded final drain.
+      expect(bytes).toBeLessThanOrEqual(5 << 20);
+    });
+  }
+
   it('waitSync calls the callback while the child still runs (prints, sleeps, prints)', () => {
     const seen: { data: string; alive: boolean; at: number }[] = [];
     const t0 = performance.now();

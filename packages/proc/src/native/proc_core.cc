@@ -22,6 +22,10 @@ constexpr size_t kPoolMax = 10;
 // Output queued for the JS thread beyond this stops the reading (and so, through the pipe,
 // the child) until the JS thread catches up: a slow callback never makes memory grow.
 constexpr size_t kMaxQueued = 2 * 1024 * 1024;
+// What the final drain takes from a pipe at most: more than any pipe holds (1 MiB unless the
+// administrator raised it), so what is beyond it comes from a process that outlived the child
+// and is still writing.
+constexpr size_t kDrainMax = 4 * 1024 * 1024;
 // Without a pidfd the exit is found by trying to reap: right away after I/O, then at
 // intervals that double up to this (an idle child with no output costs a wake-up a second).
 constexpr int kMaxBackoffMs = 1000;
@@ -366,10 +370,12 @@ void Core::Finish(bool sync, const Sink& sink) {
     // it ends here too.
     for (int stream : {LUAIPC_PROC_STDOUT, LUAIPC_PROC_STDERR}) {
       int r;
+      size_t drained = 0;
       do {
         r = ReadSome(stream, sync, sink);
-      } while (r == kMore);
-      if (r == kAgain) {
+        drained += kBatch;
+      } while (r == kMore && drained < kDrainMax);
+      if (r != kClosed) {
         {
           std::lock_guard<std::mutex> lock(mu_);
           luaipc_proc_close_stream(proc_, stream);

@@ -5,9 +5,9 @@ import shared from '../../vitest.shared.js';
 // LUAIPC_PORTABLE build (exit found by reaping with backoff, a self-pipe for wake-ups, pipe() +
 // fcntl, cwd through a shell where the C library lacks addchdir), which test/setup-portable.ts
 // compiles into build-portable/ and the loader picks up through LUAIPC_ADDON_DIR (child
-// processes inherit it). Tests of OS-independent behaviour (argument errors, README examples)
-// run once.
-const once = ['test/bad-input.test.ts', 'test/readme.test.ts'];
+// processes inherit it). Tests of OS-independent behaviour (argument errors, README examples,
+// types) run once.
+const once = ['test/bad-input.test.ts', 'test/readme.test.ts', 'test/types.test.ts'];
 
 export default mergeConfig(
   shared,

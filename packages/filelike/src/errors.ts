@@ -154,6 +154,14 @@ export function invalidArgValue(name: string, value: unknown, reason = 'is inval
   );
 }
 
+/**
+ * Node's `ERR_ILLEGAL_CONSTRUCTOR`, for handle classes user code must not construct:
+ * `Illegal constructor: <how handles are made>`.
+ */
+export function illegalConstructor(how: string): TypeError {
+  return withCode(new TypeError(`Illegal constructor: ${how}`), 'ERR_ILLEGAL_CONSTRUCTOR');
+}
+
 /** Node's `ERR_OUT_OF_RANGE`; `range` reads like `an integer >= 0 and <= 9`. */
 export function outOfRange(name: string, range: string, value: unknown): RangeError {
   return withCode(

@@ -3,6 +3,7 @@ export {
   describeValue,
   IpcError,
   type IpcErrorDetails,
+  illegalConstructor,
   invalidArgType,
   invalidArgValue,
   outOfRange,

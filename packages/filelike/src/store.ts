@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer';
+import { markAsUntransferable } from 'node:worker_threads';
 import { IpcError } from './errors.js';
 
 /**
@@ -108,6 +109,8 @@ let scratch: Buffer | undefined;
  *   the mapping is truncated, throws `IpcError` {@link TRUNCATED_CODE} (`'read'` or `'write'`).
  *   Reads copy first and check after, so bytes read during the fault are never returned.
  */
+const MARK_UNTRANSFERABLE = Number(process.versions.node.split('.')[0]) < 22;
+
 export class MappedStore implements ByteStore {
   #bytes: Buffer;
   /** The same memory as a plain Uint8Array: its subarray and set are the cheapest copy. */
@@ -118,8 +121,21 @@ export class MappedStore implements ByteStore {
   #seen: number;
   #truncated = false;
 
-  /** `path`: the name or file, for errors. */
-  constructor(bytes: Buffer, probe: MappingProbe, path: string) {
+  /**
+   * `mapping`: the ArrayBuffer the addon made over the mapping (or a Buffer, in tests); `path`:
+   * the name or file, for errors.
+   */
+  constructor(mapping: ArrayBuffer | Buffer, probe: MappingProbe, path: string) {
+    let bytes: Buffer;
+    if (Buffer.isBuffer(mapping)) {
+      bytes = mapping;
+    } else {
+      // Transferring the ArrayBuffer to another thread would detach it under the handle and
+      // every Buffer over it. Node 22+ refuses to transfer external ArrayBuffers by itself, and
+      // there marking one aborts the process at exit while it is alive: mark on Node 20 only.
+      if (MARK_UNTRANSFERABLE) markAsUntransferable(mapping);
+      bytes = Buffer.from(mapping);
+    }
     this.#bytes = bytes;
     this.#view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#probe = probe;

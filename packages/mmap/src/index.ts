@@ -1,7 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer';
 import type { PathLike } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { markAsUntransferable } from 'node:worker_threads';
 import {
   checkEncoding,
   closedError,
@@ -9,6 +8,7 @@ import {
   type Encoding,
   FileLike,
   IpcError,
+  illegalConstructor,
   invalidArgType,
   invalidArgValue,
   MappedStore,
@@ -80,14 +80,7 @@ const CONSTRUCT = Symbol('MappedFile');
  * which detaches every external ArrayBuffer still alive, then aborts the process. Node 20 gets
  * the mark.
  */
-const MARK_UNTRANSFERABLE = Number(process.versions.node.split('.')[0]) < 22;
 const MODES: readonly string[] = ['r', 'w', 'rw'];
-
-function illegalConstructor(): TypeError {
-  const error = new TypeError('Illegal constructor: MappedFile handles are made by open()');
-  Object.defineProperty(error, 'code', { value: 'ERR_ILLEGAL_CONSTRUCTOR', enumerable: true });
-  return error;
-}
 
 /**
  * A handle to a memory-mapped file: a Lua file handle over the mapping (every {@link FileLike}
@@ -119,11 +112,9 @@ export class MappedFile<T extends string | Buffer = string> extends FileLike<T> 
     offset: number,
     encoding: Encoding,
   ) {
-    if (token !== CONSTRUCT) throw illegalConstructor();
-    const arrayBuffer = mapping.arrayBuffer();
-    if (MARK_UNTRANSFERABLE) markAsUntransferable(arrayBuffer);
+    if (token !== CONSTRUCT) throw illegalConstructor('MappedFile handles are made by open()');
     const probe = { epoch: native().faultEpoch, truncated: () => mapping.truncated() };
-    const store = new MappedStore(Buffer.from(arrayBuffer), probe, path);
+    const store = new MappedStore(mapping.arrayBuffer(), probe, path);
     super(store, {
       mode,
       encoding,

@@ -1,4 +1,10 @@
-import { closedError, IpcError, invalidArgType, outOfRange } from '@luaipc/filelike';
+import {
+  closedError,
+  IpcError,
+  illegalConstructor,
+  invalidArgType,
+  outOfRange,
+} from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
 import { checkName, checkTimeout, type WaitOptions, waitArgs } from '@luaipc/native/args';
 import { addon, type NativeSemaphore } from './binding.js';
@@ -24,9 +30,7 @@ export class Semaphore implements Disposable {
 
   /** @internal Handles come from {@link open}. */
   constructor(token: symbol, name: string, creator: boolean, handle: NativeSemaphore) {
-    if (token !== CONSTRUCT) {
-      throw new TypeError('Semaphore handles are made by open(name, n?)');
-    }
+    if (token !== CONSTRUCT) throw illegalConstructor('Semaphore handles are made by open()');
     this.name = name;
     this.creator = creator;
     this.#native = handle;

@@ -85,7 +85,11 @@ describe('handles', () => {
   it('come only from open(): the constructor refuses user code', () => {
     const Ctor = Semaphore as unknown as new (...args: unknown[]) => Semaphore;
     expect(() => new Ctor(Symbol('x'), 'x', false, {})).toThrow(
-      new TypeError('Semaphore handles are made by open(name, n?)'),
+      expect.objectContaining({
+        name: 'TypeError',
+        code: 'ERR_ILLEGAL_CONSTRUCTOR',
+        message: 'Illegal constructor: Semaphore handles are made by open()',
+      }),
     );
     expect(() => new Ctor('x', 1)).toThrow(TypeError);
   });

@@ -1,11 +1,11 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { markAsUntransferable } from 'node:worker_threads';
 import {
   checkEncoding,
   closedError,
   type DataOf,
   type Encoding,
   FileLike,
+  illegalConstructor,
   invalidArgValue,
   MappedStore,
 } from '@luaipc/filelike';
@@ -53,14 +53,6 @@ function checkShmName(name: unknown, syscall: string): string {
   return checked;
 }
 
-function illegalConstructor(): TypeError {
-  const error = new TypeError(
-    'Illegal constructor: SharedMemory handles are made by create() and attach()',
-  );
-  Object.defineProperty(error, 'code', { value: 'ERR_ILLEGAL_CONSTRUCTOR', enumerable: true });
-  return error;
-}
-
 /**
  * A handle to a named shared memory segment: a Lua file handle over the mapping (every
  * {@link FileLike} method: `read`, `lines`, `write`, `seek`, `setvbuf`, `flush`, `size`,
@@ -85,13 +77,10 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
     encoding: Encoding,
     creator: boolean,
   ) {
-    if (token !== CONSTRUCT) throw illegalConstructor();
-    const arrayBuffer = segment.arrayBuffer();
-    // Transferring the ArrayBuffer to another thread would detach it under this handle and
-    // every Buffer over it: posting it copies instead.
-    markAsUntransferable(arrayBuffer);
+    if (token !== CONSTRUCT)
+      throw illegalConstructor('SharedMemory handles are made by create() and attach()');
     const probe = { epoch: native().faultEpoch, truncated: () => segment.truncated() };
-    const store = new MappedStore(Buffer.from(arrayBuffer), probe, name);
+    const store = new MappedStore(segment.arrayBuffer(), probe, name);
     super(store, {
       mode: 'rw',
       encoding,

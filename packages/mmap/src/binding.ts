@@ -43,10 +43,4 @@ export interface MmapAddon {
   mappings(): { count: number; limit: number };
 }
 
-let addon: MmapAddon | undefined;
-
-/** The addon, loaded on first use (or by the import, for `pagesize`). */
-export function native(): MmapAddon {
-  addon ??= loadAddon<MmapAddon>({ name: 'mmap', from: import.meta.url });
-  return addon;
-}
+export const addon: MmapAddon = loadAddon<MmapAddon>({ name: 'mmap', from: import.meta.url });

@@ -16,7 +16,7 @@ import {
   TRUNCATED_CODE,
 } from '@luaipc/filelike';
 import { checkInteger, checkOptions, checkSize } from '@luaipc/native/args';
-import { MODE_BITS, type NativeMapping, native } from './binding.js';
+import { addon, MODE_BITS, type NativeMapping } from './binding.js';
 
 export {
   type Encoding,
@@ -57,18 +57,9 @@ export const MAX_SIZE: number = bufferConstants.MAX_LENGTH;
 /**
  * What `offset` must be a multiple of (LuaIPC's `mmap.pagesize`): the page size on POSIX
  * systems (4096 on x64 Linux, 16384 on Apple silicon), the allocation granularity on Windows
- * (65536). Read from the OS when the package is imported; 0 only if the addon cannot be
- * loaded, and then `open()` throws why.
+ * (65536). Read from the OS when the package is imported.
  */
-export const pagesize: number = readPageSize();
-
-function readPageSize(): number {
-  try {
-    return native().pagesize;
-  } catch {
-    return 0;
-  }
-}
+export const pagesize: number = addon.pagesize;
 
 const CONSTRUCT = Symbol('MappedFile');
 
@@ -113,7 +104,7 @@ export class MappedFile<T extends string | Buffer = string> extends FileLike<T> 
     encoding: Encoding,
   ) {
     if (token !== CONSTRUCT) throw illegalConstructor('MappedFile handles are made by open()');
-    const probe = { epoch: native().faultEpoch, truncated: () => mapping.truncated() };
+    const probe = { epoch: addon.faultEpoch, truncated: () => mapping.truncated() };
     const store = new MappedStore(mapping.arrayBuffer(), probe, path);
     super(store, {
       mode,
@@ -222,7 +213,7 @@ function checkMode(mode: unknown): MapMode {
 function checkOffset(offset: unknown): number {
   if (offset === undefined) return 0;
   checkInteger(offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
-  const page = native().pagesize;
+  const page = addon.pagesize;
   if ((offset as number) % page !== 0) {
     throw outOfRange('offset', `a multiple of pagesize (${page})`, offset);
   }
@@ -288,14 +279,7 @@ export function open<E extends Encoding>(path: unknown, ...rest: unknown[]): Map
   const off = checkOffset(args[1]);
   const length = args[2] === undefined ? 0 : checkSize(args[2], MAX_SIZE, 0);
   const encoding = checkEncoding(checkOptions(options));
-  const mapping = new (native().MappedFile)(
-    file.bytes,
-    file.shown,
-    MODE_BITS[m],
-    off,
-    length,
-    MAX_SIZE,
-  );
+  const mapping = new addon.MappedFile(file.bytes, file.shown, MODE_BITS[m], off, length, MAX_SIZE);
   try {
     return new MappedFile<DataOf<E>>(CONSTRUCT, mapping, file.shown, m, off, encoding);
   } catch (e) {

@@ -12,7 +12,7 @@ import {
 import { basename, dirname, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { native } from '../src/binding.js';
+import { addon } from '../src/binding.js';
 import { FileLike, MAX_SIZE, MappedFile, open, pagesize } from '../src/index.js';
 import {
   expectClosed,
@@ -366,11 +366,11 @@ describe('handles', () => {
 
   it('a Buffer taken before close() stays valid and shared (it holds the mapping)', () => {
     const p = tempFile('before close\n');
-    const before = native().mappings().count;
+    const before = addon.mappings().count;
     const h = open(p, 'rw');
     const buf = h.buffer;
     h.close();
-    expect(native().mappings().count).toBe(before + 1);
+    expect(addon.mappings().count).toBe(before + 1);
     expect(buf.toString('latin1', 0, 6)).toBe('before');
     buf.write('BEFORE');
     expect(readFileSync(p, 'latin1').slice(0, 6)).toBe('BEFORE');

@@ -35,10 +35,4 @@ export interface ShmAddon {
   mappings(): { count: number; limit: number };
 }
 
-let addon: ShmAddon | undefined;
-
-/** The addon, loaded on first use so that importing the package never fails by itself. */
-export function native(): ShmAddon {
-  addon ??= loadAddon<ShmAddon>({ name: 'shm', from: import.meta.url });
-  return addon;
-}
+export const addon: ShmAddon = loadAddon<ShmAddon>({ name: 'shm', from: import.meta.url });

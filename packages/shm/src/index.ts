@@ -10,7 +10,7 @@ import {
   MappedStore,
 } from '@luaipc/filelike';
 import { checkName, checkOptions, checkSize } from '@luaipc/native/args';
-import { type NativeSegment, native } from './binding.js';
+import { addon, type NativeSegment } from './binding.js';
 
 export {
   type Encoding,
@@ -42,7 +42,7 @@ const CONSTRUCT = Symbol('SharedMemory');
  * internals (and `unlink` would delete the semaphore): refused.
  */
 function checkShmName(name: unknown, syscall: string): string {
-  const checked = checkName(name, syscall, native().NAME_MAX);
+  const checked = checkName(name, syscall, addon.NAME_MAX);
   if (process.platform === 'linux' && checked.startsWith('sem.')) {
     throw invalidArgValue(
       'name',
@@ -79,7 +79,7 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
   ) {
     if (token !== CONSTRUCT)
       throw illegalConstructor('SharedMemory handles are made by create() and attach()');
-    const probe = { epoch: native().faultEpoch, truncated: () => segment.truncated() };
+    const probe = { epoch: addon.faultEpoch, truncated: () => segment.truncated() };
     const store = new MappedStore(segment.arrayBuffer(), probe, name);
     super(store, {
       mode: 'rw',
@@ -164,7 +164,7 @@ export function create<E extends Encoding>(
   checkShmName(name, 'shm_open');
   checkSize(size, MAX_SIZE);
   const encoding = checkEncoding(checkOptions(options));
-  return open<E>(new (native().Segment)(name, size, true), name, encoding, true);
+  return open<E>(new addon.Segment(name, size, true), name, encoding, true);
 }
 
 /**
@@ -183,7 +183,7 @@ export function attach<E extends Encoding>(
 ): SharedMemory<DataOf<E>> {
   checkShmName(name, 'shm_open');
   const encoding = checkEncoding(checkOptions(options));
-  return open<E>(new (native().Segment)(name, MAX_SIZE, false), name, encoding, false);
+  return open<E>(new addon.Segment(name, MAX_SIZE, false), name, encoding, false);
 }
 
 /**
@@ -193,5 +193,5 @@ export function attach<E extends Encoding>(
  */
 export function unlink(name: string): void {
   checkShmName(name, 'shm_unlink');
-  native().unlink(name);
+  addon.unlink(name);
 }

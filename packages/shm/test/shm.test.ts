@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { native } from '../src/binding.js';
+import { addon } from '../src/binding.js';
 import {
   attach,
   create,
@@ -569,7 +569,7 @@ describe('bad input never crashes', () => {
   });
 
   it('names longer than the OS allows fail ENAMETOOLONG up front; the limit itself works', () => {
-    const max = native().NAME_MAX;
+    const max = addon.NAME_MAX;
     expect(max).toBe(254);
     const tooLong = `x${uniqueName()}`.padEnd(max + 1, 'z');
     for (const fn of [() => create(tooLong, 10), () => attach(tooLong)]) {

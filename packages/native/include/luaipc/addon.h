@@ -13,6 +13,8 @@
 
 #include <napi.h>
 
+#include <string>
+
 #include "luaipc/env.h"
 #include "luaipc/errors.h"
 #include "luaipc/glue_os.h"
@@ -24,6 +26,19 @@ inline void InitAddon(Napi::Env env, Napi::Object exports) {
   (void)pinned;
   InitErrors(env, exports);
   ExportAtProcessExit(env, exports);
+}
+
+// exports.unlink(name): removes a named object through the backend's `remove(name)` (0 or an
+// errno), throwing IpcError(errno, syscall, name). The name arrives checked by the TS layer.
+template <int (*remove)(const char*)>
+void ExportUnlink(Napi::Env env, Napi::Object exports, const char* syscall) {
+  auto unlink = [](const Napi::CallbackInfo& info) -> Napi::Value {
+    std::string name = info[0].As<Napi::String>().Utf8Value();
+    int err = remove(name.c_str());
+    if (err != 0) throw IpcError(info.Env(), err, static_cast<const char*>(info.Data()), name.c_str());
+    return info.Env().Undefined();
+  };
+  exports.Set("unlink", Napi::Function::New(env, unlink, "unlink", const_cast<char*>(syscall)));
 }
 
 }  // namespace luaipc

@@ -224,17 +224,9 @@ class Semaphore : public luaipc::Handle<Semaphore> {
   luaipc::Waiter waiter_;
 };
 
-Napi::Value Unlink(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  int err = luaipc_sem_unlink(name.c_str());
-  if (err != 0) throw luaipc::IpcError(env, err, "sem_unlink", name.c_str());
-  return env.Undefined();
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Semaphore", Semaphore::Define(env));
-  exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
+  luaipc::ExportUnlink<luaipc_sem_unlink>(env, exports, "sem_unlink");
   exports.Set("SEM_VALUE_MAX", Napi::Number::New(env, static_cast<double>(luaipc_sem_value_max())));
   exports.Set("NAME_MAX", Napi::Number::New(env, static_cast<double>(luaipc_sem_name_max())));
   return exports;

@@ -117,14 +117,6 @@ class Segment : public luaipc::Handle<Segment> {
   luaipc::Mapping* mapping_ = nullptr;
 };
 
-Napi::Value Unlink(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  int err = luaipc_shm_unlink(name.c_str());
-  if (err != 0) throw luaipc::IpcError(env, err, "shm_unlink", name.c_str());
-  return env.Undefined();
-}
-
 Napi::Value MappingCount(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("count", Napi::Number::New(info.Env(), static_cast<double>(luaipc_mapping_count())));
@@ -134,7 +126,7 @@ Napi::Value MappingCount(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Segment", Segment::Define(env));
-  exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
+  luaipc::ExportUnlink<luaipc_shm_unlink>(env, exports, "shm_unlink");
   exports.Set("mappings", Napi::Function::New(env, MappingCount, "mappings"));
   exports.Set("faultEpoch", luaipc::FaultEpoch(env));
   exports.Set("NAME_MAX", Napi::Number::New(env, static_cast<double>(luaipc_shm_name_max())));

@@ -122,7 +122,7 @@ export function headlines(results: string): Measured[] {
   return out;
 }
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A horizontal bar chart on a log scale: one bar per headline, its ratio at its end. */
 export function renderChart(measured: Measured[], date: string): string {
@@ -137,9 +137,10 @@ export function renderChart(measured: Measured[], date: string): string {
     Math.round((left + (Math.log10(Math.max(r, 1)) / Math.log10(max)) * width) * 10) / 10;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 110}" height="${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="13">`,
+    `<title>${xml(`Headline ratios: ${measured.map((m) => `${m.label} ${m.ratio.toFixed(1)}x`).join('; ')}`)}</title>`,
     '<rect width="100%" height="100%" fill="#ffffff"/>',
     `<text x="12" y="22" font-size="15" font-weight="600" fill="#1f2328">How many times faster than what a Node user would use instead</text>`,
-    `<text x="12" y="40" font-size="11" fill="#59636e">pnpm bench, bench/RESULTS.md (${escape(date)}); log scale; medians</text>`,
+    `<text x="12" y="40" font-size="11" fill="#59636e">pnpm bench, bench/RESULTS.md (${xml(date)}); log scale; medians</text>`,
   ];
   for (let tick = 1; tick <= max; tick *= 10) {
     parts.push(
@@ -155,7 +156,7 @@ export function renderChart(measured: Measured[], date: string): string {
         ? `${m.ratio.toFixed(m.ratio >= 10 ? 0 : 1)}×`
         : `${m.ratio.toFixed(2)}× (slower)`;
     parts.push(
-      `<text x="${left - 8}" y="${y + 16}" text-anchor="end" fill="#1f2328">${escape(m.label)}</text>`,
+      `<text x="${left - 8}" y="${y + 16}" text-anchor="end" fill="#1f2328">${xml(m.label)}</text>`,
       `<rect x="${left}" y="${y + 4}" width="${Math.max(Math.round((end - left) * 10) / 10, 1)}" height="${row - 10}" rx="3" fill="${m.ratio >= 1 ? '#2f81f7' : '#d1242f'}"/>`,
       `<text x="${end + 6}" y="${y + 16}" font-weight="600" fill="#1f2328">${text}</text>`,
     );

@@ -205,7 +205,7 @@ describe('close and use after close', () => {
 
   it('close() from a callback ends waitSync() with IpcError ECANCELED', () => {
     const rec = recorder();
-    const p = spawn('echo a; sleep 0.2; echo b', {
+    const p = spawn('echo a; sleep 0.5; echo b', {
       stdout: true,
       callback: (s, d) => {
         rec.callback(s, d);
@@ -218,10 +218,10 @@ describe('close and use after close', () => {
 
   it('after close() no more output reaches the callback', async () => {
     const rec = recorder();
-    const p = spawn('echo a; sleep 0.2; echo b', { stdout: true, callback: rec.callback });
+    const p = spawn('echo a; sleep 0.5; echo b', { stdout: true, callback: rec.callback });
     await eventually(() => rec.text.stdout === 'a\n');
     p.close();
-    await sleep(400);
+    await sleep(800);
     expect(rec.text.stdout).toBe('a\n');
   });
 

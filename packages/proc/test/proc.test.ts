@@ -320,11 +320,13 @@ describe('output', () => {
         { stdout: true, callback: rec.callback },
       );
       expect(await finish(p, mode)).toEqual([true, 'exit', 0]);
-      expect(rec.calls).toEqual([
-        ['stdout', 'a'],
-        ['stdout', '€b'],
-        ['stdout', '😀'],
-      ]);
+      // The reads end mid-character; every call still holds whole characters. (On a loaded
+      // machine two reads may come as one call: the text is the same, split elsewhere.)
+      expect(rec.text.stdout).toBe('a€b😀');
+      const pieces = rec.calls.map((c) => c[1] as string);
+      expect(pieces.some((x) => x.includes('\ufffd'))).toBe(false);
+      if (pieces.length === 3) expect(pieces).toEqual(['a', '€b', '😀']);
+      else expect(pieces.length).toBeGreaterThan(0);
     });
   }
 
@@ -490,13 +492,12 @@ describe('wait', () => {
 
   it('wait() and waitSync() mixed: the sync loop takes over from the thread', async () => {
     const rec = recorder();
-    const p = spawn('echo one; sleep 0.2; echo two; sleep 0.2; echo three', {
+    const p = spawn('echo one; sleep 0.5; echo two; sleep 0.2; echo three', {
       stdout: true,
       callback: rec.callback,
     });
     const pending = p.wait();
-    await sleep(100);
-    expect(rec.text.stdout).toBe('one\n');
+    await expect.poll(() => rec.text.stdout).toBe('one\n');
     expect(p.waitSync()).toEqual([true, 'exit', 0]);
     expect(rec.text.stdout).toBe('one\ntwo\nthree\n');
     expect(await pending).toEqual([true, 'exit', 0]);
@@ -509,7 +510,7 @@ describe('wait', () => {
       stdout: true,
       callback: (s, d) => {
         rec.callback(s, d);
-        if (d === 'a\n') inner = p.waitSync();
+        if (rec.calls.length === 1) inner = p.waitSync();
       },
     });
     expect(p.waitSync()).toEqual([true, 'exit', 0]);
@@ -524,7 +525,7 @@ describe('wait', () => {
       stdout: true,
       callback: (s, d) => {
         rec.callback(s, d);
-        if (d === 'a\n') inner = p.waitSync();
+        if (rec.calls.length === 1) inner = p.waitSync();
       },
     });
     expect(await p.wait()).toEqual([true, 'exit', 0]);
@@ -538,7 +539,8 @@ describe('wait', () => {
       stdout: true,
       callback: (s, d) => {
         rec.callback(s, d);
-        if (d === 'a\n') throw new Error('from the callback');
+        // The first call, whatever it holds (on a loaded machine 'a' and 'b' may come together).
+        if (rec.calls.length === 1) throw new Error('from the callback');
       },
     });
     expect(() => p.waitSync()).toThrow('from the callback');

@@ -288,11 +288,12 @@ class Process : public luaipc::Handle<Process> {
     Napi::Env env = info.Env();
     EnsureOpen(env);
     if (info[0].IsString()) {
-      core_->Write(info[0].As<Napi::String>().Utf8Value());
+      std::string text = info[0].As<Napi::String>().Utf8Value();
+      core_->Write(text.data(), text.size());
     } else {
+      // Copied at once: the caller may change or transfer its buffer before the child reads it.
       Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
-      // A copy: the caller may change or transfer its buffer before the child reads it.
-      core_->Write(std::string(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength()));
+      core_->Write(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
     }
     return env.Undefined();
   }

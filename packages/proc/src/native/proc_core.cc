@@ -17,8 +17,9 @@ constexpr size_t kBatch = 256 * 1024;
 // Smaller batches are copied into an allocation of their own size, so a queue of short lines
 // does not hold a read buffer each.
 constexpr size_t kSmall = 32 * 1024;
-// Read buffers kept for reuse: enough for a full queue and the read in progress.
-constexpr size_t kPoolMax = 10;
+// Buffers kept for reuse (reads and stdin): enough for a full output queue, the read in
+// progress and a few stdin blocks.
+constexpr size_t kPoolMax = 16;
 // Output queued for the JS thread beyond this stops the reading (and so, through the pipe,
 // the child) until the JS thread catches up: a slow callback never makes memory grow.
 constexpr size_t kMaxQueued = 2 * 1024 * 1024;
@@ -73,12 +74,24 @@ void Core::PopAll(std::deque<Event>* out) {
   }
 }
 
-void Core::Write(std::string bytes) {
-  if (bytes.empty()) return;
+void Core::Write(const char* data, size_t len) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!stdinOpen_ || detached_ || done_) return;
+  if (!stdinOpen_ || detached_ || done_ || len == 0) return;
   bool wasEmpty = in_.empty();
-  in_.push_back(std::make_shared<const std::string>(std::move(bytes)));
+  while (len > 0) {
+    if (in_.empty() || in_.back().end == kBatch) {
+      Block block;
+      block.data = TakeBufferLocked();
+      in_.push_back(std::move(block));
+    }
+    Block& tail = in_.back();
+    size_t n = std::min(len, kBatch - tail.end);
+    // Beyond `end`: the owner only ever reads [start, end) of a block it took under the lock.
+    std::memcpy(tail.data.get() + tail.end, data, n);
+    tail.end += n;
+    data += n;
+    len -= n;
+  }
   if (wasEmpty) luaipc_proc_wake(proc_);
 }
 
@@ -98,8 +111,7 @@ void Core::Detach() {
   std::lock_guard<std::mutex> lock(mu_);
   if (detached_) return;
   detached_ = true;
-  in_.clear();
-  inOffset_ = 0;
+  // in_ is left to the loop owner (Prepare drops it): it may be writing from it right now.
   events_.clear();
   eventBytes_ = 0;
   notify_ = nullptr;
@@ -165,8 +177,10 @@ bool Core::StepSync(int timeoutMs, const Sink& sink) { return Step(true, timeout
 void Core::CloseStdinLocked() {
   if (stdinOpen_) luaipc_proc_close_stream(proc_, LUAIPC_PROC_STDIN);
   stdinOpen_ = false;
-  in_.clear();
-  inOffset_ = 0;
+  while (!in_.empty()) {
+    if (pool_.size() < kPoolMax && !done_) pool_.push_back(std::move(in_.front().data));
+    in_.pop_front();
+  }
 }
 
 unsigned Core::Prepare(bool sync) {
@@ -198,9 +212,6 @@ unsigned Core::Prepare(bool sync) {
 
 void Core::WriteSome() {
   for (;;) {
-    // Many small writes go out in one writev; the pieces are kept alive by these references
-    // while the lock is not held.
-    std::shared_ptr<const std::string> pieces[LUAIPC_PROC_MAX_PIECES];
     const void* bufs[LUAIPC_PROC_MAX_PIECES];
     size_t lens[LUAIPC_PROC_MAX_PIECES];
     int n = 0;
@@ -208,15 +219,14 @@ void Core::WriteSome() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (in_.empty() || !stdinOpen_) return;
-      size_t offset = inOffset_;
       for (auto it = in_.begin(); it != in_.end() && n < LUAIPC_PROC_MAX_PIECES && offered < kBatch; ++it) {
-        pieces[n] = *it;
-        bufs[n] = (*it)->data() + offset;
-        lens[n] = (*it)->size() - offset;
+        if (it->end == it->start) continue;
+        bufs[n] = it->data.get() + it->start;
+        lens[n] = it->end - it->start;
         offered += lens[n];
-        offset = 0;
         ++n;
       }
+      if (n == 0) return;
     }
     size_t done = 0;
     int err = n == 1 ? luaipc_proc_write(proc_, bufs[0], lens[0], &done)
@@ -230,18 +240,18 @@ void Core::WriteSome() {
       CloseStdinLocked();
       return;
     }
-    if (in_.empty() || in_.front() != pieces[0]) return;  // detached meanwhile
-    // Only this thread removes from the front, so the written pieces are still the first ones.
+    // Only the owner removes blocks, so the written ones are still the first ones. A block
+    // written out goes back to the pool even if it is the tail (Write appends under the lock,
+    // so it starts a new one), and an empty queue is what tells Prepare not to wait for POLLOUT.
     size_t left = done;
-    while (left > 0 && !in_.empty()) {
-      size_t rest = in_.front()->size() - inOffset_;
-      if (left < rest) {
-        inOffset_ += left;
-        break;
-      }
-      left -= rest;
+    while (!in_.empty()) {
+      Block& front = in_.front();
+      size_t take = std::min(left, front.end - front.start);
+      front.start += take;
+      left -= take;
+      if (front.start < front.end) break;
+      if (pool_.size() < kPoolMax) pool_.push_back(std::move(front.data));
       in_.pop_front();
-      inOffset_ = 0;
     }
     if (done < offered) return;  // the pipe is full
   }
@@ -260,16 +270,18 @@ void Core::Emit(bool sync, const Sink& sink, Event& ev) {
   if (wasEmpty && notify_ != nullptr) notify_(notifyArg_);
 }
 
-std::unique_ptr<char[]> Core::TakeBuffer() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!pool_.empty()) {
-      std::unique_ptr<char[]> buffer = std::move(pool_.back());
-      pool_.pop_back();
-      return buffer;
-    }
+std::unique_ptr<char[]> Core::TakeBufferLocked() {
+  if (!pool_.empty()) {
+    std::unique_ptr<char[]> buffer = std::move(pool_.back());
+    pool_.pop_back();
+    return buffer;
   }
   return std::unique_ptr<char[]>(new char[kBatch]);
+}
+
+std::unique_ptr<char[]> Core::TakeBuffer() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return TakeBufferLocked();
 }
 
 void Core::Recycle(std::unique_ptr<char[]> buffer) {

@@ -12,7 +12,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <vector>
 
 #include "proc_os.h"
@@ -61,9 +60,9 @@ class Core {
   // Any thread: a pooled event buffer whose bytes have been copied out, for the next read.
   void Recycle(std::unique_ptr<char[]> buffer);
 
-  // JS thread: stdin. Bytes after the child closed stdin (or exited) are dropped, as the
-  // EPIPE they would meet.
-  void Write(std::string bytes);
+  // JS thread: stdin. The bytes are copied at once. Bytes after the child closed stdin (or
+  // exited) are dropped, as the EPIPE they would meet.
+  void Write(const char* data, size_t len);
   // Closes stdin once every queued byte is written.
   void End();
 
@@ -107,9 +106,14 @@ class Core {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  // stdin
-  std::deque<std::shared_ptr<const std::string>> in_;
-  size_t inOffset_ = 0;
+  // stdin: blocks of kBatch bytes, filled by Write at the tail and written from the front by
+  // the loop owner, who alone removes them (so its unlocked writev never sees one freed).
+  struct Block {
+    std::unique_ptr<char[]> data;
+    size_t start = 0;
+    size_t end = 0;
+  };
+  std::deque<Block> in_;
   bool inEnd_ = false;
   bool stdinOpen_ = false;
   // events for the JS thread
@@ -131,8 +135,9 @@ class Core {
   bool threadActive_ = false;
   int syncDepth_ = 0;
 
-  // Read buffers: reading into memory that is already touched saves a page fault per 4 KiB.
+  // Read buffers and stdin blocks: memory that is already touched saves a page fault per 4 KiB.
   std::unique_ptr<char[]> TakeBuffer();
+  std::unique_ptr<char[]> TakeBufferLocked();
   std::vector<std::unique_ptr<char[]>> pool_;  // guarded by mu_
 
   // Loop owner only.

@@ -304,7 +304,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < words.length; i += 5) {
     row(i === 0 ? `top ${words.length} words` : '', words.slice(i, i + 5).join(' · '));
   }
-  row('cleaned up', cleaned);
+  row('cleaned up', `removed ${resources.summary()}`);
+  row('left behind', left.length ? left.join(', ') : 'nothing');
   if (opts.keep) row('kept', `${outcome.runDir} (results-*.txt, counts.tsv)`);
 }
 

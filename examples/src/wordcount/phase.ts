@@ -43,12 +43,12 @@ export interface PhaseResult {
   processes: number;
 }
 
-function failure(task: number, pid: number, how: string, code: number, stderr: string): Error {
+function failure(task: number, pid: number, how: string, code: number, output: string): Error {
   // Ctrl-C on a terminal reaches the whole process group: the workers may see it first.
   if (how === 'signal' && code === os.constants.signals.SIGINT) return new Interrupted('SIGINT');
   if (how === 'signal' && code === os.constants.signals.SIGTERM) return new Interrupted('SIGTERM');
   const ending = how === 'exit' ? `exited with status ${code}` : `was killed by signal ${code}`;
-  const said = stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : '';
+  const said = output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' / ')}` : '';
   return new Error(`task ${task} (pid ${pid}) ${ending}${said}`);
 }
 
@@ -100,12 +100,13 @@ export async function runPhase(
         throttleMs: spec.throttleMs,
         fail: task === spec.failTask,
       };
-      let stderr = '';
+      // What the worker prints (only an error, normally): the failure message quotes it.
+      let output = '';
       const child = spawn([process.execPath, workerScript, JSON.stringify(job)], {
         stdout: true,
         stderr: true,
         callback: (_stream, data) => {
-          if (data !== null) stderr += data;
+          if (data !== null) output += data;
         },
       });
       const forget = mine.add('worker process', String(child.pid), async () => {
@@ -123,7 +124,7 @@ export async function runPhase(
       const [ok, how, code] = await child.wait({ signal });
       child.close();
       await forget();
-      if (!ok) throw failure(task + 1, child.pid, how, code, stderr);
+      if (!ok) throw failure(task + 1, child.pid, how, code, output);
     });
     await Promise.all(waits);
     poll();

@@ -15,6 +15,9 @@ import { type Job, Rec, record, State } from './layout.js';
 
 const WORD = /[a-z']+/g;
 
+/** Milliseconds since the epoch, with fractions: comparable between processes. */
+const now = () => performance.timeOrigin + performance.now();
+
 /** Adds the words of `line` (lower-cased runs of letters and apostrophes) to `counts`. */
 function countWords(line: string, counts: Map<string, number>): number {
   const words = line.toLowerCase().match(WORD);
@@ -34,7 +37,7 @@ async function main(job: Job): Promise<void> {
   await slots.dec(); // waits on a thread of the addon: this process stays responsive
   try {
     rec[Rec.state] = State.counting;
-    const from = Date.now();
+    const from = now();
     const started = performance.now();
     // Offsets of a mapping are whole pages: map from the page the range starts in.
     const base = job.start - (job.start % pagesize);
@@ -106,7 +109,7 @@ async function addToResultsFile(job: Job, lines: number, words: number, from: nu
       total[0],
       `total tasks=${tasks + 1} lines=${l + lines} words=${w + words} bytes=${b + job.end - job.start}`,
     );
-    const mine = `task ${job.task + 1} pid=${process.pid} lines=${lines} words=${words} bytes=${job.end - job.start} slot=${from}-${Date.now()}`;
+    const mine = `task ${job.task + 1} pid=${process.pid} lines=${lines} words=${words} bytes=${job.end - job.start} slot=${from.toFixed(3)}-${now().toFixed(3)}`;
     await file.truncate(0);
     await file.write(`${updated}\n${mine}\n`, 0);
     unlock(file);

@@ -1,0 +1,238 @@
+// Windows backend of filelock_os.h: LockFileEx / UnlockFileEx on the handle behind a Node file
+// descriptor (HandleOf).
+//
+// What Windows gives, and what callers see of it (README, "Windows"):
+// - A lock belongs to the open file (the kernel's file object) together with the process: two
+//   opens of one file exclude each other even in one process, a handle duplicated within the
+//   process (DuplicateHandle) is the same owner, a child that inherits a handle is not. That is
+//   the shape of Linux's open-file-description locks, so luaipc_flock_ofd() reports 1 and
+//   luaipc_flock_dup() hands out such duplicates.
+// - Locks are mandatory: other handles' reads and writes into a locked range fail.
+// - Nothing converts. An exclusive request conflicts with every overlapping lock, the owner's
+//   own included; a shared request is granted over the owner's own exclusive lock and stacks on
+//   it. Each lock is released separately, and only by naming its exact range, so unlock()
+//   repeats the release until nothing is left on that range, whatever the modes.
+// - A blocking LockFileEx on a synchronous handle (all of Node's) has no timeout: it returns
+//   ERROR_OPERATION_ABORTED when the glue's interruption cancels it (CancelSynchronousIo), which
+//   is the EINTR binding.cc's waits expect. Wine's blocking lock waits without any way out, so
+//   under Wine the wait polls instead (see WaitPolling).
+#include "filelock_os.h"
+
+#include <errno.h>
+#include <windows.h>
+
+#include <cstdint>
+
+#include "luaipc/glue_os.h"
+
+namespace {
+
+// A duplicate made by luaipc_flock_dup is a HANDLE, not a C-runtime descriptor. It travels as a
+// negative int (user descriptors are >= 0): -(value / 4) - 1. Handle values are multiples of 4
+// and only their low 32 bits are significant.
+constexpr uintptr_t kMaxEncodable = (static_cast<uintptr_t>(INT32_MAX) + 1) * 4 - 4;
+
+int Encode(HANDLE h) { return -static_cast<int>(reinterpret_cast<uintptr_t>(h) / 4) - 1; }
+
+HANDLE Decode(int fd) { return reinterpret_cast<HANDLE>((static_cast<uintptr_t>(-(fd + 1))) * 4); }
+
+// The HANDLE behind a descriptor of Node's C runtime. The official node.exe links that runtime
+// statically, so its descriptor table is inside node.exe, not in ucrtbase.dll (where the glue's
+// luaipc_os_handle_from_fd looks: there every descriptor is EBADF, or another table's file). Node
+// exports libuv's uv_get_osfhandle, which reads the right table and answers
+// INVALID_HANDLE_VALUE for a descriptor that is not open (libuv keeps the C runtime from
+// aborting on it).
+int HandleOf(int fd, HANDLE* h) {
+  if (fd < 0) {
+    *h = Decode(fd);
+    return 0;
+  }
+  using GetOsfHandle = HANDLE (*)(int);
+  static const GetOsfHandle get = [] {
+    const wchar_t* const modules[] = {nullptr, L"libnode.dll", L"node.dll"};
+    for (const wchar_t* module : modules) {
+      HMODULE m = GetModuleHandleW(module);
+      FARPROC f = m == nullptr ? nullptr : GetProcAddress(m, "uv_get_osfhandle");
+      if (f != nullptr) return reinterpret_cast<GetOsfHandle>(reinterpret_cast<void*>(f));
+    }
+    return static_cast<GetOsfHandle>(nullptr);
+  }();
+  if (get == nullptr) return ENOSYS;
+  HANDLE handle = get(fd);
+  // -2: a standard stream's descriptor with no handle behind it.
+  if (handle == INVALID_HANDLE_VALUE || handle == nullptr || handle == reinterpret_cast<HANDLE>(-2)) return EBADF;
+  *h = handle;
+  return 0;
+}
+
+// The Win32 code of a failure becomes the errno (and err.winerror in JavaScript).
+int Fail(DWORD code) { return luaipc_errno_from_win32(code); }
+
+// Windows has no "to the end and beyond": len 0 is the largest range from start, [start, 2^64)
+// (from 0 it stops one byte short). Such a range never wraps, which Windows and Wine refuse.
+struct Span {
+  DWORD low;
+  DWORD high;
+};
+
+Span SpanOf(int64_t start, int64_t len) {
+  uint64_t n = len > 0 ? static_cast<uint64_t>(len) : 0 - static_cast<uint64_t>(start);
+  if (n == 0) n = UINT64_MAX;
+  return Span{static_cast<DWORD>(n & 0xffffffffu), static_cast<DWORD>(n >> 32)};
+}
+
+OVERLAPPED At(int64_t start) {
+  OVERLAPPED ov{};
+  uint64_t offset = static_cast<uint64_t>(start);
+  ov.Offset = static_cast<DWORD>(offset & 0xffffffffu);
+  ov.OffsetHigh = static_cast<DWORD>(offset >> 32);
+  return ov;
+}
+
+DWORD LockFlags(int exclusive) { return exclusive ? LOCKFILE_EXCLUSIVE_LOCK : 0; }
+
+// One non-blocking attempt: 0, EAGAIN when another lock conflicts, or the error.
+int TryOnce(HANDLE h, int exclusive, int64_t start, int64_t len) {
+  OVERLAPPED ov = At(start);
+  Span span = SpanOf(start, len);
+  if (LockFileEx(h, LockFlags(exclusive) | LOCKFILE_FAIL_IMMEDIATELY, 0, span.low, span.high, &ov)) return 0;
+  DWORD code = GetLastError();
+  if (code == ERROR_IO_PENDING) {
+    // Only a handle opened for overlapped I/O (never Node's) gets here; the attempt ends at once
+    // but must be collected before `ov` goes out of scope.
+    DWORD unused;
+    if (GetOverlappedResult(h, &ov, &unused, TRUE)) return 0;
+    code = GetLastError();
+  }
+  if (code == ERROR_LOCK_VIOLATION) return EAGAIN;
+  return Fail(code);
+}
+
+// Under Wine, LockFileEx without LOCKFILE_FAIL_IMMEDIATELY sleeps where neither an APC nor
+// CancelSynchronousIo reaches it, so no timeout or cancellation could end it.
+bool BlockingLockIsStuck() {
+  static const bool wine = [] {
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;
+  }();
+  return wine;
+}
+
+// The wait where the blocking call can't be interrupted: attempts separated by alertable sleeps
+// growing to kPollMaxMs, so the glue's interruption (an APC) ends a sleep as EINTR.
+constexpr DWORD kPollMaxMs = 50;
+
+int WaitPolling(HANDLE h, int exclusive, int64_t start, int64_t len) {
+  DWORD pause = 1;
+  for (;;) {
+    int err = TryOnce(h, exclusive, start, len);
+    if (err != EAGAIN) return err;
+    if (SleepEx(pause, TRUE) == WAIT_IO_COMPLETION) return EINTR;
+    if (pause < kPollMaxMs) pause = pause * 2 < kPollMaxMs ? pause * 2 : kPollMaxMs;
+  }
+}
+
+int WaitBlocking(HANDLE h, int exclusive, int64_t start, int64_t len) {
+  OVERLAPPED ov = At(start);
+  // The event matters only for a handle opened for overlapped I/O, where the call returns at
+  // once and the wait happens here, alertably.
+  ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (ov.hEvent == nullptr) return Fail(GetLastError());
+  Span span = SpanOf(start, len);
+  int err = 0;
+  if (!LockFileEx(h, LockFlags(exclusive), 0, span.low, span.high, &ov)) {
+    DWORD code = GetLastError();
+    if (code == ERROR_IO_PENDING) {
+      DWORD unused;
+      if (WaitForSingleObjectEx(ov.hEvent, INFINITE, TRUE) == WAIT_IO_COMPLETION) CancelIoEx(h, &ov);
+      code = GetOverlappedResult(h, &ov, &unused, TRUE) ? ERROR_SUCCESS : GetLastError();
+    }
+    if (code == ERROR_OPERATION_ABORTED) {
+      err = EINTR;
+    } else if (code != ERROR_SUCCESS) {
+      err = Fail(code);
+    }
+  }
+  CloseHandle(ov.hEvent);
+  return err;
+}
+
+}  // namespace
+
+extern "C" {
+
+int luaipc_flock_ofd(void) { return 1; }
+
+int luaipc_flock_check(int fd, luaipc_flock_file* file) {
+  // A Win32 code left over from an earlier call must not end up on this call's error.
+  luaipc_take_win32_error();
+  HANDLE h;
+  int err = HandleOf(fd, &h);
+  if (err != 0) return err;
+  if (GetFileType(h) != FILE_TYPE_DISK) return EBADF;
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!GetFileInformationByHandle(h, &info)) return Fail(GetLastError());
+  if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) return EBADF;
+  file->dev = info.dwVolumeSerialNumber;
+  file->ino = (static_cast<uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
+  return 0;
+}
+
+int luaipc_flock_try(int fd, int exclusive, int64_t start, int64_t len) {
+  luaipc_take_win32_error();
+  HANDLE h;
+  int err = HandleOf(fd, &h);
+  if (err != 0) return err;
+  return TryOnce(h, exclusive, start, len);
+}
+
+int luaipc_flock_wait(int fd, int exclusive, int64_t start, int64_t len) {
+  luaipc_take_win32_error();
+  HANDLE h;
+  int err = HandleOf(fd, &h);
+  if (err != 0) return err;
+  return BlockingLockIsStuck() ? WaitPolling(h, exclusive, start, len) : WaitBlocking(h, exclusive, start, len);
+}
+
+int luaipc_flock_unlock(int fd, int64_t start, int64_t len) {
+  luaipc_take_win32_error();
+  HANDLE h;
+  int err = HandleOf(fd, &h);
+  if (err != 0) return err;
+  Span span = SpanOf(start, len);
+  // Until nothing is left on the range: a shared lock stacked on an exclusive one (or on
+  // another shared one) is a lock of its own.
+  for (;;) {
+    OVERLAPPED ov = At(start);
+    if (UnlockFileEx(h, 0, span.low, span.high, &ov)) continue;
+    DWORD code = GetLastError();
+    // Nothing (more) locked on exactly this range; Wine says ERROR_LOCK_VIOLATION for it.
+    if (code == ERROR_NOT_LOCKED || code == ERROR_LOCK_VIOLATION) return 0;
+    // Nothing can be locked on what is not a regular file, so nothing is to unlock there.
+    luaipc_flock_file unused;
+    if (luaipc_flock_check(fd, &unused) == EBADF) return 0;
+    return Fail(code);
+  }
+}
+
+int luaipc_flock_dup(int fd, int* out) {
+  luaipc_take_win32_error();
+  HANDLE h;
+  int err = HandleOf(fd, &h);
+  if (err != 0) return err;
+  HANDLE copy;
+  HANDLE self = GetCurrentProcess();
+  if (!DuplicateHandle(self, h, self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) return Fail(GetLastError());
+  if (reinterpret_cast<uintptr_t>(copy) > kMaxEncodable) {
+    CloseHandle(copy);
+    return EMFILE;
+  }
+  *out = Encode(copy);
+  return 0;
+}
+
+void luaipc_flock_close_dup(int fd) {
+  if (fd < 0) CloseHandle(Decode(fd));
+}
+
+}  // extern "C"

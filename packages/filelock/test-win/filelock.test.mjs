@@ -1,0 +1,367 @@
+// The Windows suite of @luaipc/filelock (node:test, run under Wine by scripts/test-win.mjs against
+// the win32-x64 prebuild): locks between node.exe processes, waits, cancellation and errors, and
+// the Windows semantics the README documents (mandatory locks, no conversion, exact-range unlock).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { IpcError, lock, lockSync, OFD_LOCKS, trylock, unlock } from '../dist/index.mjs';
+
+// Wine runs this suite; two Windows behaviours it does not reproduce are asserted on Windows only.
+const underWine = existsSync('C:\\windows\\system32\\winecfg.exe');
+const notUnderWine = (what) => (underWine ? `Wine does not ${what}` : false);
+
+const dir = mkdtempSync(join(tmpdir(), 'luaipc-filelock-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+/** A fresh 64-byte file. */
+function tempFile() {
+  const path = join(dir, `lock-${++counter}`);
+  writeFileSync(path, 'x'.repeat(64));
+  return path;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const peerScript = fileURLToPath(new URL('./fixtures/peer.mjs', import.meta.url));
+
+/** Another node.exe holding locks on `path` (fixtures/peer.mjs): `await peer.send('try w 0 0')`. */
+class Peer {
+  #lines = [];
+  #waiting = [];
+  #buffer = '';
+
+  constructor(path) {
+    this.child = spawn(process.execPath, [peerScript, path], { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.exited = new Promise((resolve) => this.child.on('exit', resolve));
+    this.child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      this.#buffer += chunk;
+      for (let nl = this.#buffer.indexOf('\n'); nl >= 0; nl = this.#buffer.indexOf('\n')) {
+        const line = this.#buffer.slice(0, nl).replace(/\r$/, '');
+        this.#buffer = this.#buffer.slice(nl + 1);
+        const waiter = this.#waiting.shift();
+        if (waiter) waiter(line);
+        else this.#lines.push(line);
+      }
+    });
+  }
+
+  static async start(path) {
+    const peer = new Peer(path);
+    assert.equal(await peer.next(), 'ready');
+    return peer;
+  }
+
+  next() {
+    const line = this.#lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  send(command) {
+    this.child.stdin.write(`${command}\n`);
+    return this.next();
+  }
+
+  async exit() {
+    this.child.stdin.write('exit\n');
+    assert.equal(await this.exited, 0);
+  }
+}
+
+/** Whether `promise` is still pending after `ms` ms. */
+async function pendingAfter(promise, ms) {
+  const marker = Symbol('pending');
+  return (await Promise.race([promise, sleep(ms).then(() => marker)])) === marker;
+}
+
+test('OFD_LOCKS is true: locks belong to the open file, as with open-file-description locks', () => {
+  assert.equal(OFD_LOCKS, true);
+  const path = tempFile();
+  const a = openSync(path, 'r+');
+  const b = openSync(path, 'r+');
+  assert.equal(trylock(a, 'w', 0, 10), true);
+  assert.equal(trylock(b, 'r', 0, 10), false, 'a second open of the file is another owner');
+  assert.equal(trylock(b, 'w', 10, 10), true, 'the next bytes are free');
+  closeSync(b);
+  const c = openSync(path, 'r+');
+  assert.equal(trylock(c, 'r', 0, 10), false, "closing another descriptor kept a's lock");
+  closeSync(a);
+  closeSync(c);
+});
+
+test('shared and exclusive locks between two node.exe processes', async () => {
+  const path = tempFile();
+  const fd = openSync(path, 'r+');
+  const peer = await Peer.start(path);
+  assert.equal(await peer.send('try w 0 10'), 'true');
+  assert.equal(trylock(fd, 'r', 0, 10), false);
+  assert.equal(trylock(fd, 'w', 5, 1), false);
+  assert.equal(trylock(fd, 'w', 10, 10), true, 'the bytes after the range are free');
+  assert.equal(await peer.send('try r 10 1'), 'false');
+  unlock(fd, 10, 10);
+  assert.equal(await peer.send('unlock 0 10'), 'unlocked');
+
+  assert.equal(await peer.send('try r 0 10'), 'true');
+  assert.equal(trylock(fd, 'r', 0, 10), true, "'r' locks are shared");
+  assert.equal(trylock(fd, 'w', 0, 1), false);
+  assert.equal(await peer.send('try w 0 10'), 'false');
+  unlock(fd, 0, 10);
+  assert.equal(await peer.send('unlock 0 10'), 'unlocked');
+
+  // nbytes 0: from the offset to the end of the file and beyond.
+  assert.equal(await peer.send('try w 100 0'), 'true');
+  assert.equal(trylock(fd, 'r', 2 ** 40, 1), false);
+  assert.equal(trylock(fd, 'r', Number.MAX_SAFE_INTEGER - 1, 1), false);
+  assert.equal(trylock(fd, 'w', 0, 100), true, 'the bytes before the offset are free');
+  unlock(fd, 0, 100);
+  assert.equal(await peer.send('unlock 100 0'), 'unlocked');
+  assert.equal(trylock(fd, 'w'), true, 'the whole file, once nobody holds any of it');
+  assert.equal(await peer.send('try r 7 1'), 'false');
+  unlock(fd);
+  await peer.exit();
+  closeSync(fd);
+});
+
+test('lock() waits and resolves when the holder releases; lockSync too', async () => {
+  const path = tempFile();
+  const fd = openSync(path, 'r+');
+  const peer = await Peer.start(path);
+  assert.equal(await peer.send('lock w 0 0'), 'locked');
+  const pending = lock(fd, 'w', 0, 10);
+  assert.equal(await pendingAfter(pending, 300), true, 'waits while the peer holds the file');
+  assert.equal(await peer.send('unlock 0 0'), 'unlocked');
+  assert.equal(await pending, true);
+  assert.equal(await peer.send('try r 5 1'), 'false', 'now this process holds it');
+  unlock(fd, 0, 10);
+  assert.equal(await peer.send('try w 0 10'), 'true');
+  assert.equal(await peer.send('unlock 0 10'), 'unlocked');
+
+  // lockSync with a timeout, granted when the peer lets go after 300 ms.
+  assert.equal(await peer.send('hold w 0 0 300'), 'locked');
+  const t0 = Date.now();
+  assert.equal(lockSync(fd, 'r', 0, 10, { timeout: 20 }), true);
+  assert.ok(Date.now() - t0 >= 200, 'lockSync waited for the holder');
+  unlock(fd, 0, 10);
+  await peer.exit();
+  closeSync(fd);
+});
+
+test('a wait that locks through its own duplicate is undone by unlock() on the descriptor', async () => {
+  const path = tempFile();
+  const fd = openSync(path, 'r+');
+  const peer = await Peer.start(path);
+  assert.equal(await peer.send('lock w 0 0'), 'locked');
+  const pending = lock(fd, 'w');
+  await sleep(100);
+  assert.equal(await peer.send('unlock 0 0'), 'unlocked');
+  assert.equal(await pending, true);
+  assert.equal(await peer.send('try r 0 1'), 'false');
+  unlock(fd);
+  assert.equal(await peer.send('try w 0 0'), 'true', 'the duplicate was the same owner');
+  await peer.exit();
+  closeSync(fd);
+});
+
+test('timeouts give false', async () => {
+  const path = tempFile();
+  const fd = openSync(path, 'r+');
+  const peer = await Peer.start(path);
+  assert.equal(await peer.send('lock r 0 0'), 'locked');
+  let t0 = Date.now();
+  assert.equal(await lock(fd, 'w', { timeout: 0.3 }), false);
+  assert.ok(Date.now() - t0 >= 250, 'lock() waited for its timeout');
+  t0 = Date.now();
+  assert.equal(lockSync(fd, 'w', 0, 10, { timeout: 0.3 }), false);
+  assert.ok(Date.now() - t0 >= 250, 'lockSync waited for its timeout');
+  assert.equal(await lock(fd, 'w', 0, 10, { timeout: 0 }), false);
+  assert.equal(await lock(fd, 'r', 0, 10, { timeout: 0.3 }), true, "'r' joins the peer's 'r'");
+  unlock(fd, 0, 10);
+  assert.equal(await peer.send('unlock 0 0'), 'unlocked');
+  assert.equal(await peer.send('try w 0 0'), 'true', 'the timed-out waits took nothing');
+  await peer.exit();
+  closeSync(fd);
+});
+
+test('an AbortSignal rejects a pending lock() and leaves no lock behind', async () => {
+  const path = tempFile();
+  const fd = openSync(path, 'r+');
+  const peer = await Peer.start(path);
+  assert.equal(await peer.send('lock w 0 0'), 'locked');
+  const controller = new AbortController();
+  const pending = lock(fd, 'w', { signal: controller.signal });
+  setTimeout(() => controller.abort(), 100);
+  await assert.rejects(pending, { name: 'AbortError' });
+  const already = lock(fd, 'w', { signal: AbortSignal.abort(new Error('before')) });
+  await assert.rejects(already, { message: 'before' });
+  assert.equal(await peer.send('unlock 0 0'), 'unlocked');
+  await sleep(300);
+  assert.equal(await peer.send('try w 0 0'), 'true', 'the aborted wait took nothing');
+  await peer.exit();
+  closeSync(fd);
+});
+
+test('closing a FileHandle cancels its pending lock() with ECANCELED', async () => {
+  const path = tempFile();
+  const handle = await open(path, 'r+');
+  const peer = await Peer.start(path);
+  assert.equal(await peer.send('lock w 0 0'), 'locked');
+  const pending = lock(handle, 'r', 0, 10);
+  assert.equal(await pendingAfter(pending, 100), true);
+  await handle.close();
+  await assert.rejects(
+    pending,
+    (e) => e instanceof IpcError && e.code === 'ECANCELED' && e.syscall === 'fcntl',
+  );
+  assert.equal(await peer.send('unlock 0 0'), 'unlocked');
+  await sleep(300);
+  assert.equal(await peer.send('try w 0 0'), 'true', 'the cancelled wait took nothing');
+  await assert.rejects(lock(handle, 'w'), { name: 'IpcError', code: 'EBADF' });
+  await peer.exit();
+});
+
+test("no conversion: a handle's own locks and the other mode", async () => {
+  const path = tempFile();
+  const fd = openSync(path, 'r+');
+  const peer = await Peer.start(path);
+  // 'w' over your own 'r' is refused: an exclusive lock conflicts with every lock, yours too.
+  assert.equal(trylock(fd, 'r', 0, 10), true);
+  assert.equal(trylock(fd, 'w', 0, 10), false);
+  assert.equal(await lock(fd, 'w', 0, 10, { timeout: 0.2 }), false);
+  assert.equal(lockSync(fd, 'w', 0, 10, { timeout: 0.2 }), false);
+  unlock(fd, 0, 10);
+  // 'w' over your own 'w' too.
+  assert.equal(trylock(fd, 'w', 0, 10), true);
+  assert.equal(trylock(fd, 'w', 0, 10), false);
+  // 'r' over your own 'w' is granted and stacks: the 'w' stays, other processes stay out.
+  assert.equal(trylock(fd, 'r', 0, 10), true);
+  assert.equal(await peer.send('try r 0 10'), 'false');
+  // One unlock of the range releases both.
+  unlock(fd, 0, 10);
+  assert.equal(await peer.send('try w 0 10'), 'true');
+  assert.equal(await peer.send('unlock 0 10'), 'unlocked');
+  await peer.exit();
+  closeSync(fd);
+});
+
+test('unlock() releases only a lock taken on exactly that range', async () => {
+  const path = tempFile();
+  const fd = openSync(path, 'r+');
+  const peer = await Peer.start(path);
+  assert.equal(trylock(fd, 'w', 0, 10), true);
+  unlock(fd); // the whole file: no lock has exactly that range, nothing happens
+  unlock(fd, 0, 5); // part of the range: the same
+  unlock(fd, 20, 5); // bytes never locked: nothing happens, as on Linux
+  assert.equal(await peer.send('try r 0 1'), 'false');
+  unlock(fd, 0, 10);
+  assert.equal(await peer.send('try w 0 10'), 'true');
+  await peer.exit();
+  closeSync(fd);
+});
+
+test('locks are mandatory: another process cannot write into a locked range', {
+  skip: notUnderWine('enforce locks on reads and writes'),
+}, async () => {
+  const path = tempFile();
+  const fd = openSync(path, 'r+');
+  const peer = await Peer.start(path);
+  assert.equal(trylock(fd, 'w', 0, 10), true);
+  assert.match(await peer.send('write 5 zz'), /^error /);
+  assert.match(await peer.send('read 0 4'), /^error /);
+  assert.equal(await peer.send('write 20 zz'), 'written', 'outside the range it works');
+  writeSync(fd, 'ab', 0); // the holder itself may write
+  unlock(fd, 0, 10);
+  assert.equal(trylock(fd, 'r', 0, 10), true);
+  assert.match(await peer.send('write 5 zz'), /^error /, "an 'r' lock stops writers too");
+  assert.equal(await peer.send('read 0 2'), 'ab', 'but not readers');
+  unlock(fd, 0, 10);
+  await peer.exit();
+  closeSync(fd);
+});
+
+test('an OS error carries the Win32 code as winerror', {
+  skip: notUnderWine('check access rights on locks'),
+}, () => {
+  const path = tempFile();
+  const fd = openSync(path, 'a'); // append only: neither read nor write access to the data
+  assert.throws(
+    () => trylock(fd, 'w', 0, 10),
+    (e) =>
+      e instanceof IpcError &&
+      e.name === 'IpcError' &&
+      e.code === 'EACCES' &&
+      e.syscall === 'fcntl' &&
+      e.winerror === 5,
+  );
+  closeSync(fd);
+});
+
+test('EBADF for a closed descriptor and for what is not a regular file', async () => {
+  const fd = openSync(tempFile(), 'r+');
+  assert.equal(trylock(fd, 'w', 0, 1), true);
+  unlock(fd, 0, 1);
+  closeSync(fd);
+  const ebadf = (e) =>
+    e instanceof IpcError &&
+    e.name === 'IpcError' &&
+    e.code === 'EBADF' &&
+    e.syscall === 'fcntl' &&
+    e.winerror === undefined &&
+    e.message === 'EBADF: bad file descriptor, fcntl';
+  assert.throws(() => trylock(fd, 'w'), ebadf);
+  assert.throws(() => lockSync(fd, 'r', { timeout: 1 }), ebadf);
+  assert.throws(() => unlock(fd), ebadf);
+  await assert.rejects(lock(fd, 'w'), ebadf);
+  const folder = openSync(dir, 'r');
+  assert.throws(() => trylock(folder, 'r'), ebadf);
+  unlock(folder); // nothing can be locked there, so unlocking does nothing, as on Linux
+  closeSync(folder);
+});
+
+test('bad input gives the same errors as on Linux', async () => {
+  const fd = openSync(tempFile(), 'r+');
+  assert.throws(() => trylock('3', 'w'), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_TYPE',
+    message:
+      'The "file" argument must be of type number or an instance of FileHandle. Received type string (\'3\')',
+  });
+  assert.throws(() => trylock(-1, 'w'), {
+    name: 'RangeError',
+    code: 'ERR_OUT_OF_RANGE',
+    message:
+      'The value of "file" is out of range. It must be an integer >= 0 and <= 2147483647. Received -1',
+  });
+  assert.throws(() => trylock(fd, 'x'), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: "The argument 'mode' must be 'r' (shared) or 'w' (exclusive). Received 'x'",
+  });
+  assert.throws(() => trylock(fd, 'w', -1), {
+    name: 'RangeError',
+    code: 'ERR_OUT_OF_RANGE',
+    message:
+      'The value of "offset" is out of range. It must be an integer >= 0 and <= 9007199254740991. Received -1',
+  });
+  assert.throws(() => lockSync(fd, 'w', 0, 2 ** 53), { code: 'ERR_OUT_OF_RANGE' });
+  await assert.rejects(lock(fd, 'w', 5, 'x'), { code: 'ERR_INVALID_ARG_TYPE' });
+  await assert.rejects(lock(fd, 'w', { timeout: Number.NaN }), { code: 'ERR_OUT_OF_RANGE' });
+  await assert.rejects(lock(fd, 'w', { signal: 'x' }), { code: 'ERR_INVALID_ARG_TYPE' });
+  assert.throws(() => lockSync(fd, 'w', { signal: new AbortController().signal }), {
+    code: 'ERR_INVALID_ARG_VALUE',
+  });
+  assert.equal(trylock(fd, 'rw', 0, 1), true, "LuaIPC's 'rw' means 'w'");
+  unlock(fd, 0, 1);
+  closeSync(fd);
+});

@@ -25,7 +25,9 @@ export interface LockSyncOptions {
  * Whether this build locks with open-file-description locks (Linux): they exclude between
  * worker threads of one process too, and closing some other descriptor of the file keeps them.
  * `false` where the OS lacks them (macOS, the BSDs, builds with `LUAIPC_PORTABLE`): classic
- * POSIX locks, owned by the whole process (see the README's platform notes).
+ * POSIX locks, owned by the whole process (see the README's platform notes). `true` on Windows,
+ * whose locks also belong to the open file (they are mandatory there and never convert between
+ * modes: see the README's Windows notes).
  */
 export const OFD_LOCKS: boolean = addon.OFD;
 
@@ -135,12 +137,12 @@ function onClose(handle: FileHandleLike, fn: () => void): () => void {
  * Locks `nbytes` bytes of `file` from `offset` (LuaIPC's `filelock.lock`) without blocking the
  * event loop: the wait runs on a thread of ours. `mode` `'r'` takes a shared lock, `'w'` an
  * exclusive one; `nbytes` 0 or absent locks from `offset` to the end of the file and beyond.
- * Locking a range you already hold in the other mode converts it. Resolves `true` once locked,
- * `false` only when `options.timeout` (seconds) elapses first. Rejects with `signal.reason`
- * when `options.signal` aborts, with `IpcError` `ECANCELED` when the FileHandle is closed
- * meanwhile, and with `IpcError` for OS errors (`EBADF`: not an open regular file, or not open
- * for reading (`'r'`) / writing (`'w'`); `EDEADLK`: a deadlock the kernel detected). A
- * cancelled wait leaves no lock behind.
+ * Locking a range you already hold in the other mode converts it (not on Windows: see the
+ * README). Resolves `true` once locked, `false` only when `options.timeout` (seconds) elapses
+ * first. Rejects with `signal.reason` when `options.signal` aborts, with `IpcError`
+ * `ECANCELED` when the FileHandle is closed meanwhile, and with `IpcError` for OS errors
+ * (`EBADF`: not an open regular file, or not open for reading (`'r'`) / writing (`'w'`);
+ * `EDEADLK`: a deadlock the kernel detected). A cancelled wait leaves no lock behind.
  */
 export function lock(file: LockFile, mode: LockMode, options?: WaitOptions): Promise<boolean>;
 export function lock(
@@ -243,7 +245,8 @@ export function trylock(file: LockFile, mode: LockMode, offset?: number, nbytes?
 /**
  * Unlocks `nbytes` bytes of `file` from `offset` (0 or absent: to the end of the file and
  * beyond), whatever mode they were locked in (LuaIPC's `filelock.unlock`). Unlocking a range
- * you don't hold does nothing. Part of a locked range may be unlocked, splitting it.
+ * you don't hold does nothing. Part of a locked range may be unlocked, splitting it (on Windows
+ * only a range exactly as it was locked is released: see the README).
  */
 export function unlock(file: LockFile, offset?: number, nbytes?: number): void {
   const fd = fdOf(file);

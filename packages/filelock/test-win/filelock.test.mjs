@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { IpcError, lock, lockSync, OFD_LOCKS, trylock, unlock } from '../dist/index.mjs';
 
 // Wine runs this suite; two Windows behaviours it does not reproduce are asserted on Windows only.
@@ -229,6 +230,38 @@ test('closing a FileHandle cancels its pending lock() with ECANCELED', async () 
   assert.equal(await peer.send('try w 0 0'), 'true', 'the cancelled wait took nothing');
   await assert.rejects(lock(handle, 'w'), { name: 'IpcError', code: 'EBADF' });
   await peer.exit();
+});
+
+test('worker threads that open the file exclude each other; terminate() ends a pending lockSync', async () => {
+  const path = tempFile();
+  const fd = openSync(path, 'r+');
+  assert.equal(trylock(fd, 'w', 0, 10), true);
+  const dist = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
+  const worker = new Worker(
+    `const { openSync } = require('node:fs');
+     const { parentPort, workerData } = require('node:worker_threads');
+     const { lockSync, trylock } = require(workerData.dist);
+     const fd = openSync(workerData.path, 'r+');
+     parentPort.postMessage(trylock(fd, 'r', 0, 10));
+     parentPort.postMessage(lockSync(fd, 'w', 0, 10));`,
+    { eval: true, workerData: { dist, path } },
+  );
+  const messages = [];
+  worker.on('message', (m) => messages.push(m));
+  const exited = new Promise((resolve) => worker.on('exit', resolve));
+  await sleep(500);
+  assert.deepEqual(messages, [false], "the worker's own descriptor is another owner: it waits");
+  const t0 = Date.now();
+  await worker.terminate();
+  await exited;
+  assert.ok(Date.now() - t0 < 2000, 'terminate() ended the pending lockSync promptly');
+  unlock(fd, 0, 10);
+  const again = openSync(path, 'r+');
+  assert.equal(trylock(again, 'w', 0, 10), true, 'the ended wait took nothing');
+  // A message the worker still sent while it was being stopped can only say it got nothing.
+  assert.equal(messages.includes(true), false);
+  closeSync(again);
+  closeSync(fd);
 });
 
 test("no conversion: a handle's own locks and the other mode", async () => {

@@ -61,20 +61,26 @@ extern "C" int luaipc_thread_interrupt(luaipc_thread_id t) {
   return ok != 0 ? 0 : luaipc_errno_from_win32(GetLastError());
 }
 
-// Node's file descriptors belong to the C runtime Node is built with (the Universal CRT); an
-// addon built with mingw-w64 links an older one, whose descriptor table is a different one.
+// Node's file descriptors live in the C runtime node.exe links statically, not in ucrtbase.dll
+// (there every descriptor is EBADF, or another table's file) nor in the older runtime mingw-w64
+// addons link. node.exe exports libuv's uv_get_osfhandle, which reads the right table and
+// answers INVALID_HANDLE_VALUE for a descriptor that is not open.
 extern "C" int luaipc_os_handle_from_fd(int fd, void** handle) {
-  using GetOsfHandle = intptr_t(__cdecl*)(int);
-  static GetOsfHandle get = [] {
-    HMODULE ucrt = GetModuleHandleW(L"ucrtbase.dll");
-    if (ucrt == nullptr) ucrt = LoadLibraryW(L"ucrtbase.dll");
-    return ucrt == nullptr ? nullptr
-                           : reinterpret_cast<GetOsfHandle>(reinterpret_cast<void*>(GetProcAddress(ucrt, "_get_osfhandle")));
+  using GetOsfHandle = HANDLE (*)(int);
+  static const GetOsfHandle get = [] {
+    const wchar_t* const modules[] = {nullptr, L"libnode.dll", L"node.dll"};
+    for (const wchar_t* module : modules) {
+      HMODULE m = GetModuleHandleW(module);
+      FARPROC f = m == nullptr ? nullptr : GetProcAddress(m, "uv_get_osfhandle");
+      if (f != nullptr) return reinterpret_cast<GetOsfHandle>(reinterpret_cast<void*>(f));
+    }
+    return static_cast<GetOsfHandle>(nullptr);
   }();
   if (get == nullptr) return ENOSYS;
-  intptr_t h = get(fd);
-  if (h == -1 || h == -2) return EBADF;
-  *handle = reinterpret_cast<void*>(h);
+  HANDLE h = get(fd);
+  // -2: a standard stream's descriptor with no handle behind it.
+  if (h == INVALID_HANDLE_VALUE || h == nullptr || h == reinterpret_cast<HANDLE>(-2)) return EBADF;
+  *handle = h;
   return 0;
 }
 

@@ -36,32 +36,17 @@ int Encode(HANDLE h) { return -static_cast<int>(reinterpret_cast<uintptr_t>(h) /
 
 HANDLE Decode(int fd) { return reinterpret_cast<HANDLE>((static_cast<uintptr_t>(-(fd + 1))) * 4); }
 
-// The HANDLE behind a descriptor of Node's C runtime. The official node.exe links that runtime
-// statically, so its descriptor table is inside node.exe, not in ucrtbase.dll (where the glue's
-// luaipc_os_handle_from_fd looks: there every descriptor is EBADF, or another table's file). Node
-// exports libuv's uv_get_osfhandle, which reads the right table and answers
-// INVALID_HANDLE_VALUE for a descriptor that is not open (libuv keeps the C runtime from
-// aborting on it).
+// The HANDLE behind a Node descriptor (luaipc_os_handle_from_fd), or a duplicate's encoded
+// handle (negative: see Decode).
 int HandleOf(int fd, HANDLE* h) {
   if (fd < 0) {
     *h = Decode(fd);
     return 0;
   }
-  using GetOsfHandle = HANDLE (*)(int);
-  static const GetOsfHandle get = [] {
-    const wchar_t* const modules[] = {nullptr, L"libnode.dll", L"node.dll"};
-    for (const wchar_t* module : modules) {
-      HMODULE m = GetModuleHandleW(module);
-      FARPROC f = m == nullptr ? nullptr : GetProcAddress(m, "uv_get_osfhandle");
-      if (f != nullptr) return reinterpret_cast<GetOsfHandle>(reinterpret_cast<void*>(f));
-    }
-    return static_cast<GetOsfHandle>(nullptr);
-  }();
-  if (get == nullptr) return ENOSYS;
-  HANDLE handle = get(fd);
-  // -2: a standard stream's descriptor with no handle behind it.
-  if (handle == INVALID_HANDLE_VALUE || handle == nullptr || handle == reinterpret_cast<HANDLE>(-2)) return EBADF;
-  *h = handle;
+  void* handle = nullptr;
+  int err = luaipc_os_handle_from_fd(fd, &handle);
+  if (err != 0) return err;
+  *h = static_cast<HANDLE>(handle);
   return 0;
 }
 

@@ -43,8 +43,9 @@ int64_t luaipc_now_ns(void);
 int luaipc_errno_from_win32(unsigned long code);
 // The Win32 code of the calling thread's last luaipc_errno_from_win32, then 0.
 unsigned long luaipc_take_win32_error(void);
-// The Windows handle behind a Node file descriptor (fs.openSync, FileHandle.fd). EBADF when the
-// descriptor is not open.
+// The Windows handle behind a Node file descriptor (fs.openSync, FileHandle.fd), through the
+// uv_get_osfhandle node.exe exports (its C runtime's descriptor table is inside node.exe). EBADF
+// when the descriptor is not open.
 int luaipc_os_handle_from_fd(int fd, void** handle);
 #endif
 

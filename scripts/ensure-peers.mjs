@@ -16,6 +16,12 @@ const peers = [
   // The Windows suites: mingw-w64 cross-compiles the addons, Wine runs Node for Windows.
   { bin: 'x86_64-w64-mingw32-g++-posix', apt: 'mingw-w64' },
   { bin: 'wine', apt: 'wine64' },
+  // The linux-arm64 prebuilds: a cross compiler, and qemu-user to run them with arm64 Node.
+  { bin: 'aarch64-linux-gnu-g++', apt: 'g++-aarch64-linux-gnu' },
+  { bin: 'qemu-aarch64', apt: 'qemu-user' },
+  // Tests run child processes as another user with limits (setpriv, prlimit, unshare).
+  { bin: 'setpriv', apt: 'util-linux' },
+  { bin: 'prlimit', apt: 'util-linux' },
 ];
 
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

@@ -30,8 +30,9 @@ using luaipc::proc::Event;
 
 // A Sync wait polls in slices this long, so a worker's terminate() ends it promptly.
 constexpr int kSyncSliceMs = 50;
-// Largest Buffer made by joining queued output of one stream.
-constexpr size_t kMergeMax = 4 * 1024 * 1024;
+// Largest Buffer made by joining queued output of one stream. Small enough to come from the
+// heap: a larger allocation is a fresh mapping whose every page faults on the copy.
+constexpr size_t kMergeMax = 64 * 1024;
 
 class Process;
 

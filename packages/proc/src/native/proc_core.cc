@@ -27,6 +27,10 @@ constexpr size_t kMaxQueued = 2 * 1024 * 1024;
 // administrator raised it), so what is beyond it comes from a process that outlived the child
 // and is still writing.
 constexpr size_t kDrainMax = 4 * 1024 * 1024;
+// Batching of the hand-over to the JS thread (see proc_core.h): enough to make a wake-up of
+// the JS thread worth it, and soon enough that nobody notices the wait.
+constexpr size_t kNotifyBytes = 256 * 1024;
+constexpr int kLingerMs = 1;
 // Without a pidfd the exit is found by trying to reap: right away after I/O, then at
 // intervals that double up to this (an idle child with no output costs a wake-up a second).
 constexpr int kMaxBackoffMs = 1000;
@@ -64,7 +68,11 @@ void Core::DisableNotify() {
 
 void Core::PopAll(std::deque<Event>* out) {
   std::lock_guard<std::mutex> lock(mu_);
+  jsNotified_ = false;
   if (events_.empty()) return;
+  // Taken early (the JS thread looked while the loop lingered): nothing left to tell.
+  notifyPending_ = false;
+  unnotifiedBytes_ = 0;
   for (Event& ev : events_) out->push_back(std::move(ev));
   events_.clear();
   eventBytes_ = 0;
@@ -114,6 +122,7 @@ void Core::Detach() {
   // in_ is left to the loop owner (Prepare drops it): it may be writing from it right now.
   events_.clear();
   eventBytes_ = 0;
+  notifyPending_ = false;
   notify_ = nullptr;
   notifyArg_ = nullptr;
   luaipc_proc_wake(proc_);
@@ -264,10 +273,31 @@ void Core::Emit(bool sync, const Sink& sink, Event& ev) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (detached_) return;
-  bool wasEmpty = events_.empty();
   eventBytes_ += ev.capacity;
+  bool urgent = ev.kind != Event::kData;
+  unnotifiedBytes_ += ev.size;
   events_.push_back(std::move(ev));
-  if (wasEmpty && notify_ != nullptr) notify_(notifyArg_);
+  if (!notifyPending_) {
+    notifyPending_ = true;
+    pendingSince_ = std::chrono::steady_clock::now();
+  }
+  if (urgent || unnotifiedBytes_ >= kNotifyBytes || eventBytes_ >= kMaxQueued || LingerLeftMsLocked() == 0) {
+    NotifyLocked();
+  }
+}
+
+void Core::NotifyLocked() {
+  notifyPending_ = false;
+  unnotifiedBytes_ = 0;
+  if (jsNotified_ || events_.empty() || notify_ == nullptr) return;
+  jsNotified_ = true;
+  notify_(notifyArg_);
+}
+
+int Core::LingerLeftMsLocked() const {
+  auto waited = std::chrono::steady_clock::now() - pendingSince_;
+  auto left = std::chrono::milliseconds(kLingerMs) - std::chrono::duration_cast<std::chrono::milliseconds>(waited);
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
 std::unique_ptr<char[]> Core::TakeBufferLocked() {
@@ -433,6 +463,13 @@ bool Core::Step(bool sync, int timeoutMs, const Sink& sink) {
   bool watchable = luaipc_proc_exit_watchable(proc_) != 0;
   int timeout = timeoutMs;
   if (!watchable && (timeout < 0 || timeout > backoffMs_)) timeout = backoffMs_;
+  if (!sync) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (notifyPending_) {
+      int left = LingerLeftMsLocked();
+      if (timeout < 0 || timeout > left) timeout = left;
+    }
+  }
   unsigned ready = 0;
   int err = luaipc_proc_poll(proc_, want, timeout, &ready);
   if (err != 0) {
@@ -442,6 +479,11 @@ bool Core::Step(bool sync, int timeoutMs, const Sink& sink) {
   }
   if (!watchable) {
     backoffMs_ = (ready & ~LUAIPC_PROC_EV_WAKE) != 0 ? 1 : std::min(backoffMs_ * 2, kMaxBackoffMs);
+  }
+  if (!sync && (ready & (LUAIPC_PROC_EV_STDOUT | LUAIPC_PROC_EV_STDERR)) == 0) {
+    // No more output right now (or the linger ran out): hand over what is queued.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (notifyPending_) NotifyLocked();
   }
   if ((ready & LUAIPC_PROC_EV_STDIN) != 0) WriteSome();
   if ((ready & LUAIPC_PROC_EV_STDOUT) != 0) ReadSome(LUAIPC_PROC_STDOUT, sync, sink);

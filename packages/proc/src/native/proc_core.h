@@ -6,6 +6,7 @@
 // loop over from the thread (the thread parks meanwhile) and receives events directly.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -122,6 +123,16 @@ class Core {
   bool throttled_ = false;
   void (*notify_)(void*) = nullptr;
   void* notifyArg_ = nullptr;
+  // Output is handed over in batches: the JS thread is told at once about ends and the exit,
+  // about data once kNotifyBytes have piled up or the oldest has waited kLingerMs (the loop
+  // polls with that timeout meanwhile). Each wake-up of the JS thread takes a CPU from the
+  // child and the reader; batching them is what keeps a fast producer fast.
+  bool jsNotified_ = false;     // told, and has not taken the events yet
+  bool notifyPending_ = false;  // data queued that the JS thread has not been told about
+  size_t unnotifiedBytes_ = 0;
+  std::chrono::steady_clock::time_point pendingSince_;
+  void NotifyLocked();
+  int LingerLeftMsLocked() const;
   // exit
   bool exited_ = false;
   int exitErr_ = 0;

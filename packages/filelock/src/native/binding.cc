@@ -50,13 +50,6 @@ struct Range {
   int64_t len;
 };
 
-int64_t DeadlineAfter(double seconds) {
-  if (!(seconds >= 0)) return -1;
-  // 2^62 ns is ~146 years: anything longer is forever, and the sum cannot overflow.
-  if (seconds > 4.6e9) return -1;
-  return luaipc_now_ns() + static_cast<int64_t>(seconds * 1e9);
-}
-
 // Sleeps in `block()` (one blocking lock call, returning 0 or an errno) until it locks (0), the
 // deadline passes (ETIMEDOUT), `stop()` turns true (ECANCELED, looked at every `slice` ns and
 // after each interruption) or it fails. deadline < 0: none; slice < 0: no slices.
@@ -143,7 +136,7 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
   Range r = RangeArgs(info);
   double timeout = info[4].As<Napi::Number>().DoubleValue();
   bool inWorker = info[5].As<Napi::Boolean>().Value();
-  int64_t deadline = DeadlineAfter(timeout);
+  int64_t deadline = luaipc::DeadlineAfter(timeout);
   Syscall failed = kFcntl;
   int err;
   if (deadline < 0 && !inWorker) {
@@ -219,13 +212,7 @@ class Locker : public luaipc::Handle<Locker> {
   }
 
   explicit Locker(const Napi::CallbackInfo& info) : luaipc::Handle<Locker>(info) {
-    waiter_.SetBusyCallback([this](bool busy) {
-      if (busy) {
-        Ref();
-      } else {
-        Unref();
-      }
-    });
+    waiter_.KeepAliveWhileBusy(this);
   }
 
   void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
@@ -262,7 +249,7 @@ class Locker : public luaipc::Handle<Locker> {
     } else {
       waitFd->fd = fd;
     }
-    int64_t deadline = DeadlineAfter(timeout);
+    int64_t deadline = luaipc::DeadlineAfter(timeout);
     luaipc::WaitOp op;
     op.wait = [waitFd, r, deadline](const luaipc::CancelToken& token) {
       int wfd = waitFd->fd;

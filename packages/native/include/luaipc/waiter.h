@@ -10,7 +10,7 @@
 //
 // Usage (JS thread):
 //   luaipc::Waiter waiter;                                 // a member of the handle
-//   waiter.SetBusyCallback([this](bool busy) { busy ? Ref() : Unref(); });
+//   waiter.KeepAliveWhileBusy(this);                      // the handle lives while a wait is pending
 //   Napi::Promise p = waiter.Submit(env, {wait, undo, settle}, id);   // throws IpcError EAGAIN
 //   waiter.Cancel(env, id, reason);                       // AbortSignal
 //   waiter.CancelAll(env, makeReason);                    // close(): rejects every pending wait
@@ -42,6 +42,14 @@
 #include "luaipc/glue_os.h"
 
 namespace luaipc {
+
+// The point on luaipc_now_ns()'s clock `seconds` from now (fractions allowed); -1 (never) for a
+// negative or NaN timeout, or one too long for the clock (2^62 ns is ~146 years, so the sum
+// cannot overflow).
+inline int64_t DeadlineAfter(double seconds) {
+  if (!(seconds >= 0) || seconds > 4.6e9) return -1;
+  return luaipc_now_ns() + static_cast<int64_t>(seconds * 1e9);
+}
 
 // What a wait produced; its meaning is up to the operation (sem: value 1 = acquired, 0 = timed
 // out; err = errno of a failed wait).
@@ -233,8 +241,21 @@ class Waiter {
   using BusyCallback = std::function<void(bool busy)>;
 
   // Called on the JS thread when the number of outstanding waits goes 0 -> 1 (true) and back
-  // to 0 (false); handles use it to keep their JS object alive while a wait is pending.
+  // to 0 (false).
   void SetBusyCallback(BusyCallback cb) { busy_ = std::move(cb); }
+
+  // Keeps `handle`'s JS object (an ObjectWrap) alive while a wait is pending, so the wait's
+  // settlement always has someone to reach.
+  template <typename H>
+  void KeepAliveWhileBusy(H* handle) {
+    SetBusyCallback([handle](bool busy) {
+      if (busy) {
+        handle->Ref();
+      } else {
+        handle->Unref();
+      }
+    });
+  }
 
   bool busy() const { return !outstanding_.empty(); }
 

@@ -41,13 +41,6 @@ struct Core {
   }
 };
 
-int64_t DeadlineAfter(double seconds) {
-  if (!(seconds >= 0)) return -1;
-  // 2^62 ns is ~146 years: anything longer is forever, and the sum cannot overflow.
-  if (seconds > 4.6e9) return -1;
-  return luaipc_now_ns() + static_cast<int64_t>(seconds * 1e9);
-}
-
 // 0 (acquired) or EAGAIN (not yet) after up to `spinNs` of tries; other errors as they come.
 int Spin(luaipc_sem* sem, int64_t spinNs = kSpinNs) {
   int64_t until = luaipc_now_ns() + spinNs;
@@ -102,14 +95,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     core_ = std::make_shared<Core>();
     int err = luaipc_sem_open(name_.c_str(), n, creator_ ? 1 : 0, &core_->sem);
     if (err != 0) throw luaipc::IpcError(env, err, "sem_open", name_.c_str());
-    waiter_.SetBusyCallback([this](bool busy) {
-      // A pending dec() keeps the handle (and so its promise's settlement) alive.
-      if (busy) {
-        Ref();
-      } else {
-        Unref();
-      }
-    });
+    waiter_.KeepAliveWhileBusy(this);
   }
 
   void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
@@ -165,7 +151,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     if (err == EAGAIN && timeout != 0) {
       luaipc::JsProbe probe(env);
       err = WaitSliced(
-          DeadlineAfter(timeout), kSyncSliceNs, [&] { return !probe.CanRunJs(); },
+          luaipc::DeadlineAfter(timeout), kSyncSliceNs, [&] { return !probe.CanRunJs(); },
           [&](int64_t until) { return luaipc_sem_wait(sem, until); });
       if (err == ECANCELED) return env.Undefined();
     }
@@ -187,7 +173,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
 
     std::shared_ptr<Core> core = core_;
     std::string name = name_;
-    int64_t deadline = DeadlineAfter(timeout);
+    int64_t deadline = luaipc::DeadlineAfter(timeout);
     luaipc::WaitOp op;
     op.wait = [core, deadline](const luaipc::CancelToken& token) {
       luaipc_sem* sem = core->sem;

@@ -256,13 +256,14 @@ class Locker : public luaipc::Handle<Locker> {
       int e = luaipc_flock_try(wfd, r.exclusive, r.start, r.len);
       Syscall failed = kFcntl;
       if (e == EAGAIN) {
-        // Classic locks wait on the user's fd: should it be closed and its number reused while
-        // we wait, don't lock (or block on) the other file.
+        // Classic locks wait on the user's fd: should it be closed (and its number reused) while
+        // we wait, don't lock (or block on) the other file. A file closed under a pending wait
+        // cancels it, whether the close or its 'close' event is seen first: ECANCELED.
         e = WaitSliced(
             deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
             [&] {
               return token.Interruptible([&] {
-                return waitFd->SameFile() ? luaipc_flock_wait(wfd, r.exclusive, r.start, r.len) : EBADF;
+                return waitFd->SameFile() ? luaipc_flock_wait(wfd, r.exclusive, r.start, r.len) : ECANCELED;
               });
             },
             &failed);
@@ -270,7 +271,7 @@ class Locker : public luaipc::Handle<Locker> {
       if (e == 0 && !waitFd->SameFile()) {
         // Swapped between the check and the call: what we locked is the other file's.
         luaipc_flock_unlock(wfd, r.start, r.len);
-        e = EBADF;
+        e = ECANCELED;
       }
       if (e == 0) return luaipc::WaitOutcome{0, 1};
       if (e == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};

@@ -223,6 +223,11 @@ class Process : public luaipc::Handle<Process> {
     napi_release_threadsafe_function(link_->tsfn, napi_tsfn_release);
   }
 
+  void DeliverQueued(Napi::Env env) {
+    Event ev;
+    while (!closed() && !exitDelivered_ && Next(&ev)) Deliver(env, ev);
+  }
+
   // The next event the thread queued. They are taken from the Core all at once (one lock per
   // batch), and kept here rather than in a local so a wait nested in a callback sees them.
   bool Next(Event* ev) {
@@ -346,13 +351,17 @@ class Process : public luaipc::Handle<Process> {
     std::shared_ptr<Core> core = core_;
     core->AcquireSync();
     struct Release {
+      Process* self;
       Core* core;
-      ~Release() { core->ReleaseSync(); }
-    } release{core.get()};
+      ~Release() {
+        core->ReleaseSync();
+        // Stopped early (a callback threw, the handle closed, the env is ending) with events
+        // still to deliver: the async path takes them over.
+        if (!self->exitDelivered_) core->NotifyNow();
+      }
+    } release{this, core.get()};
     // What the thread queued before it parked comes first, in order.
-    Event ev;
-    while (!closed() && !exitDelivered_ && Next(&ev)) Deliver(env, ev);
-    luaipc::proc::Sink sink = [this, env](Event& e) { Deliver(env, e); };
+    DeliverQueued(env);
     while (!exitDelivered_) {
       if (closed()) throw luaipc::IpcError(env, ECANCELED, "wait");
       if (!probe.CanRunJs()) {
@@ -360,7 +369,8 @@ class Process : public luaipc::Handle<Process> {
         // here any more, so stop; the thread takes the loop back and reaps the child.
         throw Napi::Error::New(env, "waitSync stopped: the environment is shutting down");
       }
-      core->StepSync(kSyncSliceMs, sink);
+      core->StepSync(kSyncSliceMs);
+      if (core->TakeDue()) DeliverQueued(env);
     }
     return env.Undefined();
   }

@@ -123,6 +123,7 @@ void Core::Detach() {
   events_.clear();
   eventBytes_ = 0;
   notifyPending_ = false;
+  due_ = false;
   notify_ = nullptr;
   notifyArg_ = nullptr;
   luaipc_proc_wake(proc_);
@@ -146,7 +147,6 @@ void Core::MarkThreadFailed() {
 }
 
 void Core::RunThread() {
-  static const Sink none;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     if (handover_) {
@@ -158,7 +158,7 @@ void Core::RunThread() {
     }
     if (done_) break;
     lock.unlock();
-    Step(false, -1, none);
+    Step(false, -1);
     lock.lock();
   }
   threadActive_ = false;
@@ -181,7 +181,19 @@ void Core::ReleaseSync() {
   cv_.notify_all();
 }
 
-bool Core::StepSync(int timeoutMs, const Sink& sink) { return Step(true, timeoutMs, sink); }
+bool Core::StepSync(int timeoutMs) { return Step(true, timeoutMs); }
+
+bool Core::TakeDue() {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool due = due_;
+  due_ = false;
+  return due;
+}
+
+void Core::NotifyNow() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (notify_ != nullptr) notify_(notifyArg_);
+}
 
 void Core::CloseStdinLocked() {
   if (stdinOpen_) luaipc_proc_close_stream(proc_, LUAIPC_PROC_STDIN);
@@ -266,11 +278,7 @@ void Core::WriteSome() {
   }
 }
 
-void Core::Emit(bool sync, const Sink& sink, Event& ev) {
-  if (sync) {
-    sink(ev);
-    return;
-  }
+void Core::Emit(bool sync, Event& ev) {
   std::lock_guard<std::mutex> lock(mu_);
   if (detached_) return;
   eventBytes_ += ev.capacity;
@@ -282,13 +290,18 @@ void Core::Emit(bool sync, const Sink& sink, Event& ev) {
     pendingSince_ = std::chrono::steady_clock::now();
   }
   if (urgent || unnotifiedBytes_ >= kNotifyBytes || eventBytes_ >= kMaxQueued || LingerLeftMsLocked() == 0) {
-    NotifyLocked();
+    NotifyLocked(sync);
   }
 }
 
-void Core::NotifyLocked() {
+void Core::NotifyLocked(bool sync) {
   notifyPending_ = false;
   unnotifiedBytes_ = 0;
+  if (sync) {
+    // The JS thread runs the loop: it delivers when it sees due_.
+    due_ = true;
+    return;
+  }
   if (jsNotified_ || events_.empty() || notify_ == nullptr) return;
   jsNotified_ = true;
   notify_(notifyArg_);
@@ -319,7 +332,7 @@ void Core::Recycle(std::unique_ptr<char[]> buffer) {
   if (!done_ && pool_.size() < kPoolMax) pool_.push_back(std::move(buffer));
 }
 
-int Core::ReadSome(int stream, bool sync, const Sink& sink) {
+int Core::ReadSome(int stream, bool sync) {
   if (!luaipc_proc_piped(proc_, stream)) return kClosed;
   std::unique_ptr<char[]> buffer = TakeBuffer();
   size_t total = 0;
@@ -368,7 +381,7 @@ int Core::ReadSome(int stream, bool sync, const Sink& sink) {
       ev.capacity = total;
       Recycle(std::move(buffer));
     }
-    Emit(sync, sink, ev);
+    Emit(sync, ev);
   } else {
     Recycle(std::move(buffer));
   }
@@ -377,7 +390,7 @@ int Core::ReadSome(int stream, bool sync, const Sink& sink) {
     ev.kind = err != 0 ? Event::kError : Event::kEnd;
     ev.stream = stream;
     ev.err = err;
-    Emit(sync, sink, ev);
+    Emit(sync, ev);
     return kClosed;
   }
   return again ? kAgain : kMore;
@@ -399,7 +412,7 @@ bool Core::TryReap() {
   return exited_;
 }
 
-void Core::Finish(bool sync, const Sink& sink) {
+void Core::Finish(bool sync) {
   bool detached;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -414,7 +427,7 @@ void Core::Finish(bool sync, const Sink& sink) {
       int r;
       size_t drained = 0;
       do {
-        r = ReadSome(stream, sync, sink);
+        r = ReadSome(stream, sync);
         drained += kBatch;
       } while (r == kMore && drained < kDrainMax);
       if (r != kClosed) {
@@ -425,7 +438,7 @@ void Core::Finish(bool sync, const Sink& sink) {
         Event end;
         end.kind = Event::kEnd;
         end.stream = stream;
-        Emit(sync, sink, end);
+        Emit(sync, end);
       }
     }
   }
@@ -445,10 +458,10 @@ void Core::Finish(bool sync, const Sink& sink) {
     ev.signaled = signaled_;
     ev.code = code_;
   }
-  Emit(sync, sink, ev);
+  Emit(sync, ev);
 }
 
-bool Core::Step(bool sync, int timeoutMs, const Sink& sink) {
+bool Core::Step(bool sync, int timeoutMs) {
   bool exited;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -456,14 +469,14 @@ bool Core::Step(bool sync, int timeoutMs, const Sink& sink) {
     exited = exited_;
   }
   if (exited) {
-    Finish(sync, sink);
+    Finish(sync);
     return true;
   }
   unsigned want = Prepare(sync);
   bool watchable = luaipc_proc_exit_watchable(proc_) != 0;
   int timeout = timeoutMs;
   if (!watchable && (timeout < 0 || timeout > backoffMs_)) timeout = backoffMs_;
-  if (!sync) {
+  {
     std::lock_guard<std::mutex> lock(mu_);
     if (notifyPending_) {
       int left = LingerLeftMsLocked();
@@ -480,17 +493,17 @@ bool Core::Step(bool sync, int timeoutMs, const Sink& sink) {
   if (!watchable) {
     backoffMs_ = (ready & ~LUAIPC_PROC_EV_WAKE) != 0 ? 1 : std::min(backoffMs_ * 2, kMaxBackoffMs);
   }
-  if (!sync && (ready & (LUAIPC_PROC_EV_STDOUT | LUAIPC_PROC_EV_STDERR)) == 0) {
+  if ((ready & (LUAIPC_PROC_EV_STDOUT | LUAIPC_PROC_EV_STDERR)) == 0) {
     // No more output right now (or the linger ran out): hand over what is queued.
     std::lock_guard<std::mutex> lock(mu_);
-    if (notifyPending_) NotifyLocked();
+    if (notifyPending_) NotifyLocked(sync);
   }
   if ((ready & LUAIPC_PROC_EV_STDIN) != 0) WriteSome();
-  if ((ready & LUAIPC_PROC_EV_STDOUT) != 0) ReadSome(LUAIPC_PROC_STDOUT, sync, sink);
-  if ((ready & LUAIPC_PROC_EV_STDERR) != 0) ReadSome(LUAIPC_PROC_STDERR, sync, sink);
+  if ((ready & LUAIPC_PROC_EV_STDOUT) != 0) ReadSome(LUAIPC_PROC_STDOUT, sync);
+  if ((ready & LUAIPC_PROC_EV_STDERR) != 0) ReadSome(LUAIPC_PROC_STDERR, sync);
   if ((ready & LUAIPC_PROC_EV_EXIT) != 0 || !watchable) {
     if (TryReap()) {
-      Finish(sync, sink);
+      Finish(sync);
       return true;
     }
   }

@@ -10,7 +10,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -32,9 +31,6 @@ struct Event {
   bool signaled = false;    // kExit
   int code = 0;             // kExit: exit status or signal number
 };
-
-// How the loop hands events to its current owner.
-using Sink = std::function<void(Event&)>;
 
 class Core {
  public:
@@ -72,9 +68,13 @@ class Core {
   // JS thread, for waitSync: takes the loop over (parks the thread), then Step()s it.
   void AcquireSync();
   void ReleaseSync();
-  // One round of the loop; `sink` gets every event at once. Returns true once the exit event
-  // has been produced.
-  bool StepSync(int timeoutMs, const Sink& sink);
+  // One round of the loop on the JS thread. Events are queued as on the thread; TakeDue says
+  // when to hand them to JavaScript (the same batching). Returns true once the exit event has
+  // been queued.
+  bool StepSync(int timeoutMs);
+  bool TakeDue();
+  // Makes the JS thread look at the queue (after a Sync wait that stopped early).
+  void NotifyNow();
 
   // Stop delivering: close our pipe ends, drop queued input and events, and only reap the
   // child when it ends (the thread does that). Any thread; idempotent.
@@ -92,15 +92,15 @@ class Core {
 
   enum Owner { kThread, kSync };
 
-  bool Step(bool sync, int timeoutMs, const Sink& sink);
+  bool Step(bool sync, int timeoutMs);
   unsigned Prepare(bool sync);
   void WriteSome();
   // Reads one batch from `stream` and hands it on: kClosed, kAgain (drained for now) or kMore.
-  int ReadSome(int stream, bool sync, const Sink& sink);
+  int ReadSome(int stream, bool sync);
   void CloseStdinLocked();
-  void Emit(bool sync, const Sink& sink, Event& ev);
+  void Emit(bool sync, Event& ev);
   bool TryReap();
-  void Finish(bool sync, const Sink& sink);
+  void Finish(bool sync);
 
   luaipc_proc* proc_ = nullptr;
   bool group_ = false;
@@ -128,10 +128,11 @@ class Core {
   // polls with that timeout meanwhile). Each wake-up of the JS thread takes a CPU from the
   // child and the reader; batching them is what keeps a fast producer fast.
   bool jsNotified_ = false;     // told, and has not taken the events yet
+  bool due_ = false;            // Sync wait: the queue is ready for JavaScript
   bool notifyPending_ = false;  // data queued that the JS thread has not been told about
   size_t unnotifiedBytes_ = 0;
   std::chrono::steady_clock::time_point pendingSince_;
-  void NotifyLocked();
+  void NotifyLocked(bool sync);
   int LingerLeftMsLocked() const;
   // exit
   bool exited_ = false;

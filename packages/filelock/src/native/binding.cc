@@ -273,6 +273,8 @@ class Locker : public luaipc::Handle<Locker> {
         luaipc_flock_unlock(wfd, r.start, r.len);
         e = ECANCELED;
       }
+      // The descriptor we wait on (the user's own, with classic locks) was closed under us.
+      if (e == EBADF && !waitFd->SameFile()) e = ECANCELED;
       if (e == 0) return luaipc::WaitOutcome{0, 1};
       if (e == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};
       return luaipc::WaitOutcome{e, failed};

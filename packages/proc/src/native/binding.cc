@@ -50,13 +50,6 @@ void Notify(void* arg) {
   napi_call_threadsafe_function(static_cast<napi_threadsafe_function>(arg), nullptr, napi_tsfn_nonblocking);
 }
 
-void ThreadEntry(void* arg) {
-  auto* box = static_cast<std::shared_ptr<Core>*>(arg);
-  std::shared_ptr<Core> core = std::move(*box);
-  delete box;
-  core->RunThread();
-}
-
 std::vector<std::string> StringArray(Napi::Value value) {
   std::vector<std::string> out;
   if (!value.IsArray()) return out;
@@ -145,12 +138,8 @@ class Process : public luaipc::Handle<Process> {
     link_->core = core_;
     pid_ = static_cast<double>(core_->pid());
     core_->SetNotifier(Notify, tsfn);
-    core_->MarkThreadStarting();
-    auto* box = new std::shared_ptr<Core>(core_);
-    err = luaipc_thread_start(ThreadEntry, box, "luaipc-proc");
+    err = Core::StartThread(core_);
     if (err != 0) {
-      delete box;
-      core_->MarkThreadFailed();
       // No thread, no one to deliver or reap: undo the spawn rather than leave a child that
       // nothing watches.
       core_->Abandon();

@@ -1,5 +1,7 @@
 #include "proc_core.h"
 
+#include "luaipc/glue_os.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -136,14 +138,75 @@ void Core::Abandon() {
   done_ = true;
 }
 
-void Core::MarkThreadStarting() {
-  std::lock_guard<std::mutex> lock(mu_);
-  threadActive_ = true;
+namespace {
+
+// Threads that ran a child's loop wait this long for the next one before they end: a program
+// that spawns one child after another reuses one thread instead of starting one per child.
+constexpr auto kIdleThreadLinger = std::chrono::seconds(1);
+
+struct ThreadPool {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::shared_ptr<Core>> work;
+  int idle = 0;
+};
+
+// Never destroyed: pool threads may still be waiting on it while the process exits.
+ThreadPool& Pool() {
+  static ThreadPool* pool = new ThreadPool();
+  return *pool;
 }
 
-void Core::MarkThreadFailed() {
-  std::lock_guard<std::mutex> lock(mu_);
-  threadActive_ = false;
+void PoolThread(void*) {
+  ThreadPool& pool = Pool();
+  std::unique_lock<std::mutex> lock(pool.mu);
+  for (;;) {
+    if (pool.work.empty()) {
+      ++pool.idle;
+      pool.cv.wait_for(lock, kIdleThreadLinger, [&] { return !pool.work.empty(); });
+      --pool.idle;
+      if (pool.work.empty()) return;
+    }
+    std::shared_ptr<Core> core = std::move(pool.work.front());
+    pool.work.pop_front();
+    lock.unlock();
+    core->RunThread();
+    core.reset();
+    lock.lock();
+  }
+}
+
+}  // namespace
+
+int Core::StartThread(const std::shared_ptr<Core>& core) {
+  {
+    std::lock_guard<std::mutex> lock(core->mu_);
+    core->threadActive_ = true;
+  }
+  ThreadPool& pool = Pool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mu);
+    pool.work.push_back(core);
+    // Each idle thread takes one item; more work than idle threads needs new ones.
+    if (static_cast<size_t>(pool.idle) >= pool.work.size()) {
+      pool.cv.notify_one();
+      return 0;
+    }
+  }
+  int err = luaipc_thread_start(PoolThread, nullptr, "luaipc-proc");
+  if (err == 0) return 0;
+  {
+    std::lock_guard<std::mutex> lock(pool.mu);
+    for (auto it = pool.work.begin(); it != pool.work.end(); ++it) {
+      if (*it == core) {
+        pool.work.erase(it);
+        break;
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(core->mu_);
+  core->threadActive_ = false;
+  return err;
 }
 
 void Core::RunThread() {

@@ -83,9 +83,10 @@ class Core {
   // Undoes a spawn whose thread could not start: SIGKILL, then reap.
   void Abandon();
 
-  // Around luaipc_thread_start: a Sync wait must know whether there is a thread to park.
-  void MarkThreadStarting();
-  void MarkThreadFailed();
+  // Runs RunThread() on a thread of the process-wide pool: an idle one if there is one (they
+  // wait a second for work before they end), else a new one. 0, or the error of starting a
+  // thread (EAGAIN): then nothing will run the loop.
+  static int StartThread(const std::shared_ptr<Core>& core);
 
  private:
   Core() = default;

@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { versionNeeds } from './elf-needs.mjs';
+import { aboveFloor, newer, parseVersion, versionNeeds } from './elf-needs.mjs';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -21,8 +21,6 @@ const targetArg = args.indexOf('--target');
 const targets =
   targetArg >= 0 ? [args[targetArg + 1]] : ['linux-x64-glibc', 'linux-arm64-glibc', 'win32-x64'];
 const wanted = args.filter((a, i) => !a.startsWith('--') && (targetArg < 0 || i !== targetArg + 1));
-
-export const FLOOR = { GLIBC: [2, 28], GLIBCXX: [3, 4, 25] };
 
 const LINUX = {
   'linux-x64-glibc': {
@@ -54,23 +52,6 @@ const packages = readdirSync(join(root, 'packages')).filter(
     existsSync(join(root, 'packages', name, 'src', 'native', 'CMakeLists.txt')) &&
     (wanted.length === 0 || wanted.includes(name)),
 );
-
-const parse = (v) => v.split('_')[1].split('.').map(Number);
-const newer = (a, b) => {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  }
-  return false;
-};
-/** Whether a version need (`GLIBC_2.34`) is newer than the floor. */
-export function aboveFloor(version) {
-  const family = version.startsWith('GLIBCXX_')
-    ? 'GLIBCXX'
-    : version.startsWith('GLIBC_')
-      ? 'GLIBC'
-      : null;
-  return family !== null && newer(parse(version), FLOOR[family]);
-}
 
 /** Every version each dynamic symbol of the target's libraries is defined with. */
 function versionsOf(objdump, libs) {
@@ -135,7 +116,7 @@ function buildLinux(target) {
     for (const { symbol, version } of versionNeeds(binary)) {
       if (!aboveFloor(version)) continue;
       const older = [...(table.get(symbol) ?? [])].filter((v) => !aboveFloor(v));
-      older.sort((a, b) => (newer(parse(a), parse(b)) ? 1 : -1));
+      older.sort((a, b) => (newer(parseVersion(a), parseVersion(b)) ? 1 : -1));
       if (older.length === 0)
         throw new Error(`${name} (${target}): ${symbol}@${version} has no version old enough`);
       lines.push(`__asm__(".symver ${symbol},${symbol}@${older[0]}");`);

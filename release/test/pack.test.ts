@@ -24,8 +24,6 @@ const bin = join(work, 'bin');
 let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
-  const r = run('node', [join(repo, 'scripts', 'prebuild.mjs')], { stdio: 'inherit' });
-  expect(r.status).toBe(0);
   const packs = join(work, 'tarballs');
   mkdirSync(packs);
   for (const name of publicPackages()) {

@@ -3,19 +3,13 @@
 // GLIBC_2.28 / GLIBCXX_3.4.25; the arm64 ones must run (qemu-user, the official arm64 Node).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { versionNeeds } from '../../scripts/elf-needs.mjs';
-import { aboveFloor } from '../../scripts/prebuild.mjs';
+import { describe, expect, it } from 'vitest';
+import { aboveFloor, versionNeeds } from '../../scripts/elf-needs.mjs';
 import { nativePackages, nodeBinary, repo, run } from './helpers.js';
 
 const packages = nativePackages();
 const prebuild = (name: string, target: string) =>
   join(repo, 'packages', name, 'prebuilds', target, `${name}.node`);
-
-beforeAll(() => {
-  const r = run('node', [join(repo, 'scripts', 'prebuild.mjs')], { stdio: 'inherit' });
-  expect(r.status).toBe(0);
-}, 900_000);
 
 describe('prebuilt binaries', () => {
   for (const target of ['linux-x64-glibc', 'linux-arm64-glibc', 'win32-x64']) {

@@ -410,6 +410,64 @@ describe('many at once', () => {
   });
 });
 
+describe('pipe sizes', () => {
+  // F_GETPIPE_SZ, as the child sees it.
+  const report =
+    'import fcntl, sys\n' +
+    'data = sys.stdin.buffer.read()\n' +
+    'print(len(data), fcntl.fcntl(0, 1032), fcntl.fcntl(1, 1032))\n' +
+    'sys.stdout.flush()\n';
+
+  it('a pipe stays at the default size unless it is kept full', () => {
+    const rec = recorder();
+    const p = spawn(['python3', '-c', report], {
+      stdin: true,
+      stdout: true,
+      callback: rec.callback,
+    });
+    p.write('small', EOF);
+    expect(p.waitSync()).toEqual([true, 'exit', 0]);
+    expect(rec.text.stdout).toBe('5 65536 65536\n');
+  });
+
+  it('stdin that is kept full grows to 256 KiB', () => {
+    const rec = recorder();
+    const p = spawn(['python3', '-c', report], {
+      stdin: true,
+      stdout: true,
+      callback: rec.callback,
+    });
+    p.write(Buffer.alloc(16 << 20), EOF);
+    expect(p.waitSync()).toEqual([true, 'exit', 0]);
+    expect(rec.text.stdout).toBe(`${16 << 20} 262144 65536\n`);
+  });
+
+  it('output that keeps the pipe full grows it to 256 KiB', () => {
+    const rec = recorder();
+    // Writes 32 MiB while this process reads slowly (the callback busy-waits), then reports.
+    const script =
+      'import fcntl, os, sys\n' +
+      'buf = bytes(1 << 20)\n' +
+      'for _ in range(32): os.write(2, buf)\n' +
+      'print(fcntl.fcntl(2, 1032))\n';
+    let bytes = 0;
+    const p = spawn(['python3', '-c', script], {
+      stdout: true,
+      stderr: true,
+      encoding: 'buffer',
+      callback: (stream, data) => {
+        if (stream === 'stdout') rec.callback(stream, (data as Buffer).toString());
+        else bytes += (data as Buffer).length;
+        const until = performance.now() + 0.2;
+        while (performance.now() < until) {}
+      },
+    });
+    expect(p.waitSync()).toEqual([true, 'exit', 0]);
+    expect(bytes).toBe(32 << 20);
+    expect(rec.text.stdout).toBe('262144\n');
+  });
+});
+
 describe('stdin', () => {
   for (const mode of MODES) {
     it(`a child that exits without reading its stdin: no error, status kept (${mode})`, async () => {

@@ -35,6 +35,8 @@ export interface Addon {
     stdio: [number, number, number],
     group: boolean,
     dispatch: Dispatch,
+    /** Largest Buffer one call gets (0: no limit). */
+    maxChunk: number,
   ) => NativeProcess;
 }
 

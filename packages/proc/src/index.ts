@@ -92,6 +92,7 @@ export interface ProcessWaitOptions {
 const CONSTRUCT = Symbol('Process');
 const STREAMS = ['stdin', 'stdout', 'stderr'] as const;
 const INT_MAX = 2 ** 31 - 1;
+const STRING_CHUNK = 64 * 1024;
 
 interface Pending {
   resolve(result: ExitResult): void;
@@ -288,6 +289,9 @@ export class Process implements Disposable {
       prepared.stdio,
       prepared.group,
       dispatch,
+      // A string decoded from more than 64 KiB lands in V8's large-object space, which is
+      // several times slower to make; Buffers may be larger.
+      encoding === 'buffer' ? 0 : STRING_CHUNK,
     );
     this.pid = this.#native.pid;
     this.#updateKeep();

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -86,7 +87,7 @@ class Process : public luaipc::Handle<Process> {
   }
 
   // new Process(file, searchPath | null, argv, env | null, cwd | null, [in, out, err], group,
-  //             dispatch)
+  //             dispatch, maxChunk)
   explicit Process(const Napi::CallbackInfo& info) : luaipc::Handle<Process>(info) {
     Napi::Env env = info.Env();
     std::string file = info[0].As<Napi::String>().Utf8Value();
@@ -100,6 +101,7 @@ class Process : public luaipc::Handle<Process> {
     Napi::Array stdio = info[5].As<Napi::Array>();
     bool group = info[6].ToBoolean();
     dispatch_ = Napi::Weak(info[7].As<Napi::Function>());
+    maxChunk_ = static_cast<size_t>(info[8].As<Napi::Number>().Int64Value());
 
     std::vector<char*> argvPtrs = Pointers(argv);
     std::vector<char*> envPtrs = Pointers(envStrings);
@@ -230,19 +232,35 @@ class Process : public luaipc::Handle<Process> {
   // Output bytes as one Buffer, together with the same stream's output queued right behind
   // them: when JavaScript falls behind, it gets fewer, larger calls.
   Napi::Value TakeBytes(Napi::Env env, Event& ev) {
+    if (maxChunk_ > 0 && ev.size > maxChunk_) {
+      // Too much for one call: the rest stays first in line (a callback that throws loses
+      // nothing).
+      Napi::Buffer<char> head = Napi::Buffer<char>::Copy(env, ev.data.get() + ev.offset, maxChunk_);
+      Event rest;
+      rest.kind = Event::kData;
+      rest.stream = ev.stream;
+      rest.data = std::move(ev.data);
+      rest.offset = ev.offset + maxChunk_;
+      rest.size = ev.size - maxChunk_;
+      rest.capacity = ev.capacity;
+      rest.pooled = ev.pooled;
+      ready_.push_front(std::move(rest));
+      return head;
+    }
+    size_t limit = maxChunk_ > 0 ? std::min(kMergeMax, maxChunk_) : kMergeMax;
     size_t total = ev.size;
     size_t more = 0;
     while (more < ready_.size() && ready_[more].kind == Event::kData && ready_[more].stream == ev.stream &&
-           total + ready_[more].size <= kMergeMax) {
+           total + ready_[more].size <= limit) {
       total += ready_[more].size;
       ++more;
     }
-    Napi::Buffer<char> bytes = more == 0 ? Napi::Buffer<char>::Copy(env, ev.data.get(), ev.size)
+    Napi::Buffer<char> bytes = more == 0 ? Napi::Buffer<char>::Copy(env, ev.data.get() + ev.offset, ev.size)
                                          : Napi::Buffer<char>::New(env, total);
     size_t offset = 0;
     for (size_t i = 0; i <= more; ++i) {
       Event& piece = i == 0 ? ev : ready_.front();
-      if (more > 0) std::memcpy(bytes.Data() + offset, piece.data.get(), piece.size);
+      if (more > 0) std::memcpy(bytes.Data() + offset, piece.data.get() + piece.offset, piece.size);
       offset += piece.size;
       if (piece.pooled && core_) core_->Recycle(std::move(piece.data));
       if (i > 0) ready_.pop_front();
@@ -368,6 +386,7 @@ class Process : public luaipc::Handle<Process> {
   std::shared_ptr<Core> core_;
   Napi::FunctionReference dispatch_;
   std::deque<Event> ready_;  // taken from the Core, not yet delivered
+  size_t maxChunk_ = 0;      // largest Buffer per call (0: no limit)
   double pid_ = 0;
   bool keep_ = false;
   bool exitDelivered_ = false;

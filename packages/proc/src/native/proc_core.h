@@ -23,7 +23,8 @@ struct Event {
   enum Kind { kData, kEnd, kError, kExit };
   Kind kind = kData;
   int stream = 0;           // 1 stdout, 2 stderr (kData, kEnd, kError)
-  std::unique_ptr<char[]> data;  // kData
+  std::unique_ptr<char[]> data;  // kData: the bytes are data[offset, offset + size)
+  size_t offset = 0;
   size_t size = 0;
   size_t capacity = 0;  // of data: what the event holds in memory
   bool pooled = false;  // data is a read buffer: hand it back with Core::Recycle once copied

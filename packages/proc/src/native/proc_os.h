@@ -31,9 +31,10 @@ extern "C" {
 #define LUAIPC_PROC_EV_WAKE 16u   // luaipc_proc_wake was called (always watched)
 
 typedef struct luaipc_proc_spawn_args {
-  // The program: a path (with a '/'), or a bare name looked up in `search_path`.
+  // The program: a path (with a '/'; on Windows also '\\' or a drive), or a bare name looked up
+  // in `search_path`.
   const char* file;
-  // Directories separated by ':' for a bare `file` (NULL: the default path).
+  // Directories separated by ':' (';' on Windows) for a bare `file` (NULL: the default path).
   const char* search_path;
   char* const* argv;
   // NULL: the parent's environment.
@@ -74,7 +75,8 @@ int luaipc_proc_wake(luaipc_proc* p);
 int luaipc_proc_read(luaipc_proc* p, int stream, void* buf, size_t cap, size_t* got);
 
 // Non-blocking write to stdin: 0 with *done bytes taken (maybe fewer than len), EAGAIN (pipe
-// full), EPIPE (the child closed its end or exited), or another error.
+// full), EPIPE (the child closed its end or exited), or another error. After EAGAIN the next
+// call offers the same bytes first (the Windows backend may have them in flight already).
 int luaipc_proc_write(luaipc_proc* p, const void* buf, size_t len, size_t* done);
 
 // The same for `n` pieces written in order with one call (at most LUAIPC_PROC_MAX_PIECES).

@@ -330,6 +330,24 @@ describe('output', () => {
     });
   }
 
+  it('string calls carry at most 64 KiB; a throwing callback loses none of the rest', () => {
+    const sizes: number[] = [];
+    let text = '';
+    const p = spawn(`head -c ${8 << 20} /dev/zero | tr '\\0' x`, {
+      stdout: true,
+      callback: (_s, d) => {
+        sizes.push(Buffer.byteLength(d as string));
+        text += d;
+        if (sizes.length === 3) throw new Error('third call');
+      },
+    });
+    expect(() => p.waitSync()).toThrow('third call');
+    expect(p.waitSync()).toEqual([true, 'exit', 0]);
+    expect(text.length).toBe(8 << 20);
+    expect(/^x*$/.test(text)).toBe(true);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(64 * 1024);
+  });
+
   it('an incomplete character at the end of the output becomes U+FFFD', () => {
     const rec = recorder();
     spawn("printf 'x\\342\\202'", { stdout: true, callback: rec.callback }).waitSync();

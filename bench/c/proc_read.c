@@ -1,12 +1,14 @@
 /*
  * The floor for reading a child's stdout: posix_spawn `sh -c <command>` with stdout on a pipe
- * (default capacity), then read() it in 64 KiB pieces until EOF and reap the child.
+ * (default capacity, or `pipe-bytes` when given: F_SETPIPE_SZ), then read() it in pieces of
+ * 64 KiB (or `pipe-bytes`) until EOF and reap the child.
  *
- *   proc_read <command>
+ *   proc_read <command> [pipe-bytes]
  *
  * Prints {"seconds":..,"bytes":..} for the whole run (spawn to reap).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +25,20 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: proc_read <command>\n");
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: proc_read <command> [pipe-bytes]\n");
     return 2;
   }
-  static char buf[64 * 1024];
+  static char buf[1024 * 1024];
+  size_t piece = 64 * 1024;
   double t0 = now();
   int fds[2];
   if (pipe(fds) != 0) return 1;
+  if (argc == 3) {
+    int size = atoi(argv[2]);
+    if (fcntl(fds[0], F_SETPIPE_SZ, size) < 0) return 1;
+    piece = (size_t)size;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
@@ -42,7 +50,7 @@ int main(int argc, char **argv) {
   close(fds[1]);
   long long total = 0;
   for (;;) {
-    ssize_t n = read(fds[0], buf, sizeof buf);
+    ssize_t n = read(fds[0], buf, piece);
     if (n <= 0) break;
     total += n;
   }

@@ -12,16 +12,10 @@
 #include <string>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_text.h"
 #include "luaipc/mapping_os.h"
 
 namespace {
-
-std::wstring Wide(const char* s) {
-  int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, nullptr, 0);
-  std::wstring wide(n > 0 ? static_cast<size_t>(n - 1) : 0, L'\0');
-  if (n > 1) MultiByteToWideChar(CP_UTF8, 0, s, -1, &wide[0], n);
-  return wide;
-}
 
 int LastError() { return luaipc_errno_from_win32(GetLastError()); }
 
@@ -37,7 +31,7 @@ size_t luaipc_mmap_pagesize(void) {
 
 int luaipc_mmap_open(const char* path, int mode, uint64_t offset, uint64_t size, uint64_t max_size,
                      void** addr, size_t* mapped, const char** syscall) {
-  std::wstring wide = Wide(path);
+  std::wstring wide = luaipc::Wide(path);
   // CreateFileW refuses a directory with "access denied"; POSIX says what it is.
   DWORD attributes = GetFileAttributesW(wide.c_str());
   if (attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0) {

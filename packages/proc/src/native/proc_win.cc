@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_text.h"
 
 namespace {
 
@@ -102,15 +103,6 @@ bool PipeGone(DWORD code) {
 void CloseH(HANDLE* h) {
   if (*h != nullptr && *h != INVALID_HANDLE_VALUE) CloseHandle(*h);
   *h = nullptr;
-}
-
-std::wstring Wide(const char* s) {
-  if (s == nullptr || *s == '\0') return std::wstring();
-  int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, nullptr, 0);
-  if (n <= 1) return std::wstring();
-  std::wstring out(static_cast<size_t>(n - 1), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s, -1, &out[0], n);
-  return out;
 }
 
 std::wstring SystemDir() {
@@ -212,10 +204,10 @@ int FindAt(const std::wstring& base, std::wstring* found, DWORD* code) {
 // PATH for a bare program name: the caller's search path, else the child's environment's PATH
 // (any case), else ours; with none at all, the system directories.
 std::wstring SearchDirs(const luaipc_proc_spawn_args* args) {
-  if (args->search_path != nullptr) return Wide(args->search_path);
+  if (args->search_path != nullptr) return luaipc::Wide(args->search_path);
   if (args->envp != nullptr) {
     for (char* const* e = args->envp; *e != nullptr; ++e) {
-      std::wstring entry = Wide(*e);
+      std::wstring entry = luaipc::Wide(*e);
       std::wstring key = KeyOf(entry);
       if (SameKey(key, L"PATH")) return entry.size() > key.size() ? entry.substr(key.size() + 1) : std::wstring();
     }
@@ -230,7 +222,7 @@ std::wstring SearchDirs(const luaipc_proc_spawn_args* args) {
 // execvp's search, for Windows: a name with a separator or drive is a path (a relative one
 // resolves in the child's directory, as on POSIX), a bare name is looked up in PATH.
 int FindProgram(const luaipc_proc_spawn_args* args, const std::wstring& cwd, std::wstring* found) {
-  std::wstring name = Wide(args->file);
+  std::wstring name = luaipc::Wide(args->file);
   DWORD code = ERROR_FILE_NOT_FOUND;
   int err = ENOENT;
   if (name.empty()) return Fail(code);
@@ -274,7 +266,7 @@ std::wstring EnvironmentBlock(char* const* envp) {
   std::vector<std::wstring> vars;
   bool hasRoot = false;
   for (char* const* e = envp; *e != nullptr; ++e) {
-    vars.push_back(Wide(*e));
+    vars.push_back(luaipc::Wide(*e));
     if (SameKey(KeyOf(vars.back()), L"SYSTEMROOT")) hasRoot = true;
   }
   if (!hasRoot) {
@@ -520,7 +512,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
 
   std::wstring cwd;
   if (args->cwd != nullptr) {
-    std::wstring given = Wide(args->cwd);
+    std::wstring given = luaipc::Wide(args->cwd);
     DWORD attrs = GetFileAttributesW(given.c_str());
     int err = 0;
     if (attrs == INVALID_FILE_ATTRIBUTES) {
@@ -550,7 +542,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   if (IsShellForm(args)) {
     program = SystemDir() + L"\\cmd.exe";
     // /d: no AutoRun commands; /s with the outer quotes: cmd.exe takes <cmd> verbatim.
-    line = L"cmd.exe /d /s /c \"" + Wide(args->argv[2]) + L"\"";
+    line = L"cmd.exe /d /s /c \"" + luaipc::Wide(args->argv[2]) + L"\"";
   } else {
     int err = FindProgram(args, cwd, &program);
     if (err == 0 && (EndsWithNoCase(program, L".bat") || EndsWithNoCase(program, L".cmd"))) {
@@ -564,7 +556,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     }
     for (char* const* a = args->argv; *a != nullptr; ++a) {
       if (a != args->argv) line += L' ';
-      AppendQuoted(&line, Wide(*a));
+      AppendQuoted(&line, luaipc::Wide(*a));
     }
   }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_text.h"
 
 struct luaipc_sem {
   HANDLE handle;
@@ -18,13 +19,6 @@ namespace {
 
 // Kernel object names are limited to MAX_PATH characters, the "Local\" prefix included.
 constexpr size_t kNameMax = MAX_PATH - 6;
-
-std::wstring OsName(const char* name) {
-  int n = MultiByteToWideChar(CP_UTF8, 0, name, -1, nullptr, 0);
-  std::wstring wide(n > 0 ? static_cast<size_t>(n - 1) : 0, L'\0');
-  if (n > 1) MultiByteToWideChar(CP_UTF8, 0, name, -1, &wide[0], n);
-  return L"Local\\" + wide;
-}
 
 int LastError() { return luaipc_errno_from_win32(GetLastError()); }
 
@@ -37,7 +31,7 @@ int64_t luaipc_sem_value_max(void) { return 0x7fffffff; }
 size_t luaipc_sem_name_max(void) { return kNameMax; }
 
 int luaipc_sem_open(const char* name, unsigned initial, int create, luaipc_sem** out) {
-  std::wstring osName = OsName(name);
+  std::wstring osName = luaipc::LocalObjectName(name);
   HANDLE h;
   if (create) {
     h = CreateSemaphoreW(nullptr, static_cast<LONG>(initial), 0x7fffffff, osName.c_str());
@@ -66,7 +60,7 @@ void luaipc_sem_close(luaipc_sem* sem) {
 // A Windows semaphore has no name to remove: it goes away with its last handle. unlink only
 // reports whether the name exists (ENOENT when not), so code written for POSIX runs unchanged.
 int luaipc_sem_unlink(const char* name) {
-  HANDLE h = OpenSemaphoreW(SYNCHRONIZE, FALSE, OsName(name).c_str());
+  HANDLE h = OpenSemaphoreW(SYNCHRONIZE, FALSE, luaipc::LocalObjectName(name).c_str());
   if (h == nullptr) return LastError();
   CloseHandle(h);
   return 0;

@@ -12,19 +12,13 @@
 #include <string>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_text.h"
 #include "luaipc/mapping_os.h"
 
 namespace {
 
 // Kernel object names are limited to MAX_PATH characters, the "Local\" prefix included.
 constexpr size_t kNameMax = MAX_PATH - 6;
-
-std::wstring OsName(const char* name) {
-  int n = MultiByteToWideChar(CP_UTF8, 0, name, -1, nullptr, 0);
-  std::wstring wide(n > 0 ? static_cast<size_t>(n - 1) : 0, L'\0');
-  if (n > 1) MultiByteToWideChar(CP_UTF8, 0, name, -1, &wide[0], n);
-  return L"Local\\" + wide;
-}
 
 int LastError() { return luaipc_errno_from_win32(GetLastError()); }
 
@@ -40,7 +34,7 @@ int luaipc_shm_create(const char* name, size_t size, void** addr, luaipc_shm_id*
   id->ino = 0;
   uint64_t wide = size;
   HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, static_cast<DWORD>(wide >> 32),
-                                static_cast<DWORD>(wide & 0xffffffffu), OsName(name).c_str());
+                                static_cast<DWORD>(wide & 0xffffffffu), luaipc::LocalObjectName(name).c_str());
   if (h == nullptr) return LastError();
   if (GetLastError() == ERROR_ALREADY_EXISTS) {
     CloseHandle(h);
@@ -60,7 +54,7 @@ int luaipc_shm_create(const char* name, size_t size, void** addr, luaipc_shm_id*
 
 int luaipc_shm_attach(const char* name, size_t max_size, void** addr, size_t* size, const char** syscall) {
   *syscall = "OpenFileMapping";
-  HANDLE h = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, OsName(name).c_str());
+  HANDLE h = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, luaipc::LocalObjectName(name).c_str());
   if (h == nullptr) return LastError();
   *syscall = "MapViewOfFile";
   void* view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
@@ -94,14 +88,14 @@ int luaipc_shm_unmap(void* addr, size_t) { return luaipc_mapping_unmap_view(addr
 // Nothing to remove: reports whether the name exists (ENOENT when not), so that code written
 // for POSIX runs unchanged.
 int luaipc_shm_unlink(const char* name) {
-  HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, OsName(name).c_str());
+  HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, luaipc::LocalObjectName(name).c_str());
   if (h == nullptr) return LastError();
   CloseHandle(h);
   return 0;
 }
 
 int luaipc_shm_same_object(const char* name, const luaipc_shm_id*, int* same) {
-  HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, OsName(name).c_str());
+  HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, luaipc::LocalObjectName(name).c_str());
   *same = h != nullptr ? 1 : 0;
   if (h != nullptr) CloseHandle(h);
   return 0;

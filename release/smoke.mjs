@@ -54,7 +54,9 @@ try {
 }
 
 let out = '';
-const child = spawn([process.execPath, '-e', "console.log('hello proc')"], {
+// Through the shell, as LuaIPC's proc runs commands: `echo` is a builtin, so this needs no PATH
+// (the pack test strips it) and no binfmt to start a foreign binary (the arm64 run under qemu).
+const child = spawn('echo hello proc', {
   stdout: true,
   callback: (stream, data) => {
     if (stream === 'stdout' && data !== null) out += data;

@@ -22,22 +22,35 @@ function platformTag() {
   return `${process.platform}-${process.arch}${family ? `-${family}` : ''}`;
 }
 
+// ELF e_machine and PE Machine values of the architectures Node runs on.
+const ELF_MACHINE = { x64: 62, arm64: 183, ia32: 3, arm: 40, ppc64: 21, s390x: 22, riscv64: 243 };
+const PE_MACHINE = { x64: 0x8664, arm64: 0xaa64, ia32: 0x14c };
+
 /**
- * Whether a binary is in this OS's executable format (a checkout shared with a Windows or
- * Linux guest holds the other system's local build too).
+ * Whether a binary is for this OS and CPU: a checkout shared with a Windows guest, or run under
+ * qemu-user for another architecture, also holds local builds that can't load here.
  */
 function runsHere(file) {
-  const head = Buffer.alloc(4);
+  const head = Buffer.alloc(4096);
   const fd = fs.openSync(file, 'r');
+  let n;
   try {
-    fs.readSync(fd, head, 0, 4, 0);
+    n = fs.readSync(fd, head, 0, head.length, 0);
   } finally {
     fs.closeSync(fd);
   }
-  if (process.platform === 'win32') return head[0] === 0x4d && head[1] === 0x5a; // MZ
-  if (process.platform === 'darwin')
-    return head.readUInt32LE(0) === 0xfeedfacf || head.readUInt32BE(0) === 0xcafebabe;
-  return head.toString('latin1') === '\x7fELF';
+  if (process.platform === 'win32') {
+    if (n < 64 || head[0] !== 0x4d || head[1] !== 0x5a) return false; // MZ
+    const pe = head.readUInt32LE(0x3c);
+    if (pe + 6 > n || head.readUInt32LE(pe) !== 0x00004550) return false; // PE\0\0
+    return head.readUInt16LE(pe + 4) === PE_MACHINE[process.arch];
+  }
+  if (process.platform === 'darwin') {
+    return n >= 4 && (head.readUInt32LE(0) === 0xfeedfacf || head.readUInt32BE(0) === 0xcafebabe);
+  }
+  if (n < 20 || head.toString('latin1', 0, 4) !== '\x7fELF') return false;
+  const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
+  return ELF_MACHINE[process.arch] === undefined || machine === ELF_MACHINE[process.arch];
 }
 
 /**

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -44,5 +45,29 @@ describe('@luaipc/native', () => {
     expect(() => loadAddon({ name: 'nothing', from, packageName: '@x/y' })).toThrow(
       /^@x\/y: no native addon for /,
     );
+  });
+
+  it('skips a local build for another CPU or OS (a shared checkout) instead of failing to load it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'luaipc-load-'));
+    try {
+      const release = join(root, 'build', 'Release');
+      mkdirSync(release, { recursive: true });
+      // An ELF header for a machine this process is not (s390x here, x64 elsewhere).
+      const elf = Buffer.alloc(64);
+      elf.write('\x7fELF', 0, 'latin1');
+      elf[4] = 2;
+      elf[5] = 1;
+      elf.writeUInt16LE(process.arch === 's390x' ? 62 : 22, 18);
+      writeFileSync(join(release, 'foreign.node'), elf);
+      let caught: (Error & { code?: string }) | undefined;
+      try {
+        loadAddon({ name: 'foreign', from: join(root, 'dist', 'index.mjs') });
+      } catch (error) {
+        caught = error as Error & { code?: string };
+      }
+      expect(caught?.code).toBe('ERR_IPC_NO_BINARY');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -41,7 +41,8 @@ for (const version of versions) {
     PATH: `${dirname(node)}:${process.env.PATH}`,
     LUAIPC_SKIP_WINDOWS: '1',
   };
-  const r = spawnSync(node, [join(root, 'scripts', 'test.mjs')], {
+  // `pnpm test` as a user runs it (turbo needs pnpm on PATH), with this Node first on PATH.
+  const r = spawnSync('npx', ['-y', 'pnpm@12.4.2', 'test'], {
     cwd: root,
     env,
     encoding: 'utf8',

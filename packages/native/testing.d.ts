@@ -33,3 +33,5 @@ export declare function runNode(
   args?: string[],
   options?: ChildOptions & { nodeArgs?: string[] },
 ): Promise<ChildResult>;
+/** Node's own ERR_INVALID_ARG_TYPE message for `name` expected `expected` but given `value`. */
+export declare function nodeArgTypeMessage(name: string, expected: string, value: unknown): string;

@@ -92,6 +92,26 @@ function runNode(script, args = [], options = {}) {
   return runChild(process.execPath, [...nodeArgs, script, ...args], rest);
 }
 
+/**
+ * The message Node itself gives in ERR_INVALID_ARG_TYPE for `name` (an argument, or a property
+ * when it has a dot) expected to be `expected` but given `value`: Node's own wording of the value
+ * comes from a check of its own (path.join, or Buffer.alloc for strings), so tests of our
+ * argument errors compare against Node, not against a copy of our formatting.
+ */
+function nodeArgTypeMessage(name, expected, value) {
+  let received;
+  try {
+    if (typeof value === 'string') Buffer.alloc(value);
+    else require('node:path').join(value);
+  } catch (error) {
+    received = error.message.replace(/^.* Received /, ' Received ');
+  }
+  if (received === undefined) throw new Error('Node accepted the value');
+  const kind = name.includes('.') ? 'property' : 'argument';
+  return `The "${name}" ${kind} must be ${expected}.${received}`;
+}
+
+exports.nodeArgTypeMessage = nodeArgTypeMessage;
 exports.uniqueName = uniqueName;
 exports.objectPath = objectPath;
 exports.objectExists = objectExists;

@@ -1,27 +1,16 @@
 import { closeSync, openSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { nodeArgTypeMessage } from '@luaipc/native/testing';
 import { describe, expect, it } from 'vitest';
 import { EOF, Process, spawn } from '../src/index.js';
 import { processes, recorder } from './helpers.js';
 
-/** How Node itself shows a wrong value in ERR_INVALID_ARG_TYPE (path.join and Buffer.alloc). */
-function nodeReceived(value: unknown): string {
-  try {
-    if (typeof value === 'string') Buffer.alloc(value as unknown as number);
-    else join(value as string);
-  } catch (error) {
-    return (error as Error).message.replace(/^.* Received /, ' Received ');
-  }
-  throw new Error('Node accepted it');
-}
-
+/** Node's ERR_INVALID_ARG_TYPE for `name` (its wording from @luaipc/native/testing). */
 function typeError(name: string, expected: string, value: unknown) {
-  const kind = name.includes('.') ? 'property' : 'argument';
   return expect.objectContaining({
     name: 'TypeError',
     code: 'ERR_INVALID_ARG_TYPE',
-    message: `The "${name}" ${kind} must be ${expected}.${nodeReceived(value)}`,
+    message: nodeArgTypeMessage(name, expected, value),
   });
 }
 

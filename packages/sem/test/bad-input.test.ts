@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { nodeArgTypeMessage } from '@luaipc/native/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcError, open, SEM_VALUE_MAX, unlink } from '../src/index.js';
 import { cleanup, semExists, uniqueName } from './helpers.js';
@@ -7,24 +7,12 @@ afterEach(cleanup);
 
 const notStrings: unknown[] = [undefined, null, 42, Symbol('s'), {}, ['a'], () => 1, 3n];
 
-/** How Node itself shows a wrong value in ERR_INVALID_ARG_TYPE (path.join and Buffer.alloc check like fs). */
-function nodeReceived(value: unknown): string {
-  try {
-    if (typeof value === 'string') Buffer.alloc(value as unknown as number);
-    else join(value as string);
-  } catch (error) {
-    return (error as Error).message.replace(/^.* Received /, ' Received ');
-  }
-  throw new Error('Node accepted it');
-}
-
-/** Node's ERR_INVALID_ARG_TYPE for `name` (an argument, or a property when it has a dot). */
+/** Node's ERR_INVALID_ARG_TYPE for `name` (its wording from @luaipc/native/testing). */
 function nodeTypeError(name: string, expected: string, value: unknown) {
-  const kind = name.includes('.') ? 'property' : 'argument';
   return expect.objectContaining({
     name: 'TypeError',
     code: 'ERR_INVALID_ARG_TYPE',
-    message: `The "${name}" ${kind} must be ${expected}.${nodeReceived(value)}`,
+    message: nodeArgTypeMessage(name, expected, value),
   });
 }
 

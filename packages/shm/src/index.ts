@@ -29,8 +29,8 @@ export interface ShmOptions<E extends Encoding = Encoding> {
 }
 
 /**
- * The largest segment a handle can map: the longest Buffer Node allows (4 GiB on Node 20),
- * far below `Number.MAX_SAFE_INTEGER`.
+ * The largest segment a handle can map: the longest Buffer Node allows (4 GiB on Node 20,
+ * 2^53 - 1 bytes from Node 22, far more than any machine's memory).
  */
 export const MAX_SIZE: number = bufferConstants.MAX_LENGTH;
 

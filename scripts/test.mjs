@@ -42,6 +42,7 @@ if (turbo.status !== 0 && failed === 0) failed = 1; // a build or a crash failed
 // The Windows suites: cross-built addons under Wine (scripts/build-win.mjs, test-win.mjs).
 let windows = 'not run (LUAIPC_SKIP_WINDOWS)';
 let windowsOk = true;
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: read by this script, not by a turbo task
 if (!process.env.LUAIPC_SKIP_WINDOWS) {
   const build = spawnSync('node', [join(root, 'scripts', 'build-win.mjs')], { stdio: 'inherit' });
   const run =

@@ -1,17 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
+import { thrownBy } from '../../../vitest.expect.js';
 import { FileLike, IpcError, MemoryStore } from '../src/index.js';
 
 const file = (text: string, options = {}) => new FileLike(Buffer.from(text, 'latin1'), options);
 
-function ipcError(fn: () => unknown): IpcError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(IpcError);
-    return e as IpcError;
-  }
-  throw new Error('expected an IpcError');
-}
+const ipcError = (fn: () => unknown): IpcError => thrownBy(fn, IpcError);
 
 describe('read', () => {
   it('reads lines without and with the newline, and null at EOF', () => {

@@ -1,9 +1,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { cleanupNames, objectExists, objectPath } from '@luaipc/native/testing';
-import { afterEach, expect } from 'vitest';
+import { afterEach } from 'vitest';
+import { thrownBy } from '../../../vitest.expect.js';
+import { IpcError } from '../src/index.js';
 
 export { runChild, runNode, uniqueName } from '@luaipc/native/testing';
+export { expectClosed, parseOk } from '../../../vitest.expect.js';
+
+/** The IpcError `fn` throws (fails the test when it throws anything else, or nothing). */
+export const ipcError = (fn: () => unknown): IpcError => thrownBy(fn, IpcError);
 
 // Everything made under a uniqueName() goes after each test, whether it passed or not.
 afterEach(() => cleanupNames());
@@ -19,36 +25,6 @@ export function shmPath(name: string): string {
 
 export const fixture = (file: string): string =>
   fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
-
-/** A child that exited cleanly (no signal, code 0, nothing on stderr): its stdout as JSON. */
-export function parseOk(r: {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}): // biome-ignore lint/suspicious/noExplicitAny: fixtures print what each test reads
-any {
-  expect({ signal: r.signal, code: r.code, stderr: r.stderr }).toEqual({
-    signal: null,
-    code: 0,
-    stderr: '',
-  });
-  return JSON.parse(r.stdout);
-}
-
-/** Expects `fn` to throw the one use-after-close error. */
-export function expectClosed(fn: () => unknown): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(Error);
-  expect(caught).not.toBeInstanceOf(TypeError);
-  expect((caught as Error).message).toBe('attempt to use a closed file');
-  expect((caught as { code?: string }).code).toBe('ERR_IPC_CLOSED');
-}
 
 export interface RunResult {
   code: number | null;

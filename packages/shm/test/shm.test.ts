@@ -1,27 +1,17 @@
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../src/binding.js';
+import { attach, create, FileLike, MAX_SIZE, SharedMemory, unlink } from '../src/index.js';
 import {
-  attach,
-  create,
-  FileLike,
-  IpcError,
-  MAX_SIZE,
-  SharedMemory,
-  unlink,
-} from '../src/index.js';
-import { exists, expectClosed, fixture, parseOk, runNode, shmPath, uniqueName } from './helpers.js';
-
-function ipcError(fn: () => unknown): IpcError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(IpcError);
-    expect((e as Error).name).toBe('IpcError');
-    return e as IpcError;
-  }
-  throw new Error('expected an IpcError');
-}
+  exists,
+  expectClosed,
+  fixture,
+  ipcError,
+  parseOk,
+  runNode,
+  shmPath,
+  uniqueName,
+} from './helpers.js';
 
 describe('create', () => {
   it('makes /dev/shm/<name>, mode 0600, of the requested size, zero-filled', () => {

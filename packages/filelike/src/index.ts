@@ -22,6 +22,7 @@ export {
   type WriteValue,
 } from './filelike.js';
 export { formatNumber } from './format.js';
+export { MappedHandle, type MappedHandleOptions, type NativeMapping } from './mapped-handle.js';
 export {
   type ByteStore,
   MappedStore,

@@ -98,6 +98,8 @@ const EMPTY = Buffer.alloc(0);
 const SCRATCH_MAX = 64 * 1024;
 let scratch: Buffer | undefined;
 
+const MARK_UNTRANSFERABLE = Number(process.versions.node.split('.')[0]) < 22;
+
 /**
  * A {@link ByteStore} over memory that other processes share (shm, mmap): the bytes can change,
  * or vanish, at any moment.
@@ -109,8 +111,6 @@ let scratch: Buffer | undefined;
  *   the mapping is truncated, throws `IpcError` {@link TRUNCATED_CODE} (`'read'` or `'write'`).
  *   Reads copy first and check after, so bytes read during the fault are never returned.
  */
-const MARK_UNTRANSFERABLE = Number(process.versions.node.split('.')[0]) < 22;
-
 export class MappedStore implements ByteStore {
   #bytes: Buffer;
   /** The same memory as a plain Uint8Array: its subarray and set are the cheapest copy. */

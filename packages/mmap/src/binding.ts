@@ -1,21 +1,10 @@
+import type { NativeMapping } from '@luaipc/filelike';
 import { loadAddon } from '@luaipc/native/load';
 
-/** One mapped file, owned by the addon (see src/native/binding.cc and luaipc/mapping.h). */
-export interface NativeMapping {
-  readonly closed: boolean;
-  /** Start address of the mapping. */
-  addr(): bigint;
-  /**
-   * The external ArrayBuffer over the mapping (the same one while it is alive). It keeps the
-   * mapping until it is collected, whether or not the handle was closed.
-   */
-  arrayBuffer(): ArrayBuffer;
-  /** Whether the fault handler replaced lost pages of the mapping (the file shrank). */
-  truncated(): boolean;
+/** A mapped file (see src/native/binding.cc and luaipc/mapping.h). */
+export interface NativeMappedFile extends NativeMapping {
   /** msync(MS_SYNC) over the whole mapping (FlushViewOfFile on Windows). */
   flush(): void;
-  /** Ends the handle; the memory goes once no ArrayBuffer over it is left. Idempotent. */
-  close(): void;
 }
 
 /** mmap_os.h's modes. */
@@ -24,7 +13,7 @@ export const MODE_BITS = { r: 1, w: 2, rw: 3 } as const;
 export interface MmapAddon {
   /** The offset granularity: the page size (POSIX) or the allocation granularity (Windows). */
   readonly pagesize: number;
-  /** Bumped by the fault handler after each repair of any mapping (luaipc/mapping_os.h). */
+  /** Bumped by the fault handler after each repair of any mapping (luaipc/mapping.h). */
   readonly faultEpoch: Uint32Array;
   /**
    * Maps `size` bytes (0: to the end of the file, failing `EFBIG` past `maxSize`) of the file
@@ -38,7 +27,7 @@ export interface MmapAddon {
     offset: number,
     size: number,
     maxSize: number,
-  ) => NativeMapping;
+  ) => NativeMappedFile;
   /** How many mappings the addon holds in this process, and the most it allows itself. */
   mappings(): { count: number; limit: number };
 }

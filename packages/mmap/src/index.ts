@@ -3,20 +3,18 @@ import type { PathLike } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   checkEncoding,
-  closedError,
   type DataOf,
   type Encoding,
-  FileLike,
   IpcError,
   illegalConstructor,
   invalidArgType,
   invalidArgValue,
-  MappedStore,
+  MappedHandle,
   outOfRange,
   TRUNCATED_CODE,
 } from '@luaipc/filelike';
 import { checkInteger, checkOptions, checkSize } from '@luaipc/native/args';
-import { addon, MODE_BITS, type NativeMapping } from './binding.js';
+import { addon, MODE_BITS, type NativeMappedFile } from './binding.js';
 
 export {
   type Encoding,
@@ -63,14 +61,6 @@ export const pagesize: number = addon.pagesize;
 
 const CONSTRUCT = Symbol('MappedFile');
 
-/**
- * Transferring the mapping's ArrayBuffer to another thread would detach it under the handle and
- * every Buffer over it (and run its finalizer on the wrong thread). Node 22 and later refuse to
- * transfer ArrayBuffers made by napi_create_external_arraybuffer themselves (DataCloneError);
- * marking them too is harmful there: on Node 24 the mark is a detach key, and the env's teardown,
- * which detaches every external ArrayBuffer still alive, then aborts the process. Node 20 gets
- * the mark.
- */
 const MODES: readonly string[] = ['r', 'w', 'rw'];
 
 /**
@@ -83,34 +73,36 @@ const MODES: readonly string[] = ['r', 'w', 'rw'];
  * of decoding; a `seek()`, `flush()` or `setvbuf()` drops what was read ahead, and
  * `setvbuf('no')` reads every line straight from the mapping. `T` is what string reads return:
  * `string` (encodings `'utf8'`, `'latin1'`) or `Buffer`.
+ *
+ * In `'w'`/`'rw'` mappings writes through {@link MappedFile.buffer} reach the file (`flush()`
+ * waits until they are written) and every process that maps it; in an `'r'` mapping the pages
+ * written through it become private copies that the file and other mappings never see.
  */
-export class MappedFile<T extends string | Buffer = string> extends FileLike<T> {
+export class MappedFile<T extends string | Buffer = string> extends MappedHandle<T> {
   /** The file as given to `open` (a Buffer path decoded as UTF-8, a URL as its path). */
   readonly path: string;
   /** The mode it was mapped with. */
   readonly mode: MapMode;
   /** Where in the file the mapping starts. */
   readonly offset: number;
-  readonly #mapping: NativeMapping;
-  readonly #store: MappedStore;
 
   /** @internal Handles come from {@link open}; user code gets a TypeError. */
   constructor(
     token: symbol,
-    mapping: NativeMapping,
+    mapping: NativeMappedFile,
     path: string,
     mode: MapMode,
     offset: number,
     encoding: Encoding,
   ) {
     if (token !== CONSTRUCT) throw illegalConstructor('MappedFile handles are made by open()');
-    const probe = { epoch: addon.faultEpoch, truncated: () => mapping.truncated() };
-    const store = new MappedStore(mapping.arrayBuffer(), probe, path);
-    super(store, {
+    super(mapping, {
       mode,
       encoding,
+      epoch: addon.faultEpoch,
+      path,
       readAhead: true,
-      onFlush: () => {
+      onFlush: (store) => {
         // Bytes written into lost pages went nowhere: flushing cannot claim they reached the file.
         if (store.truncated) {
           throw new IpcError(TRUNCATED_CODE, 'msync', {
@@ -121,48 +113,10 @@ export class MappedFile<T extends string | Buffer = string> extends FileLike<T> 
         // A private mapping has nothing to write back.
         if (mode !== 'r') mapping.flush();
       },
-      onClose: () => {
-        // The memory stays mapped while Buffers from it live; a closed handle the program
-        // keeps must not be what holds it.
-        store.release();
-        mapping.close();
-      },
     });
-    this.#mapping = mapping;
-    this.#store = store;
     this.path = path;
     this.mode = mode;
     this.offset = offset;
-  }
-
-  /**
-   * A Buffer over the whole mapping (not only the logical `size()`), without copying; the same
-   * Buffer each time. In `'w'`/`'rw'` mappings writes through it reach the file (call `flush()`
-   * to wait until they are written) and every process that maps it. In an `'r'` mapping the
-   * pages written through it become private copies: the file and other mappings never see those
-   * writes, this handle's reads do. After `close()` this getter throws, but a Buffer taken
-   * earlier stays valid: the file is unmapped once the handle is closed and every Buffer over it
-   * has been collected.
-   */
-  get buffer(): Buffer {
-    if (this.closed) throw closedError('file');
-    return this.#store.bytes;
-  }
-
-  /**
-   * Whether the file shrank under this mapping (seen when a lost page was touched). Then `read`,
-   * `lines`, `write` and `flush` throw `IpcError` `ENXIO`, and the lost part of {@link buffer}
-   * reads as zeros. Throws after `close()`.
-   */
-  get truncated(): boolean {
-    if (this.closed) throw closedError('file');
-    return this.#store.truncated;
-  }
-
-  /** The start address of the mapping in this process, for FFI users (LuaIPC's `h:addr()`). */
-  addr(): bigint {
-    if (this.closed) throw closedError('file');
-    return this.#mapping.addr();
   }
 }
 

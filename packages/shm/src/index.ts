@@ -1,16 +1,15 @@
 import { constants as bufferConstants } from 'node:buffer';
 import {
   checkEncoding,
-  closedError,
   type DataOf,
   type Encoding,
-  FileLike,
   illegalConstructor,
   invalidArgValue,
-  MappedStore,
+  MappedHandle,
+  type NativeMapping,
 } from '@luaipc/filelike';
 import { checkName, checkOptions, checkSize } from '@luaipc/native/args';
-import { addon, type NativeSegment } from './binding.js';
+import { addon } from './binding.js';
 
 export {
   type Encoding,
@@ -61,38 +60,23 @@ function checkShmName(name: unknown, syscall: string): string {
  *
  * `T` is what string reads return: `string` (encodings `'utf8'`, `'latin1'`) or `Buffer`.
  */
-export class SharedMemory<T extends string | Buffer = string> extends FileLike<T> {
+export class SharedMemory<T extends string | Buffer = string> extends MappedHandle<T> {
   /** The segment's name as given to `create`/`attach` (the OS name is `'/' + name`). */
   readonly name: string;
   /** Whether this handle created the segment; its `close()` then removes the name. */
   readonly creator: boolean;
-  readonly #segment: NativeSegment;
-  readonly #store: MappedStore;
 
   /** @internal Handles come from {@link create} and {@link attach}; user code gets a TypeError. */
   constructor(
     token: symbol,
-    segment: NativeSegment,
+    segment: NativeMapping,
     name: string,
     encoding: Encoding,
     creator: boolean,
   ) {
     if (token !== CONSTRUCT)
       throw illegalConstructor('SharedMemory handles are made by create() and attach()');
-    const probe = { epoch: addon.faultEpoch, truncated: () => segment.truncated() };
-    const store = new MappedStore(segment.arrayBuffer(), probe, name);
-    super(store, {
-      mode: 'rw',
-      encoding,
-      onClose: () => {
-        // The memory stays mapped while Buffers from it live; a closed handle the program
-        // keeps must not be what holds it.
-        store.release();
-        segment.close();
-      },
-    });
-    this.#segment = segment;
-    this.#store = store;
+    super(segment, { mode: 'rw', encoding, epoch: addon.faultEpoch, path: name });
     this.name = name;
     this.creator = creator;
   }
@@ -101,37 +85,10 @@ export class SharedMemory<T extends string | Buffer = string> extends FileLike<T
   static unlink(name: string): void {
     unlink(name);
   }
-
-  /**
-   * A Buffer over the whole mapping (not only the logical `size()`), without copying: writes
-   * through it are seen by every process that attached. The same Buffer each time. After
-   * `close()` this getter throws, but a Buffer taken earlier stays valid and shared: the memory
-   * is unmapped once the handle is closed and every Buffer over it has been collected.
-   */
-  get buffer(): Buffer {
-    if (this.closed) throw closedError('file');
-    return this.#store.bytes;
-  }
-
-  /**
-   * Whether another process shrank the segment under this mapping (seen when a lost page was
-   * touched). Then `read`, `lines` and `write` throw `IpcError` `ENXIO`, and the lost part of
-   * {@link buffer} reads as zeros. Throws after `close()`.
-   */
-  get truncated(): boolean {
-    if (this.closed) throw closedError('file');
-    return this.#store.truncated;
-  }
-
-  /** The start address of the mapping in this process, for FFI users (LuaIPC's `h:addr()`). */
-  addr(): bigint {
-    if (this.closed) throw closedError('file');
-    return this.#segment.addr();
-  }
 }
 
 function open<E extends Encoding>(
-  segment: NativeSegment,
+  segment: NativeMapping,
   name: string,
   encoding: Encoding,
   creator: boolean,

@@ -5,10 +5,8 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 
 #include "luaipc/addon.h"
-#include "luaipc/handle.h"
 #include "luaipc/mapping.h"
 #include "mmap_os.h"
 
@@ -22,25 +20,17 @@ uint64_t ToU64(const Napi::Value& v) {
              : UINT64_MAX;
 }
 
-class MappedFile : public luaipc::Handle<MappedFile> {
+class MappedFile : public luaipc::MappedHandle<MappedFile> {
  public:
   // Closed-handle errors read like FileLike's: "attempt to use a closed file".
   static constexpr const char* kWhat = "file";
 
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "MappedFile",
-                       {
-                           InstanceMethod("addr", &MappedFile::Addr),
-                           InstanceMethod("arrayBuffer", &MappedFile::GetArrayBuffer),
-                           InstanceMethod("truncated", &MappedFile::Truncated),
-                           InstanceMethod("flush", &MappedFile::Flush),
-                           InstanceMethod("close", &MappedFile::Close),
-                           InstanceAccessor("closed", &MappedFile::IsClosed, nullptr),
-                       });
+    return DefineClass(env, "MappedFile", Methods({InstanceMethod("flush", &MappedFile::Flush)}));
   }
 
   // new MappedFile(pathBytes, shownPath, mode, offset, size, maxSize)
-  explicit MappedFile(const Napi::CallbackInfo& info) : Handle(info) {
+  explicit MappedFile(const Napi::CallbackInfo& info) : MappedHandle(info) {
     Napi::Env env = info.Env();
     auto bytes = info[0].As<Napi::Buffer<char>>();
     std::string path(bytes.Data(), bytes.Length());
@@ -64,29 +54,7 @@ class MappedFile : public luaipc::Handle<MappedFile> {
 
   void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
 
-  // Runs once (luaipc::Handle): close(), collection of the handle, or env teardown. The memory
-  // stays while an ArrayBuffer over it lives.
-  void OnClose(Napi::Env /*env*/, luaipc::CloseKind /*kind*/) {
-    luaipc::Mapping* m = std::exchange(mapping_, nullptr);
-    if (m != nullptr) m->Release();
-  }
-
  private:
-  Napi::Value Addr(const Napi::CallbackInfo& info) {
-    EnsureOpen(info.Env());
-    return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(mapping_->addr())));
-  }
-
-  Napi::Value GetArrayBuffer(const Napi::CallbackInfo& info) {
-    EnsureOpen(info.Env());
-    return mapping_->ArrayBuffer(info.Env());
-  }
-
-  Napi::Value Truncated(const Napi::CallbackInfo& info) {
-    EnsureOpen(info.Env());
-    return Napi::Boolean::New(info.Env(), mapping_->truncated());
-  }
-
   Napi::Value Flush(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
@@ -96,21 +64,12 @@ class MappedFile : public luaipc::Handle<MappedFile> {
     return env.Undefined();
   }
 
-  luaipc::Mapping* mapping_ = nullptr;
   std::string path_;
 };
 
-Napi::Value MappingCount(const Napi::CallbackInfo& info) {
-  Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("count", Napi::Number::New(info.Env(), static_cast<double>(luaipc_mapping_count())));
-  out.Set("limit", Napi::Number::New(info.Env(), static_cast<double>(luaipc_mapping_limit())));
-  return out;
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("MappedFile", MappedFile::Define(env));
-  exports.Set("mappings", Napi::Function::New(env, MappingCount, "mappings"));
-  exports.Set("faultEpoch", luaipc::FaultEpoch(env));
+  luaipc::ExportMappingState(env, exports);
   exports.Set("pagesize", Napi::Number::New(env, static_cast<double>(luaipc_mmap_pagesize())));
   return exports;
 }

@@ -10,6 +10,16 @@
 //   m->Disown();           // a creator's close(): let go of the name now
 //   m->Release();          // the handle's close() or collection
 //
+// A handle that is one mapping (shm's Segment, mmap's MappedFile) derives from MappedHandle<T>,
+// which holds it, releases it once and gives JavaScript its addr/arrayBuffer/truncated methods:
+//
+//   class Segment : public luaipc::MappedHandle<Segment> {
+//     static constexpr const char* kWhat = "file";
+//     void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
+//     // in the constructor: mapping_ = luaipc::Mapping::Adopt(...);
+//   };
+//   DefineClass(env, "Segment", Segment::Methods({/* T's own */}));
+//
 // The range is unmapped when the handle has released it AND every ArrayBuffer made over it has
 // been collected: a Buffer taken before close() stays valid and shared, and work in flight on it
 // (zlib, fs.write, ...) holds the Buffer and so the mapping. Nothing is ever detached.
@@ -29,6 +39,8 @@
 #include <napi.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -38,6 +50,7 @@
 #include <vector>
 
 #include "luaipc/env.h"
+#include "luaipc/handle.h"
 #include "luaipc/mapping_os.h"
 
 namespace luaipc {
@@ -238,6 +251,65 @@ inline void detail::OwnedMappings::DisownAll() noexcept {
   for (Mapping* m : owned) m->Disown();
 }
 
+// The JS handle over one Mapping (see the top of this file). The memory stays while an
+// ArrayBuffer over it lives; a handle that is closed (not collected) lets go of its owner's name
+// at once, a collected one when the last ArrayBuffer goes.
+template <typename T>
+class MappedHandle : public Handle<T> {
+ public:
+  using Handle<T>::Handle;
+
+  // addr(), arrayBuffer(), truncated(), close() and `closed`, then T's own.
+  static std::vector<Napi::ClassPropertyDescriptor<T>> Methods(
+      std::initializer_list<Napi::ClassPropertyDescriptor<T>> own) {
+    std::vector<Napi::ClassPropertyDescriptor<T>> all{
+        T::InstanceMethod("addr", &T::Addr),
+        T::InstanceMethod("arrayBuffer", &T::GetArrayBuffer),
+        T::InstanceMethod("truncated", &T::Truncated),
+        T::InstanceMethod("close", &T::Close),
+        T::InstanceAccessor("closed", &T::IsClosed, nullptr),
+    };
+    all.insert(all.end(), own.begin(), own.end());
+    return all;
+  }
+
+  // Runs once (luaipc::Handle): close(), collection of the handle, or env teardown.
+  void OnClose(Napi::Env /*env*/, CloseKind kind) {
+    Mapping* m = std::exchange(mapping_, nullptr);
+    if (m == nullptr) return;
+    if (kind != CloseKind::Finalize) m->Disown();
+    m->Release();
+  }
+
+  Napi::Value Addr(const Napi::CallbackInfo& info) {
+    this->EnsureOpen(info.Env());
+    return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(mapping_->addr())));
+  }
+
+  Napi::Value GetArrayBuffer(const Napi::CallbackInfo& info) {
+    this->EnsureOpen(info.Env());
+    return mapping_->ArrayBuffer(info.Env());
+  }
+
+  Napi::Value Truncated(const Napi::CallbackInfo& info) {
+    this->EnsureOpen(info.Env());
+    return Napi::Boolean::New(info.Env(), mapping_->truncated());
+  }
+
+ protected:
+  // Set by T's constructor; null once closed.
+  Mapping* mapping_ = nullptr;
+};
+
+// exports.mappings(): how many mappings the addon holds in this process and the most it allows
+// itself; exports.faultEpoch: see FaultEpoch below.
+inline Napi::Value MappingCount(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("count", Napi::Number::New(info.Env(), static_cast<double>(luaipc_mapping_count())));
+  out.Set("limit", Napi::Number::New(info.Env(), static_cast<double>(luaipc_mapping_limit())));
+  return out;
+}
+
 // The fault epoch of mapping_os.h as a Uint32Array of length 1, for the JavaScript side: a store
 // compares it with the value it last saw (one load) before asking whether its mapping was
 // truncated.
@@ -247,6 +319,12 @@ inline Napi::Uint32Array FaultEpoch(Napi::Env env) {
   NAPI_THROW_IF_FAILED(env, napi_create_external_arraybuffer(env, word, sizeof *word, nullptr, nullptr, &ab),
                        Napi::Uint32Array());
   return Napi::Uint32Array::New(env, 1, Napi::ArrayBuffer(env, ab), 0);
+}
+
+// What every mapping addon exports besides its handle class: `mappings` and `faultEpoch`.
+inline void ExportMappingState(Napi::Env env, Napi::Object exports) {
+  exports.Set("mappings", Napi::Function::New(env, MappingCount, "mappings"));
+  exports.Set("faultEpoch", FaultEpoch(env));
 }
 
 }  // namespace luaipc

@@ -10,7 +10,6 @@
 #include <utility>
 
 #include "luaipc/addon.h"
-#include "luaipc/handle.h"
 #include "luaipc/mapping.h"
 #include "shm_os.h"
 
@@ -38,24 +37,15 @@ size_t ToSize(const Napi::Value& v) {
              : 0;
 }
 
-class Segment : public luaipc::Handle<Segment> {
+class Segment : public luaipc::MappedHandle<Segment> {
  public:
   // Closed-handle errors read like FileLike's: "attempt to use a closed file".
   static constexpr const char* kWhat = "file";
 
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Segment",
-                       {
-                           InstanceMethod("addr", &Segment::Addr),
-                           InstanceMethod("arrayBuffer", &Segment::GetArrayBuffer),
-                           InstanceMethod("truncated", &Segment::Truncated),
-                           InstanceMethod("close", &Segment::Close),
-                           InstanceAccessor("closed", &Segment::IsClosed, nullptr),
-                       });
-  }
+  static Napi::Function Define(Napi::Env env) { return DefineClass(env, "Segment", Methods({})); }
 
   // new Segment(name, size, create): create ? create `size` bytes : attach, mapping at most `size`.
-  explicit Segment(const Napi::CallbackInfo& info) : Handle(info) {
+  explicit Segment(const Napi::CallbackInfo& info) : MappedHandle(info) {
     Napi::Env env = info.Env();
     std::string name = info[0].As<Napi::String>().Utf8Value();
     size_t size = ToSize(info[1]);
@@ -70,6 +60,7 @@ class Segment : public luaipc::Handle<Segment> {
     if (err != 0) throw luaipc::IpcError(env, err, syscall, name.c_str());
     if (create) mapped = size;
 
+    // A collected creator keeps its name while a Buffer from it lives (see luaipc/mapping.h).
     std::unique_ptr<luaipc::MappingOwner> owner;
     if (create) owner.reset(new (std::nothrow) ShmName(name, id));
     if (create && owner == nullptr) {
@@ -87,48 +78,12 @@ class Segment : public luaipc::Handle<Segment> {
   }
 
   void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
-
-  // Runs once (luaipc::Handle): close(), collection of the handle, or env teardown.
-  void OnClose(Napi::Env /*env*/, luaipc::CloseKind kind) {
-    luaipc::Mapping* m = std::exchange(mapping_, nullptr);
-    if (m == nullptr) return;
-    // A collected creator keeps its name while a Buffer from it lives; the mapping lets go of
-    // it when that is collected too.
-    if (kind != luaipc::CloseKind::Finalize) m->Disown();
-    m->Release();
-  }
-
- private:
-  Napi::Value Addr(const Napi::CallbackInfo& info) {
-    EnsureOpen(info.Env());
-    return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(mapping_->addr())));
-  }
-
-  Napi::Value GetArrayBuffer(const Napi::CallbackInfo& info) {
-    EnsureOpen(info.Env());
-    return mapping_->ArrayBuffer(info.Env());
-  }
-
-  Napi::Value Truncated(const Napi::CallbackInfo& info) {
-    EnsureOpen(info.Env());
-    return Napi::Boolean::New(info.Env(), mapping_->truncated());
-  }
-
-  luaipc::Mapping* mapping_ = nullptr;
 };
-
-Napi::Value MappingCount(const Napi::CallbackInfo& info) {
-  Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("count", Napi::Number::New(info.Env(), static_cast<double>(luaipc_mapping_count())));
-  out.Set("limit", Napi::Number::New(info.Env(), static_cast<double>(luaipc_mapping_limit())));
-  return out;
-}
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Segment", Segment::Define(env));
   luaipc::ExportUnlink<luaipc_shm_unlink>(env, exports, "shm_unlink");
-  exports.Set("mappings", Napi::Function::New(env, MappingCount, "mappings"));
-  exports.Set("faultEpoch", luaipc::FaultEpoch(env));
+  luaipc::ExportMappingState(env, exports);
   exports.Set("NAME_MAX", Napi::Number::New(env, static_cast<double>(luaipc_shm_name_max())));
   return exports;
 }

@@ -1,4 +1,4 @@
-// TypeDoc plugin for `pnpm docs`: names each module after its package (`@luaipc/shm`, not
+// TypeDoc plugin for `pnpm run docs`: names each module after its package (`@luaipc/shm`, not
 // `shm/src`; `@luaipc/native/args`) instead of after its entry point's path.
 import { Converter, ReflectionKind } from 'typedoc';
 

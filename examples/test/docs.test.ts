@@ -1,4 +1,4 @@
-// `pnpm docs`: TypeDoc builds the API reference of every package from the TSDoc comments, on
+// `pnpm run docs`: TypeDoc builds the API reference of every package from the TSDoc comments, on
 // this Node, offline (everything it needs comes from the lockfile's packages).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = mkdtempSync(join(os.tmpdir(), 'luaipc-docs-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-describe('pnpm docs', () => {
+describe('pnpm run docs', () => {
   it('builds a page for every package, without errors', () => {
     const manifest = createRequire(join(root, 'package.json')).resolve('typedoc/package.json');
     const typedoc = join(manifest, '..', 'bin', 'typedoc');

@@ -150,3 +150,5 @@ extern "C" unsigned long luaipc_take_win32_error(void) {
   t_last_win32 = 0;
   return code;
 }
+
+extern "C" void luaipc_put_win32_error(unsigned long code) { t_last_win32 = code; }

@@ -43,6 +43,9 @@ int64_t luaipc_now_ns(void);
 int luaipc_errno_from_win32(unsigned long code);
 // The Win32 code of the calling thread's last luaipc_errno_from_win32, then 0.
 unsigned long luaipc_take_win32_error(void);
+// Makes `code` the calling thread's last Win32 code: an error that happened on another thread
+// (a wait thread) carries it to the JS thread's IpcError.
+void luaipc_put_win32_error(unsigned long code);
 // The Windows handle behind a Node file descriptor (fs.openSync, FileHandle.fd), through the
 // uv_get_osfhandle node.exe exports (its C runtime's descriptor table is inside node.exe). EBADF
 // when the descriptor is not open.

@@ -56,6 +56,9 @@ inline int64_t DeadlineAfter(double seconds) {
 struct WaitOutcome {
   int err = 0;
   int64_t value = 0;
+  // Windows: the Win32 code behind `err`, taken on the wait thread and handed back to the JS
+  // thread's IpcError (glue_os.h keeps it per thread). Set by the waiter, not by the wait.
+  unsigned long winerror = 0;
 };
 
 // Handed to WaitOp::wait. A wait blocks only inside Interruptible(), which returns early (its
@@ -211,6 +214,9 @@ inline void Pool::RunJob(const std::shared_ptr<WaitJob>& job) {
   WaiterShared& s = *job->shared;
   WaitOutcome outcome{ECANCELED, 0};
   if (!job->token.cancelled()) outcome = job->op.wait(job->token);
+#ifdef _WIN32
+  outcome.winerror = luaipc_take_win32_error();
+#endif
   bool delivered = false;
   {
     std::lock_guard<std::mutex> lock(s.mu);
@@ -409,11 +415,17 @@ class Waiter {
     outstanding_.remove(job);
     job->owner = nullptr;
     try {
+#ifdef _WIN32
+      luaipc_put_win32_error(job->outcome.err != 0 ? job->outcome.winerror : 0);
+#endif
       Napi::Value value = job->op.settle(env, job->outcome);
       napi_resolve_deferred(env, job->deferred, value);
     } catch (const Napi::Error& error) {
       napi_reject_deferred(env, job->deferred, error.Value());
     }
+#ifdef _WIN32
+    luaipc_take_win32_error();  // a code settle did not use must not reach a later error
+#endif
     if (outstanding_.empty()) SetBusy(env, false);
   }
 

@@ -20,25 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void pin(const char *cpus) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  char copy[256];
-  snprintf(copy, sizeof copy, "%s", cpus);
-  for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) CPU_SET(atoi(tok), &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) die("sched_setaffinity");
-}
+#include "bench.h"
 
 static int range(int fd, int cmd, short type, long byte) {
   struct flock fl;

@@ -14,13 +14,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-extern char **environ;
+#include "bench.h"
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+extern char **environ;
 
 static void run(const char *program) {
   char *argv[] = {(char *)program, NULL};

@@ -21,12 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
+#include "bench.h"
 
-static double now(void);
 static double spin_seconds = 0;
 
 static void wait_sem(sem_t *sem) {
@@ -40,21 +36,6 @@ static void wait_sem(sem_t *sem) {
   while (sem_wait(sem) != 0) {
     if (errno != EINTR) die("sem_wait");
   }
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void pin(const char *cpus) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  char copy[256];
-  snprintf(copy, sizeof copy, "%s", cpus);
-  for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) CPU_SET(atoi(tok), &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) die("sched_setaffinity");
 }
 
 int main(int argc, char **argv) {

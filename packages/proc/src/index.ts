@@ -11,6 +11,7 @@ import {
   invalidArgValue,
   outOfRange,
 } from '@luaipc/filelike';
+import { onAbort } from '@luaipc/native/abort';
 import { checkOptions, checkSignal } from '@luaipc/native/args';
 import { addon, type Dispatch, INHERIT, type NativeProcess, PIPE } from './binding.js';
 
@@ -434,23 +435,25 @@ export class Process implements Disposable {
       }
       if (signal?.aborted) return Promise.reject(signal.reason);
       return new Promise<ExitResult>((resolve, reject) => {
-        const onAbort = (): void => {
-          if (!this.#pending.delete(pending)) return;
-          this.#updateKeep();
-          reject(signal?.reason);
-        };
+        // One listener on the signal however many waits share it (no MaxListenersExceededWarning).
+        const forget = signal
+          ? onAbort(signal, () => {
+              if (!this.#pending.delete(pending)) return;
+              this.#updateKeep();
+              reject(signal.reason);
+            })
+          : undefined;
         const pending: Pending = {
           resolve: (result) => {
-            signal?.removeEventListener('abort', onAbort);
+            forget?.();
             resolve(result);
           },
           reject: (error) => {
-            signal?.removeEventListener('abort', onAbort);
+            forget?.();
             reject(error);
           },
         };
         this.#pending.add(pending);
-        signal?.addEventListener('abort', onAbort, { once: true });
         this.#updateKeep();
       });
     } catch (error) {

@@ -559,6 +559,27 @@ describe('wait', () => {
     await expect(p.wait({ signal: AbortSignal.abort('why') })).resolves.toEqual([true, 'exit', 0]);
   });
 
+  it('many waits share one AbortSignal without a MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const children = Array.from({ length: 15 }, () => spawn(['sleep', '5']));
+      const controller = new AbortController();
+      const waits = children.map((p) => p.wait({ signal: controller.signal }));
+      controller.abort();
+      const results = await Promise.allSettled(waits);
+      expect(results.map((r) => r.status)).toEqual(children.map(() => 'rejected'));
+      for (const p of children) p.kill('kill');
+      const ends = await Promise.all(children.map((p) => p.wait()));
+      expect(ends).toEqual(children.map(() => [null, 'signal', 9]));
+      await sleep(10);
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('an already aborted signal rejects a wait on a running child at once', async () => {
     const p = spawn(['sleep', '5']);
     await expect(p.wait({ signal: AbortSignal.abort('stop') })).rejects.toBe('stop');

@@ -35,3 +35,8 @@ export declare function runNode(
 ): Promise<ChildResult>;
 /** Node's own ERR_INVALID_ARG_TYPE message for `name` expected `expected` but given `value`. */
 export declare function nodeArgTypeMessage(name: string, expected: string, value: unknown): string;
+/**
+ * The " Received ..." tail (with its leading space) Node gives in ERR_INVALID_ARG_VALUE for
+ * `value`, from a check of Node's own.
+ */
+export declare function nodeArgValueReceived(value: unknown): string;

@@ -111,7 +111,22 @@ function nodeArgTypeMessage(name, expected, value) {
   return `The "${name}" ${kind} must be ${expected}.${received}`;
 }
 
+/**
+ * The " Received ..." tail Node gives in ERR_INVALID_ARG_VALUE for `value` (util.inspect, cut at
+ * 128 characters), taken from a check of Node's own (dns.setDefaultResultOrder's).
+ */
+function nodeArgValueReceived(value) {
+  try {
+    require('node:dns').setDefaultResultOrder(value);
+  } catch (error) {
+    if (error.code === 'ERR_INVALID_ARG_VALUE')
+      return error.message.replace(/^.*? Received /s, ' Received ');
+  }
+  throw new Error('Node accepted the value');
+}
+
 exports.nodeArgTypeMessage = nodeArgTypeMessage;
+exports.nodeArgValueReceived = nodeArgValueReceived;
 exports.uniqueName = uniqueName;
 exports.objectPath = objectPath;
 exports.objectExists = objectExists;

@@ -120,7 +120,8 @@ function specificType(value: unknown): string {
   }
 }
 
-function withCode<E extends Error>(error: E, code: string): E & { code: string } {
+/** `error` with Node's enumerable `code` property. */
+export function withCode<E extends Error>(error: E, code: string): E & { code: string } {
   Object.defineProperty(error, 'code', {
     value: code,
     enumerable: true,
@@ -142,12 +143,9 @@ export function invalidArgType(name: string, expected: string, value: unknown): 
 
 /** Node's `ERR_INVALID_ARG_VALUE`; `reason` reads like `must not be empty`. */
 export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError {
-  let shown: string;
-  try {
-    shown = typeof value === 'string' ? `'${value}'` : String(value);
-  } catch {
-    shown = Object.prototype.toString.call(value);
-  }
+  // As Node shows the value (internal/errors): inspected, cut at 128 characters.
+  let shown = inspect(value);
+  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
   return withCode(
     new TypeError(`The ${kind(name)} '${name}' ${reason}. Received ${shown}`),
     'ERR_INVALID_ARG_VALUE',

@@ -7,6 +7,7 @@ export {
   invalidArgType,
   invalidArgValue,
   outOfRange,
+  withCode,
 } from './errors.js';
 export {
   type BufferMode,

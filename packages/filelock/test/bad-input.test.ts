@@ -1,6 +1,7 @@
 // Argument errors: Node's classes, codes and wording, thrown before any system call (lock()
 // rejects instead of throwing). None of them may crash the process.
 import { closeSync, openSync } from 'node:fs';
+import { nodeArgValueReceived } from '@luaipc/native/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lock, lockSync, trylock, unlock } from '../src/index.js';
 import { cleanup, tempFile } from './helpers.js';
@@ -198,7 +199,7 @@ describe('options', () => {
     expect(() => lockSync(fd, 'w', { signal } as never)).toThrow(
       expect.objectContaining(
         valueError(
-          "The property 'options.signal' is not supported by lockSync (use lock). Received [object AbortSignal]",
+          `The property 'options.signal' is not supported by lockSync (use lock).${nodeArgValueReceived(signal)}`,
         ),
       ),
     );

@@ -7,9 +7,11 @@ import {
   closedError,
   type Encoding,
   IpcError,
+  illegalConstructor,
   invalidArgType,
   invalidArgValue,
   outOfRange,
+  withCode,
 } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
 import { checkOptions, checkSignal } from '@luaipc/native/args';
@@ -112,16 +114,6 @@ interface Prepared {
   callback: OutputCallback<Encoding> | undefined;
 }
 
-function withCode<E extends Error>(error: E, code: string): E {
-  Object.defineProperty(error, 'code', {
-    value: code,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
-  return error;
-}
-
 function noNul(value: string, name: string): string {
   if (value.includes('\0')) {
     throw invalidArgValue(name, value, 'must be a string without null bytes');
@@ -185,10 +177,7 @@ function prepare(cmd: unknown, options: unknown): Prepared {
     argv = ['/bin/sh', '-c', noNul(cmd, 'cmd')];
   } else if (Array.isArray(cmd)) {
     if (cmd.length === 0) {
-      throw withCode(
-        new TypeError("The argument 'cmd' must not be empty. Received []"),
-        'ERR_INVALID_ARG_VALUE',
-      );
+      throw invalidArgValue('cmd', cmd, 'must not be empty');
     }
     argv = cmd.map((arg: unknown, i) => {
       if (typeof arg !== 'string') throw invalidArgType(`cmd[${i}]`, 'of type string', arg);
@@ -272,7 +261,8 @@ export class Process implements Disposable {
 
   /** @internal Processes are made by {@link spawn}. */
   constructor(token: symbol, prepared: Prepared) {
-    if (token !== CONSTRUCT) throw new TypeError('Process handles are made by spawn(cmd, options)');
+    if (token !== CONSTRUCT)
+      throw illegalConstructor('Process handles are made by spawn(cmd, options)');
     const { encoding } = prepared;
     this.#callback = prepared.callback;
     this.#stdinPiped = prepared.stdio[0] === PIPE;

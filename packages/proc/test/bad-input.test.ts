@@ -42,21 +42,22 @@ describe('spawn(cmd)', () => {
     expect(call([''])).toThrow(valueError("The argument 'cmd[0]' must not be empty. Received ''"));
   });
 
+  // Node shows the value as util.inspect does (fs.openSync('a\0b'): "Received 'a\\x00b'").
   it('no NUL bytes in the command, its arguments, cwd or env', () => {
     expect(call('echo a\0b')).toThrow(
-      valueError("The argument 'cmd' must be a string without null bytes. Received 'echo a\0b'"),
+      valueError("The argument 'cmd' must be a string without null bytes. Received 'echo a\\x00b'"),
     );
     expect(call(['echo', 'a\0'])).toThrow(
-      valueError("The argument 'cmd[1]' must be a string without null bytes. Received 'a\0'"),
+      valueError("The argument 'cmd[1]' must be a string without null bytes. Received 'a\\x00'"),
     );
     expect(call(['true'], { cwd: '/tmp\0' })).toThrow(
       valueError(
-        "The property 'options.cwd' must be a string without null bytes. Received '/tmp\0'",
+        "The property 'options.cwd' must be a string without null bytes. Received '/tmp\\x00'",
       ),
     );
     expect(call(['true'], { env: { A: 'x\0' } })).toThrow(
       valueError(
-        "The property 'options.env['A']' must be a string without null bytes. Received 'x\0'",
+        "The property 'options.env['A']' must be a string without null bytes. Received 'x\\x00'",
       ),
     );
     expect(call(['true'], { env: { 'A\0': 'x' } })).toThrow(
@@ -170,7 +171,8 @@ describe('spawn options', () => {
     expect(() => new Ctor(Symbol('x'), {})).toThrow(
       expect.objectContaining({
         name: 'TypeError',
-        message: 'Process handles are made by spawn(cmd, options)',
+        code: 'ERR_ILLEGAL_CONSTRUCTOR',
+        message: 'Illegal constructor: Process handles are made by spawn(cmd, options)',
       }),
     );
   });

@@ -1,4 +1,4 @@
-import { nodeArgTypeMessage } from '@luaipc/native/testing';
+import { nodeArgTypeMessage, nodeArgValueReceived } from '@luaipc/native/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcError, open, SEM_VALUE_MAX, unlink } from '../src/index.js';
 import { cleanup, semExists, uniqueName } from './helpers.js';
@@ -34,7 +34,7 @@ describe('names', () => {
           expect.objectContaining({
             name: 'TypeError',
             code: 'ERR_INVALID_ARG_VALUE',
-            message: `The argument 'name' ${reason}. Received '${value}'`,
+            message: `The argument 'name' ${reason}.${nodeArgValueReceived(value)}`,
           }),
         );
       invalid('must not be empty', '');

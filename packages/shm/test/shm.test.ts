@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { nodeArgValueReceived } from '@luaipc/native/testing';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../src/binding.js';
 import { attach, create, FileLike, MAX_SIZE, SharedMemory, unlink } from '../src/index.js';
@@ -475,7 +476,8 @@ describe('FileLike methods on a shm handle', () => {
 });
 
 describe('bad input never crashes', () => {
-  const invalid = (v: string, why: string) => `The argument 'name' ${why}. Received ${v}`;
+  const invalid = (v: string, why: string) =>
+    `The argument 'name' ${why}.${nodeArgValueReceived(v)}`;
   const names: [unknown, string, string][] = [
     [
       undefined,
@@ -503,12 +505,12 @@ describe('bad input never crashes', () => {
       'ERR_INVALID_ARG_TYPE',
       'The "name" argument must be of type string. Received type symbol (Symbol(s))',
     ],
-    ['', 'ERR_INVALID_ARG_VALUE', invalid("''", 'must not be empty')],
-    ['.', 'ERR_INVALID_ARG_VALUE', invalid("'.'", "must not be '.' or '..'")],
-    ['..', 'ERR_INVALID_ARG_VALUE', invalid("'..'", "must not be '.' or '..'")],
-    ['a/b', 'ERR_INVALID_ARG_VALUE', invalid("'a/b'", "must not contain '/'")],
-    ['/lead', 'ERR_INVALID_ARG_VALUE', invalid("'/lead'", "must not contain '/'")],
-    ['nul\0byte', 'ERR_INVALID_ARG_VALUE', invalid("'nul\0byte'", 'must not contain null bytes')],
+    ['', 'ERR_INVALID_ARG_VALUE', invalid('', 'must not be empty')],
+    ['.', 'ERR_INVALID_ARG_VALUE', invalid('.', "must not be '.' or '..'")],
+    ['..', 'ERR_INVALID_ARG_VALUE', invalid('..', "must not be '.' or '..'")],
+    ['a/b', 'ERR_INVALID_ARG_VALUE', invalid('a/b', "must not contain '/'")],
+    ['/lead', 'ERR_INVALID_ARG_VALUE', invalid('/lead', "must not contain '/'")],
+    ['nul\0byte', 'ERR_INVALID_ARG_VALUE', invalid('nul\0byte', 'must not contain null bytes')],
   ];
 
   for (const [value, code, message] of names) {

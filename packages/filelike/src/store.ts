@@ -51,8 +51,7 @@ export class MemoryStore implements ByteStore {
   }
 
   indexOf(byte: number, from: number, to: number): number {
-    const i = this.bytes.indexOf(byte, from);
-    return i < to ? i : -1;
+    return searchByte(this.bytes, byte, from, to);
   }
 
   copy(start: number, end: number): Buffer {
@@ -97,6 +96,16 @@ const EMPTY = Buffer.alloc(0);
 /** UTF-8 decodes up to this size go through one reused private buffer. */
 const SCRATCH_MAX = 64 * 1024;
 let scratch: Buffer | undefined;
+
+/**
+ * Index of the first `byte` in `bytes[from, to)`, or -1. Buffer#indexOf has no end: past a
+ * logical end (a FileLike truncated to less than its store) the search is cut with a view, so it
+ * never reads bytes the caller did not ask for (on a mapping, pages another process removed).
+ */
+function searchByte(bytes: Buffer, byte: number, from: number, to: number): number {
+  if (to >= bytes.length) return bytes.indexOf(byte, from);
+  return bytes.subarray(0, to).indexOf(byte, from);
+}
 
 const MARK_UNTRANSFERABLE = Number(process.versions.node.split('.')[0]) < 22;
 
@@ -172,9 +181,9 @@ export class MappedStore implements ByteStore {
   }
 
   indexOf(byte: number, from: number, to: number): number {
-    const i = this.#bytes.indexOf(byte, from);
+    const i = searchByte(this.#bytes, byte, from, to);
     this.#check('read');
-    return i < to ? i : -1;
+    return i;
   }
 
   copy(start: number, end: number): Buffer {

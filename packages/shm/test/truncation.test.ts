@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, parseOk, runNode, uniqueName } from './helpers.js';
+import { fixture, parseOk, runNode, shmPath, uniqueName } from './helpers.js';
 
 // Issue 6, item 4: another process shrinks a segment we have mapped. Before, the next touch of a
 // lost page killed the process with SIGBUS; now the fault handler of luaipc/mapping_os.h maps
@@ -14,6 +14,12 @@ const SIZE = 256 * 1024;
 const lost = (name: string, syscall = 'read') => `IpcError ENXIO ${syscall} ${name}`;
 
 describe('a segment shrunk by another process', () => {
+  it("past a handle's logical end (truncate(n)) it goes unnoticed: a line read stops at the end", async () => {
+    const name = uniqueName('logical');
+    const out = parseOk(await runNode(fixture('logical-end.mjs'), [name, shmPath(name)]));
+    expect(out).toEqual({ line: 'abc\0\0\0\0\0\0\0', truncated: false });
+  });
+
   for (const [by, newSize] of [
     ['python', 5000],
     ['node', 0],

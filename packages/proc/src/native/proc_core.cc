@@ -195,15 +195,20 @@ int Core::StartThread(const std::shared_ptr<Core>& core) {
   }
   int err = luaipc_thread_start(PoolThread, nullptr, "luaipc-proc");
   if (err == 0) return 0;
+  bool queued = false;
   {
     std::lock_guard<std::mutex> lock(pool.mu);
     for (auto it = pool.work.begin(); it != pool.work.end(); ++it) {
       if (*it == core) {
         pool.work.erase(it);
+        queued = true;
         break;
       }
     }
   }
+  // A thread that came free meanwhile took it and runs the child's loop: that is a success (and
+  // the caller must not abandon a child that thread is serving).
+  if (!queued) return 0;
   std::lock_guard<std::mutex> lock(core->mu_);
   core->threadActive_ = false;
   return err;

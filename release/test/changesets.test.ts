@@ -50,7 +50,9 @@ function copyWorkspace(): string {
 function changesetVersion(dir: string): void {
   const cli = join(repo, 'node_modules', '@changesets', 'cli', 'bin.js');
   const r = run(process.execPath, [cli, 'version'], { cwd: dir });
-  expect([r.status, r.stderr]).toEqual([0, '']);
+  // Its one expected word on stderr: that nothing was pending.
+  const stderr = r.stderr.replace(/^.*No unreleased changesets found, exiting\.\n?/m, '');
+  expect([r.status, stderr]).toEqual([0, '']);
 }
 
 const manifest = (dir: string, ws: string) =>
@@ -115,6 +117,12 @@ describe('pnpm changeset version', () => {
     const named = new Set(changes.flatMap((c) => Object.keys(c.bumps)));
     const before = Object.fromEntries(workspaces.map((ws) => [ws, manifest(dir, ws)]));
     changesetVersion(dir);
+    if (named.size === 0) {
+      // Right after a release nothing is pending: then nothing is versioned.
+      for (const ws of workspaces) {
+        expect([ws, manifest(dir, ws).version]).toEqual([ws, before[ws]?.version]);
+      }
+    }
     for (const ws of workspaces) {
       const { name, version } = before[ws] as { name: string; version: string };
       const after = manifest(dir, ws).version;

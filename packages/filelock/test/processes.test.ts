@@ -143,6 +143,11 @@ describe('a worker blocked in lockSync()', () => {
     }
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
     await new Promise((r) => setTimeout(r, 200)); // a wait still running would take it now
+    // Another process can take it while the child lives: with classic per-process locks (the
+    // portable build) this is the check that sees a lock taken on the way out; the child's own
+    // trylock below sees it with OFD locks.
+    expect(await holder.send('try w 0 0')).toBe('true');
+    expect(await holder.send('unlock 0 0')).toBe('unlocked');
     child.stdin.write('check\n');
     const [code, signal] = await exited;
     clearTimeout(killer);

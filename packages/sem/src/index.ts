@@ -1,10 +1,4 @@
-import {
-  closedError,
-  IpcError,
-  illegalConstructor,
-  invalidArgType,
-  outOfRange,
-} from '@luaipc/filelike';
+import { IpcError, illegalConstructor, invalidArgType, outOfRange } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
 import { checkName, checkTimeout, type WaitOptions, waitArgs } from '@luaipc/native/args';
 import { addon, type NativeSemaphore } from './binding.js';
@@ -41,19 +35,15 @@ export class Semaphore implements Disposable {
     return this.#native.closed;
   }
 
-  #open(): NativeSemaphore {
-    if (this.#native.closed) throw closedError('semaphore');
-    return this.#native;
-  }
-
   /** Increments the value, waking one waiter. Throws `IpcError` `EOVERFLOW` at SEM_VALUE_MAX. */
   inc(): void {
-    this.#open().inc();
+    // The addon throws the closed-handle error itself (ERR_IPC_CLOSED, luaipc::Handle).
+    this.#native.inc();
   }
 
   /** Decrements the value if it is above zero; never waits. Returns whether it did. */
   tryDec(): boolean {
-    return this.#open().tryDec();
+    return this.#native.tryDec();
   }
 
   /**
@@ -64,7 +54,7 @@ export class Semaphore implements Disposable {
    */
   decSync(timeout?: number): boolean {
     const t = checkTimeout(timeout);
-    return this.#open().decSync(t) ?? false;
+    return this.#native.decSync(t) ?? false;
   }
 
   /**
@@ -81,7 +71,7 @@ export class Semaphore implements Disposable {
     try {
       const { timeout, signal } = waitArgs(timeoutOrOptions, options);
       if (signal?.aborted) return Promise.reject(signal.reason);
-      const handle = this.#open();
+      const handle = this.#native;
       if (signal === undefined) {
         const result = handle.dec(timeout, 0);
         return typeof result === 'boolean' ? Promise.resolve(result) : result;

@@ -65,6 +65,14 @@ function isExclusive(mode: unknown): boolean {
   throw invalidArgValue('mode', mode, "must be 'r' (shared) or 'w' (exclusive)");
 }
 
+/** LuaIPC's `offset, nbytes`: absent is 0 (from the start; to the end of the file and beyond). */
+function checkRange(offset: unknown, nbytes: unknown): { start: number; len: number } {
+  return {
+    start: offset === undefined ? 0 : checkInteger(offset, 'offset', 0, MAX_OFFSET),
+    len: nbytes === undefined ? 0 : checkInteger(nbytes, 'nbytes', 0, MAX_OFFSET),
+  };
+}
+
 const isOptions = (v: unknown): boolean => typeof v === 'object' && v !== null;
 
 interface Parsed {
@@ -101,8 +109,7 @@ function parse(
     if (c !== undefined) throw invalidArgType('nbytes', 'of type number', b);
     [nbytes, options] = [undefined, b];
   }
-  const start = offset === undefined ? 0 : checkInteger(offset, 'offset', 0, MAX_OFFSET);
-  const len = nbytes === undefined ? 0 : checkInteger(nbytes, 'nbytes', 0, MAX_OFFSET);
+  const { start, len } = checkRange(offset, nbytes);
   if (options !== undefined && !isOptions(options)) {
     throw invalidArgType('options', 'of type object', options);
   }
@@ -250,7 +257,6 @@ export function trylock(file: LockFile, mode: LockMode, offset?: number, nbytes?
  */
 export function unlock(file: LockFile, offset?: number, nbytes?: number): void {
   const fd = fdOf(file);
-  const start = offset === undefined ? 0 : checkInteger(offset, 'offset', 0, MAX_OFFSET);
-  const len = nbytes === undefined ? 0 : checkInteger(nbytes, 'nbytes', 0, MAX_OFFSET);
+  const { start, len } = checkRange(offset, nbytes);
   addon.unlock(fd, start, len);
 }

@@ -10,11 +10,10 @@ import {
   illegalConstructor,
   invalidArgType,
   invalidArgValue,
-  outOfRange,
   withCode,
 } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
-import { checkOptions, checkSignal } from '@luaipc/native/args';
+import { checkInteger, checkOptions, checkSignal } from '@luaipc/native/args';
 import { addon, type Dispatch, INHERIT, type NativeProcess, PIPE } from './binding.js';
 
 export { type Encoding, IpcError };
@@ -124,12 +123,7 @@ function noNul(value: string, name: string): string {
 function checkRedirect(value: unknown, name: string): number {
   if (value === undefined || value === null || value === false) return INHERIT;
   if (value === true) return PIPE;
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 0 || value > INT_MAX) {
-      throw outOfRange(name, `an integer >= 0 and <= ${INT_MAX}`, value);
-    }
-    return value;
-  }
+  if (typeof value === 'number') return checkInteger(value, name, 0, INT_MAX);
   if (typeof value === 'object' && typeof (value as HasFd).fd === 'number') {
     const { fd } = value as HasFd;
     // A closed FileHandle reports fd -1.
@@ -221,12 +215,7 @@ function prepare(cmd: unknown, options: unknown): Prepared {
 }
 
 function signalNumber(signal: unknown): number {
-  if (typeof signal === 'number') {
-    if (!Number.isInteger(signal) || signal < 0 || signal > INT_MAX) {
-      throw outOfRange('signal', `an integer >= 0 and <= ${INT_MAX}`, signal);
-    }
-    return signal;
-  }
+  if (typeof signal === 'number') return checkInteger(signal, 'signal', 0, INT_MAX);
   if (typeof signal !== 'string') {
     throw invalidArgType('signal', 'of type string or number', signal);
   }

@@ -1,6 +1,12 @@
-import { IpcError, illegalConstructor, invalidArgType, outOfRange } from '@luaipc/filelike';
+import { IpcError, illegalConstructor } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
-import { checkName, checkTimeout, type WaitOptions, waitArgs } from '@luaipc/native/args';
+import {
+  checkInteger,
+  checkName,
+  checkTimeout,
+  type WaitOptions,
+  waitArgs,
+} from '@luaipc/native/args';
 import { addon, type NativeSemaphore } from './binding.js';
 
 export { IpcError, type WaitOptions };
@@ -112,14 +118,7 @@ export class Semaphore implements Disposable {
  */
 export function open(name: string, n?: number): Semaphore {
   checkName(name, 'sem_open', addon.NAME_MAX);
-  let count = 0;
-  if (n !== undefined) {
-    if (typeof n !== 'number') throw invalidArgType('n', 'of type number', n);
-    if (!Number.isInteger(n) || n < 0 || n > SEM_VALUE_MAX) {
-      throw outOfRange('n', `an integer >= 0 and <= ${SEM_VALUE_MAX}`, n);
-    }
-    count = n;
-  }
+  const count = n === undefined ? 0 : checkInteger(n, 'n', 0, SEM_VALUE_MAX);
   return new Semaphore(CONSTRUCT, name, count > 0, new addon.Semaphore(name, count));
 }
 

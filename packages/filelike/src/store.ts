@@ -176,19 +176,19 @@ export class MappedStore implements ByteStore {
 
   at(pos: number): number {
     const byte = this.#bytes[pos] as number;
-    this.#check('read');
+    this.check('read');
     return byte;
   }
 
   indexOf(byte: number, from: number, to: number): number {
     const i = searchByte(this.#bytes, byte, from, to);
-    this.#check('read');
+    this.check('read');
     return i;
   }
 
   copy(start: number, end: number): Buffer {
     const out = Buffer.from(this.#bytes.subarray(start, end));
-    this.#check('read');
+    this.check('read');
     return out;
   }
 
@@ -196,7 +196,7 @@ export class MappedStore implements ByteStore {
     if (encoding === 'latin1') {
       // One pass over the bytes (a copy into the string): safe straight from shared memory.
       const text = (this.#bytes as FastSlices).latin1Slice(start, end);
-      this.#check('read');
+      this.check('read');
       return text;
     }
     const n = end - start;
@@ -208,23 +208,27 @@ export class MappedStore implements ByteStore {
       copy = Buffer.allocUnsafe(n);
     }
     copy.set(this.#view.subarray(start, end));
-    this.#check('read');
+    this.check('read');
     return (copy as FastSlices).utf8Slice(0, n);
   }
 
   write(src: Uint8Array, pos: number): void {
-    this.#check('write');
+    this.check('write');
     this.#bytes.set(src, pos);
-    this.#check('write');
+    this.check('write');
   }
 
   isAscii(start: number, end: number): boolean {
     const ascii = isAscii(this.#bytes.subarray(start, end));
-    this.#check('read');
+    this.check('read');
     return ascii;
   }
 
-  #check(syscall: 'read' | 'write'): void {
+  /**
+   * Throws `IpcError` {@link TRUNCATED_CODE} for `syscall` once the mapping has lost pages (one
+   * load while it has not): every access calls it, and so does mmap's `flush()`.
+   */
+  check(syscall: string): void {
     if (this.#truncated || this.#epoch[0] !== this.#seen) {
       this.#poll();
       if (this.#truncated) {

@@ -5,13 +5,11 @@ import {
   checkEncoding,
   type DataOf,
   type Encoding,
-  IpcError,
   illegalConstructor,
   invalidArgType,
   invalidArgValue,
   MappedHandle,
   outOfRange,
-  TRUNCATED_CODE,
 } from '@luaipc/filelike';
 import { checkInteger, checkOptions, checkSize } from '@luaipc/native/args';
 import { addon, MODE_BITS, type NativeMappedFile } from './binding.js';
@@ -104,12 +102,7 @@ export class MappedFile<T extends string | Buffer = string> extends MappedHandle
       readAhead: true,
       onFlush: (store) => {
         // Bytes written into lost pages went nowhere: flushing cannot claim they reached the file.
-        if (store.truncated) {
-          throw new IpcError(TRUNCATED_CODE, 'msync', {
-            path,
-            description: 'mapped object was truncated',
-          });
-        }
+        store.check('msync');
         // A private mapping has nothing to write back.
         if (mode !== 'r') mapping.flush();
       },

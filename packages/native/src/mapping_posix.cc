@@ -265,10 +265,6 @@ extern "C" int luaipc_mapping_release(luaipc_mapping* m) {
   return munmap(reinterpret_cast<void*>(begin), end - begin) == 0 ? 0 : errno;
 }
 
-extern "C" void* luaipc_mapping_addr(const luaipc_mapping* m) {
-  return reinterpret_cast<void*>(m->begin.load(std::memory_order_relaxed));
-}
-
 extern "C" size_t luaipc_mapping_size(const luaipc_mapping* m) {
   return m->end.load(std::memory_order_relaxed) - m->begin.load(std::memory_order_relaxed);
 }

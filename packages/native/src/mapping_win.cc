@@ -78,7 +78,6 @@ extern "C" int luaipc_mapping_release(luaipc_mapping* m) {
   return err;
 }
 
-extern "C" void* luaipc_mapping_addr(const luaipc_mapping* m) { return m->addr; }
 
 extern "C" size_t luaipc_mapping_size(const luaipc_mapping* m) { return m->size; }
 

@@ -44,8 +44,7 @@ int luaipc_mapping_adopt(void* addr, size_t size, int access, luaipc_mapping** o
 // range any more.
 int luaipc_mapping_release(luaipc_mapping* m);
 
-void* luaipc_mapping_addr(const luaipc_mapping* m);
-// The registered extent: addr and size rounded up to whole pages.
+// The size of the registered extent: the mapping rounded up to whole pages.
 size_t luaipc_mapping_size(const luaipc_mapping* m);
 
 // Whether the fault handler has replaced lost pages of this mapping (its object shrank, or the

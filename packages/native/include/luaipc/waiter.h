@@ -263,11 +263,9 @@ class Waiter {
     });
   }
 
-  bool busy() const { return !outstanding_.empty(); }
-
   // Starts `op` on a thread of its own and returns its promise. `id` identifies it for Cancel
   // (0 when it cannot be cancelled individually). Throws IpcError (EAGAIN, ...) when no thread
-  // can be started; `syscall` names the wait in that error, `path` the object.
+  // can be started, with `path` (the object) in it.
   Napi::Promise Submit(Napi::Env env, WaitOp op, uint32_t id, const char* path) {
     StartTsfn(env);
     auto job = std::make_shared<detail::WaitJob>();

@@ -30,7 +30,11 @@ unsigned __stdcall Trampoline(void* p) {
 
 void CALLBACK WakeApc(ULONG_PTR) {}
 
+// The calling thread's last mapped Win32 code and the errno it became: an IpcError for that errno
+// carries the code; one for another errno (the code belonged to an error that was swallowed or
+// replaced) does not.
 thread_local unsigned long t_last_win32 = 0;
+thread_local int t_last_errno = 0;
 
 }  // namespace
 
@@ -104,8 +108,9 @@ extern "C" int luaipc_pin_module(const void* address) {
   return ok ? 0 : luaipc_errno_from_win32(GetLastError());
 }
 
-extern "C" int luaipc_errno_from_win32(unsigned long code) {
-  t_last_win32 = code;
+namespace {
+
+int ErrnoOf(unsigned long code) {
   switch (code) {
     case ERROR_SUCCESS: return 0;
     case ERROR_FILE_NOT_FOUND:
@@ -134,6 +139,8 @@ extern "C" int luaipc_errno_from_win32(unsigned long code) {
     case ERROR_CANCELLED: return ECANCELED;
     case ERROR_BROKEN_PIPE:
     case ERROR_NO_DATA: return EPIPE;
+    case ERROR_BAD_EXE_FORMAT:
+    case ERROR_EXE_MACHINE_TYPE_MISMATCH: return ENOEXEC;
     case ERROR_NOT_SUPPORTED:
     case ERROR_CALL_NOT_IMPLEMENTED: return ENOSYS;
     case ERROR_POSSIBLE_DEADLOCK: return EDEADLK;
@@ -145,10 +152,23 @@ extern "C" int luaipc_errno_from_win32(unsigned long code) {
   }
 }
 
-extern "C" unsigned long luaipc_take_win32_error(void) {
-  unsigned long code = t_last_win32;
+}  // namespace
+
+extern "C" int luaipc_errno_from_win32(unsigned long code) {
+  int err = ErrnoOf(code);
+  t_last_win32 = code;
+  t_last_errno = err;
+  return err;
+}
+
+extern "C" unsigned long luaipc_take_win32_error(int err) {
+  unsigned long code = t_last_errno == err ? t_last_win32 : 0;
   t_last_win32 = 0;
+  t_last_errno = 0;
   return code;
 }
 
-extern "C" void luaipc_put_win32_error(unsigned long code) { t_last_win32 = code; }
+extern "C" void luaipc_put_win32_error(unsigned long code, int err) {
+  t_last_win32 = code;
+  t_last_errno = err;
+}

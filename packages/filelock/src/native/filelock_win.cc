@@ -150,7 +150,7 @@ int luaipc_flock_ofd(void) { return 1; }
 
 int luaipc_flock_check(int fd, luaipc_flock_file* file) {
   // A Win32 code left over from an earlier call must not end up on this call's error.
-  luaipc_take_win32_error();
+  luaipc_take_win32_error(0);
   HANDLE h;
   int err = HandleOf(fd, &h);
   if (err != 0) return err;
@@ -164,7 +164,7 @@ int luaipc_flock_check(int fd, luaipc_flock_file* file) {
 }
 
 int luaipc_flock_try(int fd, int exclusive, int64_t start, int64_t len) {
-  luaipc_take_win32_error();
+  luaipc_take_win32_error(0);
   HANDLE h;
   int err = HandleOf(fd, &h);
   if (err != 0) return err;
@@ -172,7 +172,7 @@ int luaipc_flock_try(int fd, int exclusive, int64_t start, int64_t len) {
 }
 
 int luaipc_flock_wait(int fd, int exclusive, int64_t start, int64_t len) {
-  luaipc_take_win32_error();
+  luaipc_take_win32_error(0);
   HANDLE h;
   int err = HandleOf(fd, &h);
   if (err != 0) return err;
@@ -180,7 +180,7 @@ int luaipc_flock_wait(int fd, int exclusive, int64_t start, int64_t len) {
 }
 
 int luaipc_flock_unlock(int fd, int64_t start, int64_t len) {
-  luaipc_take_win32_error();
+  luaipc_take_win32_error(0);
   HANDLE h;
   int err = HandleOf(fd, &h);
   if (err != 0) return err;
@@ -201,7 +201,7 @@ int luaipc_flock_unlock(int fd, int64_t start, int64_t len) {
 }
 
 int luaipc_flock_dup(int fd, int* out) {
-  luaipc_take_win32_error();
+  luaipc_take_win32_error(0);
   HANDLE h;
   int err = HandleOf(fd, &h);
   if (err != 0) return err;

@@ -75,7 +75,7 @@ inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const c
   AddonData* data = GetAddonData(env);
 #ifdef _WIN32
   // The Win32 code behind `err`, when a backend mapped one on this thread (glue_os.h).
-  unsigned long winerror = luaipc_take_win32_error();
+  unsigned long winerror = luaipc_take_win32_error(err);
   Napi::Value raw = winerror != 0 ? Napi::Number::New(env, static_cast<double>(winerror)) : env.Undefined();
 #else
   Napi::Value raw = env.Undefined();

@@ -39,13 +39,14 @@ int64_t luaipc_now_ns(void);
 #ifdef _WIN32
 // The errno value for a Win32 error code (ERROR_ALREADY_EXISTS -> EEXIST, ...), one table for
 // every Windows backend; EIO for codes it doesn't know. The code itself is remembered for the
-// calling thread (luaipc_last_win32_error), so the error thrown to JavaScript can carry it.
+// calling thread (luaipc_take_win32_error), so the error thrown to JavaScript can carry it.
 int luaipc_errno_from_win32(unsigned long code);
-// The Win32 code of the calling thread's last luaipc_errno_from_win32, then 0.
-unsigned long luaipc_take_win32_error(void);
-// Makes `code` the calling thread's last Win32 code: an error that happened on another thread
-// (a wait thread) carries it to the JS thread's IpcError.
-void luaipc_put_win32_error(unsigned long code);
+// The Win32 code of the calling thread's last luaipc_errno_from_win32 if it became `err`, else
+// 0; either way the thread's code is cleared (pass 0 just to clear it).
+unsigned long luaipc_take_win32_error(int err);
+// Makes `code` (mapped to `err`) the calling thread's last Win32 code: an error that happened on
+// another thread (a wait thread) carries it to the JS thread's IpcError.
+void luaipc_put_win32_error(unsigned long code, int err);
 // The Windows handle behind a Node file descriptor (fs.openSync, FileHandle.fd), through the
 // uv_get_osfhandle node.exe exports (its C runtime's descriptor table is inside node.exe). EBADF
 // when the descriptor is not open.

@@ -215,7 +215,7 @@ inline void Pool::RunJob(const std::shared_ptr<WaitJob>& job) {
   WaitOutcome outcome{ECANCELED, 0};
   if (!job->token.cancelled()) outcome = job->op.wait(job->token);
 #ifdef _WIN32
-  outcome.winerror = luaipc_take_win32_error();
+  outcome.winerror = luaipc_take_win32_error(outcome.err);
 #endif
   bool delivered = false;
   {
@@ -414,7 +414,7 @@ class Waiter {
     job->owner = nullptr;
     try {
 #ifdef _WIN32
-      luaipc_put_win32_error(job->outcome.err != 0 ? job->outcome.winerror : 0);
+      luaipc_put_win32_error(job->outcome.winerror, job->outcome.err);
 #endif
       Napi::Value value = job->op.settle(env, job->outcome);
       napi_resolve_deferred(env, job->deferred, value);
@@ -422,7 +422,7 @@ class Waiter {
       napi_reject_deferred(env, job->deferred, error.Value());
     }
 #ifdef _WIN32
-    luaipc_take_win32_error();  // a code settle did not use must not reach a later error
+    luaipc_take_win32_error(0);  // a code settle did not use must not reach a later error
 #endif
     if (outstanding_.empty()) SetBusy(env, false);
   }

@@ -92,7 +92,7 @@ int Fail(DWORD code) { return luaipc_errno_from_win32(code); }
 // not left behind for an unrelated error of this thread to pick up.
 int Quiet(DWORD code) {
   int err = luaipc_errno_from_win32(code);
-  luaipc_take_win32_error();
+  luaipc_take_win32_error(0);
   return err;
 }
 
@@ -508,7 +508,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   *subject = nullptr;
   *syscall = "posix_spawn";
   // Whatever Win32 code this thread mapped before is not this call's.
-  luaipc_take_win32_error();
+  luaipc_take_win32_error(0);
 
   std::wstring cwd;
   if (args->cwd != nullptr) {
@@ -621,7 +621,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
                        ? static_cast<HANDLE>(h)
                        : GetStdHandle(i == 0 ? STD_INPUT_HANDLE : i == 1 ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE);
       if (parent != nullptr && parent != INVALID_HANDLE_VALUE && Duplicate(parent, &child.h[i]) != 0) {
-        luaipc_take_win32_error();
+        luaipc_take_win32_error(0);
         child.h[i] = nullptr;
       }
     }
@@ -684,9 +684,8 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
                            &si.StartupInfo, &pi);
   if (!ok) {
     DWORD e = GetLastError();
+    // Not a program Windows can start is ENOEXEC (the glue's table), as on POSIX.
     int err = Fail(e);
-    // Not a program Windows can start (POSIX: ENOEXEC); the Win32 code stays on the error.
-    if (e == ERROR_BAD_EXE_FORMAT || e == ERROR_EXE_MACHINE_TYPE_MISMATCH) err = ENOEXEC;
     *subject = args->file;
     return fail(err, "posix_spawn");
   }
@@ -862,7 +861,7 @@ extern "C" int luaipc_proc_abandon(luaipc_proc* p) {
 }
 
 extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group) {
-  luaipc_take_win32_error();
+  luaipc_take_win32_error(0);
   bool terminate = false;
   switch (sig) {
     case 0:

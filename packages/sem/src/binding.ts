@@ -5,7 +5,8 @@ export interface NativeSemaphore {
   inc(): void;
   tryDec(): boolean;
   /** timeout < 0: forever. `undefined` when the thread's env is being torn down meanwhile. */
-  decSync(timeout: number): boolean | undefined;
+  /** `inWorker`: only a worker's wait sleeps in slices, to see it being stopped. */
+  decSync(timeout: number, inWorker: boolean): boolean | undefined;
   /** A boolean when settled at once on the JS thread, else a promise. */
   dec(timeout: number, id: number): boolean | Promise<boolean>;
   cancel(id: number, reason: unknown): boolean;

@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { IpcError, illegalConstructor } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
 import {
@@ -60,7 +61,7 @@ export class Semaphore implements Disposable {
    */
   decSync(timeout?: number): boolean {
     const t = checkTimeout(timeout);
-    return this.#native.decSync(t) ?? false;
+    return this.#native.decSync(t, !isMainThread) ?? false;
   }
 
   /**

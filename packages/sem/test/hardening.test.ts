@@ -81,6 +81,39 @@ describe('threads', () => {
     }
   });
 
+  it('decSync() on the main thread sleeps in one piece (only a worker needs slices)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const child = spawn(process.execPath, [
+      join(fixtures, 'sync-idle.mjs'),
+      uniqueName('idle'),
+      '3',
+    ]);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    );
+    while (!out.includes('waiting\n') && child.exitCode === null) await sleep(10);
+    await sleep(300); // past the spin, asleep in the kernel
+    // The main thread's task id is the process id.
+    const switches = () =>
+      Number(
+        /^voluntary_ctxt_switches:\s*(\d+)$/m.exec(
+          readFileSync(`/proc/${child.pid}/task/${child.pid}/status`, 'utf8'),
+        )?.[1],
+      );
+    const before = switches();
+    await sleep(2000);
+    const woke = switches() - before;
+    expect(await exited).toEqual([0, null]);
+    expect(out).toBe('waiting\ngot false\n');
+    // In 50 ms slices it would be about 40.
+    expect(woke).toBeLessThanOrEqual(4);
+  });
+
   it('an idle pending dec() wakes at most once a second and is pinned to no CPU', async () => {
     const name = uniqueName('idle');
     const r = await runFixture('idle-wait.mjs', [name, '3'], [], 30_000);

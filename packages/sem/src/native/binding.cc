@@ -51,14 +51,17 @@ int Spin(luaipc_sem* sem, int64_t spinNs = kSpinNs) {
   }
 }
 
-// Sleeps in slices of `slice` ns until acquired (0), the deadline (ETIMEDOUT) or `stop()`
-// (ECANCELED). `sleep(until)` is one luaipc_sem_wait, possibly interruptible.
+// Sleeps in slices of `slice` ns (one sleep when negative) until acquired (0), the deadline
+// (ETIMEDOUT) or `stop()` (ECANCELED). `sleep(until)` is one luaipc_sem_wait, possibly interruptible.
 template <typename Stop, typename Sleep>
 int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Sleep sleep) {
   for (;;) {
     if (stop()) return ECANCELED;
-    int64_t until = luaipc_now_ns() + slice;
-    if (deadline >= 0 && deadline < until) until = deadline;
+    int64_t until = deadline;
+    if (slice >= 0) {
+      int64_t sliceEnd = luaipc_now_ns() + slice;
+      if (deadline < 0 || sliceEnd < deadline) until = sliceEnd;
+    }
     int err = sleep(until);
     if (err == 0) return 0;
     if (err == ETIMEDOUT) {
@@ -139,19 +142,23 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     return Napi::Boolean::New(env, err == 0);
   }
 
-  // decSync(timeout): timeout < 0 waits forever. Blocks the JS thread by design; returns
+  // decSync(timeout, inWorker): timeout < 0 waits forever. Blocks the JS thread by design; returns
   // undefined without taking a count when the env is torn down meanwhile (a worker's
   // terminate(), or process.exit() ending the workers): JavaScript cannot run there any more.
   Napi::Value DecSync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
     double timeout = info[0].As<Napi::Number>().DoubleValue();
+    bool inWorker = info[1].ToBoolean().Value();
     luaipc_sem* sem = core_->sem;
     int err = timeout == 0 ? luaipc_sem_trywait(sem) : Spin(sem);
     if (err == EAGAIN && timeout != 0) {
-      luaipc::JsProbe probe(env);
+      // Only a worker can be stopped while its thread waits (terminate(), process.exit()): the
+      // main thread sleeps in one piece.
+      std::unique_ptr<luaipc::JsProbe> probe;
+      if (inWorker) probe = std::make_unique<luaipc::JsProbe>(env);
       err = WaitSliced(
-          luaipc::DeadlineAfter(timeout), kSyncSliceNs, [&] { return !probe.CanRunJs(); },
+          luaipc::DeadlineAfter(timeout), inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
           [&](int64_t until) { return luaipc_sem_wait(sem, until); });
       if (err == ECANCELED) return env.Undefined();
     }

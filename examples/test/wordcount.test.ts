@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/wordcount/config.js';
 
 const examples = fileURLToPath(new URL('..', import.meta.url));
@@ -27,11 +27,15 @@ interface Run {
   waitFor(text: string): Promise<void>;
 }
 
+/** Every run of this file, so that a failed test leaves nothing behind (afterEach). */
+const started: ChildProcess[] = [];
+
 function start(args: string[], options: { detached?: boolean; cacheDir?: string } = {}): Run {
   const child = spawn(process.execPath, [main, '--cache-dir', options.cacheDir ?? cache, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });
+  started.push(child);
   let stdout = '';
   let stderr = '';
   const waiters: { text: string; resolve: () => void }[] = [];
@@ -123,6 +127,23 @@ beforeAll(() => {
   expect(r.stdout + r.stderr).toBe('');
 }, 120_000);
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
+
+// After a test that failed half-way: its coordinator, its workers and its shared objects go. A
+// passing test has already checked that there was nothing left (expectClean).
+afterEach(() => {
+  for (const child of started.splice(0)) {
+    const id = runId(child.pid);
+    for (const line of processesLeft(id)) {
+      try {
+        process.kill(Number(line.split(':')[0]), 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const file of shmLeft(id)) rmSync(join('/dev/shm', file), { force: true });
+  }
+});
 
 describe('the word-count showcase', () => {
   it('counts with workers and with one process, prints the summary, removes everything', async () => {

@@ -40,3 +40,8 @@ export declare function nodeArgTypeMessage(name: string, expected: string, value
  * `value`, from a check of Node's own.
  */
 export declare function nodeArgValueReceived(value: unknown): string;
+/**
+ * The " Received ..." tail (with its leading space) Node gives in ERR_OUT_OF_RANGE for the number
+ * `value`, from a check of Node's own.
+ */
+export declare function nodeRangeReceived(value: number): string;

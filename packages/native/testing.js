@@ -125,7 +125,29 @@ function nodeArgValueReceived(value) {
   throw new Error('Node accepted the value');
 }
 
+/**
+ * The " Received ..." tail Node gives in ERR_OUT_OF_RANGE for the number `value`, from checks
+ * of Node's own (Buffer#readUInt8's offset, zlib's windowBits for 0).
+ */
+function nodeRangeReceived(value) {
+  const tail = (fn) => {
+    try {
+      fn();
+    } catch (error) {
+      if (error.code === 'ERR_OUT_OF_RANGE')
+        return error.message.replace(/^.*? Received /s, ' Received ');
+    }
+    return undefined;
+  };
+  const received =
+    tail(() => Buffer.alloc(1).readUInt8(value)) ??
+    tail(() => require('node:zlib').createDeflateRaw({ windowBits: value }));
+  if (received === undefined) throw new Error('Node accepted the value');
+  return received;
+}
+
 exports.nodeArgTypeMessage = nodeArgTypeMessage;
+exports.nodeRangeReceived = nodeRangeReceived;
 exports.nodeArgValueReceived = nodeArgValueReceived;
 exports.uniqueName = uniqueName;
 exports.objectPath = objectPath;

@@ -164,10 +164,31 @@ export function illegalConstructor(how: string): TypeError {
 export function outOfRange(name: string, range: string, value: unknown): RangeError {
   return withCode(
     new RangeError(
-      `The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`,
+      `The value of "${name}" is out of range. It must be ${range}. Received ${rangeReceived(value)}`,
     ),
     'ERR_OUT_OF_RANGE',
   );
+}
+
+/** How Node's ERR_OUT_OF_RANGE shows the value: integers beyond 2^32 with `_` separators. */
+function rangeReceived(value: unknown): string {
+  if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) > 2 ** 32) {
+    return separated(String(value));
+  }
+  if (typeof value === 'bigint') {
+    const text = String(value);
+    return `${value > 2n ** 32n || value < -(2n ** 32n) ? separated(text) : text}n`;
+  }
+  return inspect(value);
+}
+
+/** `1234567` as `1_234_567` (internal/errors addNumericalSeparator). */
+function separated(digits: string): string {
+  let out = '';
+  let i = digits.length;
+  const start = digits[0] === '-' ? 1 : 0;
+  for (; i >= start + 4; i -= 3) out = `_${digits.slice(i - 3, i)}${out}`;
+  return `${digits.slice(0, i)}${out}`;
 }
 
 function codeOf(errno: number): string {

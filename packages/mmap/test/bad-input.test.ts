@@ -1,3 +1,4 @@
+import { nodeRangeReceived } from '@luaipc/native/testing';
 import { describe, expect, it } from 'vitest';
 import { MAX_SIZE, open, pagesize } from '../src/index.js';
 import { tempFile } from './helpers.js';
@@ -65,7 +66,7 @@ describe('bad arguments to open()', () => {
         err(
           'RangeError',
           'ERR_OUT_OF_RANGE',
-          `The value of "offset" is out of range. It must be a multiple of pagesize (${pagesize}). Received ${offset}`,
+          `The value of "offset" is out of range. It must be a multiple of pagesize (${pagesize}).${nodeRangeReceived(offset)}`,
         ),
       );
     }
@@ -80,7 +81,7 @@ describe('bad arguments to open()', () => {
         err(
           'RangeError',
           'ERR_OUT_OF_RANGE',
-          `The value of "size" is out of range. It must be an integer >= 0 and <= ${MAX_SIZE}. Received ${size}`,
+          `The value of "size" is out of range. It must be an integer >= 0 and <= ${MAX_SIZE}.${nodeRangeReceived(size)}`,
         ),
       );
     }

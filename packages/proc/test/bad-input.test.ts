@@ -1,6 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
-import { nodeArgTypeMessage } from '@luaipc/native/testing';
+import { nodeArgTypeMessage, nodeRangeReceived } from '@luaipc/native/testing';
 import { describe, expect, it } from 'vitest';
 import { EOF, Process, spawn } from '../src/index.js';
 import { processes, recorder } from './helpers.js';
@@ -18,11 +18,11 @@ function valueError(message: string) {
   return expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message });
 }
 
-function rangeError(name: string, range: string, value: unknown) {
+function rangeError(name: string, range: string, value: number) {
   return expect.objectContaining({
     name: 'RangeError',
     code: 'ERR_OUT_OF_RANGE',
-    message: `The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`,
+    message: `The value of "${name}" is out of range. It must be ${range}.${nodeRangeReceived(value)}`,
   });
 }
 

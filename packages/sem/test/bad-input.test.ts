@@ -1,4 +1,8 @@
-import { nodeArgTypeMessage, nodeArgValueReceived } from '@luaipc/native/testing';
+import {
+  nodeArgTypeMessage,
+  nodeArgValueReceived,
+  nodeRangeReceived,
+} from '@luaipc/native/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcError, open, SEM_VALUE_MAX, unlink } from '../src/index.js';
 import { cleanup, semExists, uniqueName } from './helpers.js';
@@ -85,7 +89,7 @@ describe('initial count', () => {
         expect.objectContaining({
           name: 'RangeError',
           code: 'ERR_OUT_OF_RANGE',
-          message: `The value of "n" is out of range. It must be an integer >= 0 and <= ${SEM_VALUE_MAX}. Received ${String(value)}`,
+          message: `The value of "n" is out of range. It must be an integer >= 0 and <= ${SEM_VALUE_MAX}.${nodeRangeReceived(value)}`,
         }),
       );
     }

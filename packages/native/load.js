@@ -82,7 +82,8 @@ function loadAddon(options) {
     const mtime = (f) => fs.statSync(f).mtimeMs;
     found.sort((a, b) => mtime(b) - mtime(a));
   }
-  for (const candidate of found.slice(0, 1)) {
+  const candidate = found[0];
+  if (candidate !== undefined) {
     const addon = createRequire(file)(candidate);
     addon.setErrorFactory((errno, syscall, subject, winerror) => {
       const error = IpcError.fromErrno(

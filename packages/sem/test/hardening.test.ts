@@ -120,7 +120,10 @@ describe('threads', () => {
     expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
     const m = /^threads 1 wakeups (\d+) pinned 0\nresolved true\n$/.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
-    expect(Number(m?.[1])).toBeLessThanOrEqual(4);
+    // One wake-up per 1 s slice, 3 on a quiet machine. In the portable build the alarm that ends
+    // each slice takes a lock the timer thread may hold: on a loaded machine that can add a
+    // switch. 50 ms slices would give about 60, a spinning wait thousands.
+    expect(Number(m?.[1])).toBeLessThanOrEqual(6);
   });
 });
 

@@ -2,7 +2,13 @@ import type { FileHandle } from 'node:fs/promises';
 import { isMainThread } from 'node:worker_threads';
 import { IpcError, invalidArgType, invalidArgValue } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
-import { checkInteger, checkTimeout, type WaitOptions, waitArgs } from '@luaipc/native/args';
+import {
+  checkFd,
+  checkInteger,
+  checkTimeout,
+  type WaitOptions,
+  waitArgs,
+} from '@luaipc/native/args';
 import { addon, type NativeLocker } from './binding.js';
 
 export { IpcError, type WaitOptions };
@@ -31,7 +37,6 @@ export interface LockSyncOptions {
  */
 export const OFD_LOCKS: boolean = addon.OFD;
 
-const MAX_FD = 2147483647;
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
 interface FileHandleLike {
@@ -50,12 +55,10 @@ function isFileHandle(file: unknown): file is FileHandleLike {
 
 /** The descriptor of `file`; a closed FileHandle is `IpcError` EBADF. */
 function fdOf(file: unknown): number {
-  if (typeof file === 'number') return checkInteger(file, 'file', 0, MAX_FD);
-  if (isFileHandle(file)) {
-    if (file.fd < 0) throw new IpcError('EBADF', 'fcntl');
-    return file.fd;
+  if (typeof file === 'object' && file !== null && !isFileHandle(file)) {
+    throw invalidArgType('file', 'of type number or an instance of FileHandle', file);
   }
-  throw invalidArgType('file', 'of type number or an instance of FileHandle', file);
+  return checkFd(file, 'file', 'fcntl');
 }
 
 function isExclusive(mode: unknown): boolean {

@@ -13,7 +13,7 @@ import {
   withCode,
 } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
-import { checkInteger, checkOptions, checkSignal } from '@luaipc/native/args';
+import { checkFd, checkInteger, checkOptions, checkSignal } from '@luaipc/native/args';
 import { addon, type Dispatch, INHERIT, type NativeProcess, PIPE } from './binding.js';
 
 export { type Encoding, IpcError };
@@ -123,12 +123,11 @@ function noNul(value: string, name: string): string {
 function checkRedirect(value: unknown, name: string): number {
   if (value === undefined || value === null || value === false) return INHERIT;
   if (value === true) return PIPE;
-  if (typeof value === 'number') return checkInteger(value, name, 0, INT_MAX);
-  if (typeof value === 'object' && typeof (value as HasFd).fd === 'number') {
-    const { fd } = value as HasFd;
-    // A closed FileHandle reports fd -1.
-    if (!Number.isInteger(fd) || fd < 0) throw new IpcError('EBADF', 'dup2');
-    return fd;
+  if (
+    typeof value === 'number' ||
+    (typeof value === 'object' && typeof (value as HasFd).fd === 'number')
+  ) {
+    return checkFd(value, name, 'dup2');
   }
   throw invalidArgType(name, 'of type boolean or number or an instance of FileHandle', value);
 }

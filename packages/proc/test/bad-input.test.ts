@@ -92,6 +92,22 @@ describe('spawn options', () => {
     }
   });
 
+  it("a FileHandle's fd is checked as a descriptor number is, naming options.<stream>.fd", () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      for (const stream of ['stdin', 'stdout', 'stderr']) {
+        // Each of these once handed descriptor `fd` itself to the child.
+        for (const value of [fd + 0.5, 2 ** 32 + fd, -(2 ** 32) + fd, 2 ** 31, -2, Number.NaN]) {
+          expect(call(['true'], { [stream]: { fd: value } })).toThrow(
+            rangeError(`options.${stream}.fd`, 'an integer >= 0 and <= 2147483647', value),
+          );
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('a closed descriptor or FileHandle is IpcError EBADF', async () => {
     const fd = openSync('/dev/null', 'r');
     closeSync(fd);

@@ -357,7 +357,17 @@ test('EBADF for a closed descriptor and for what is not a regular file', async (
   assert.throws(() => unlock(fd), ebadf);
   await assert.rejects(lock(fd, 'w'), ebadf);
   const folder = openSync(dir, 'r');
-  assert.throws(() => trylock(folder, 'r'), ebadf);
+  // Says why, and where (the path the system gives for the descriptor).
+  assert.throws(
+    () => trylock(folder, 'r'),
+    (e) =>
+      e instanceof IpcError &&
+      e.code === 'EBADF' &&
+      e.syscall === 'fcntl' &&
+      e.path?.toLowerCase() === dir.toLowerCase() &&
+      e.message ===
+        `EBADF: descriptor ${folder} is a directory, not a regular file, fcntl '${e.path}'`,
+  );
   unlock(folder); // nothing can be locked there, so unlocking does nothing, as on Linux
   closeSync(folder);
 });

@@ -1,6 +1,7 @@
 // The Promise-form wait: cancellation by AbortSignal, timeout and FileHandle close, and what it
 // leaves behind; use after close; pending waits and the event loop.
-import { closeSync, openSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -231,6 +232,58 @@ describe('descriptors that cannot be locked', () => {
       // Nothing can be locked there, so there is nothing to unlock: a no-op, documented.
       expect(unlock(fd)).toBeUndefined();
     }
+  });
+
+  it('the EBADF of an open descriptor that cannot be locked says why, and the path where known', async () => {
+    const path = tempFile();
+    const dir = path.replace(/\/lock$/, '');
+    const fifo = `${dir}/fifo`;
+    execFileSync('mkfifo', [fifo]);
+    const cases: [fd: number, mode: 'r' | 'w', why: string, path: string | undefined][] = [
+      [openFd(dir, 'r'), 'r', 'is a directory, not a regular file', dir],
+      [openFd('/dev/null', 'r'), 'r', 'is a character device, not a regular file', '/dev/null'],
+      [openFd(fifo, 'r+'), 'w', 'is a pipe, not a regular file', fifo],
+      [openFd(path, 'r'), 'w', "is not open for writing, which a 'w' lock needs", path],
+      [openFd(path, 'a'), 'r', "is not open for reading, which an 'r' lock needs", path],
+    ];
+    // Removed since it was opened: the OS no longer gives a path.
+    const removed = `${dir}/removed`;
+    writeFileSync(removed, 'x');
+    cases.push([
+      openFd(removed, 'r'),
+      'w',
+      "is not open for writing, which a 'w' lock needs",
+      undefined,
+    ]);
+    unlinkSync(removed);
+    for (const [fd, mode, why, where] of cases) {
+      const message =
+        where === undefined
+          ? `EBADF: descriptor ${fd} (path unknown) ${why}, fcntl`
+          : `EBADF: descriptor ${fd} ${why}, fcntl '${where}'`;
+      const expected = { name: 'IpcError', code: 'EBADF', errno: -9, syscall: 'fcntl', message };
+      const check = (e: unknown) => {
+        expect(e, message).toMatchObject(expected);
+        expect((e as IpcError).path, message).toBe(where);
+      };
+      for (const call of [trylock, lockSync] as const) {
+        try {
+          call(fd, mode, 0, 10);
+          expect.fail(`${call.name} locked ${message}`);
+        } catch (e) {
+          check(e);
+        }
+      }
+      check(await lock(fd, mode).catch((e: unknown) => e));
+    }
+    // A FileHandle: the same message.
+    const fh = await open(path, 'r');
+    const error = await lock(fh, 'w').catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      message: `EBADF: descriptor ${fh.fd} is not open for writing, which a 'w' lock needs, fcntl '${path}'`,
+      path,
+    });
+    await fh.close();
   });
 
   it("a descriptor not open for writing can't take 'w', nor one not open for reading 'r' (EBADF)", () => {

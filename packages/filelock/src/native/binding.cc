@@ -196,6 +196,35 @@ struct WaitFd {
   }
 };
 
+const char* KindName(int kind) {
+  switch (kind) {
+    case LUAIPC_FLOCK_REGULAR: return "file";
+    case LUAIPC_FLOCK_DIRECTORY: return "directory";
+    case LUAIPC_FLOCK_FIFO: return "pipe";
+    case LUAIPC_FLOCK_SOCKET: return "socket";
+    case LUAIPC_FLOCK_PIPE_OR_SOCKET: return "pipe or socket";
+    case LUAIPC_FLOCK_CHAR_DEVICE: return "character device";
+    case LUAIPC_FLOCK_BLOCK_DEVICE: return "block device";
+    default: return "other";
+  }
+}
+
+// describe(fd): { kind, readable?, writable?, path? } for the message of an EBADF (index.ts),
+// undefined when fd is not open. Only on that error path.
+Napi::Value Describe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  luaipc_flock_about about;
+  if (luaipc_flock_describe(Int32Arg(info, 0), &about) != 0) return env.Undefined();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("kind", KindName(about.file.kind));
+  if (about.access >= 0) {
+    out.Set("readable", (about.access & LUAIPC_FLOCK_READ) != 0);
+    out.Set("writable", (about.access & LUAIPC_FLOCK_WRITE) != 0);
+  }
+  if (about.path[0] != '\0') out.Set("path", about.path);
+  return out;
+}
+
 // Owns the thread-backed waits of lock() for one JS environment (binding.ts makes one).
 class Locker : public luaipc::Handle<Locker> {
  public:
@@ -307,6 +336,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trylock", Napi::Function::New(env, TryLock, "trylock"));
   exports.Set("lockSync", Napi::Function::New(env, LockSync, "lockSync"));
   exports.Set("unlock", Napi::Function::New(env, Unlock, "unlock"));
+  exports.Set("describe", Napi::Function::New(env, Describe, "describe"));
   exports.Set("OFD", Napi::Boolean::New(env, luaipc_flock_ofd() != 0));
   return exports;
 }

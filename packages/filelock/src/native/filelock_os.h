@@ -17,12 +17,39 @@ extern "C" {
 // process (classic POSIX record locks).
 int luaipc_flock_ofd(void);
 
-// Which file `fd` is; EBADF when it is not an open descriptor of a regular file.
+// What a descriptor is open on; only regular files can be locked.
+enum {
+  LUAIPC_FLOCK_REGULAR = 0,
+  LUAIPC_FLOCK_DIRECTORY = 1,
+  LUAIPC_FLOCK_FIFO = 2,
+  LUAIPC_FLOCK_SOCKET = 3,
+  LUAIPC_FLOCK_PIPE_OR_SOCKET = 4,  // Windows can't tell them apart
+  LUAIPC_FLOCK_CHAR_DEVICE = 5,
+  LUAIPC_FLOCK_BLOCK_DEVICE = 6,
+  LUAIPC_FLOCK_OTHER = 7
+};
+
+// Which file `fd` is. EBADF when it is not an open descriptor, or (with `kind` set) not one of a
+// regular file.
 typedef struct luaipc_flock_file {
   uint64_t dev;
   uint64_t ino;
+  int kind;
 } luaipc_flock_file;
 int luaipc_flock_check(int fd, luaipc_flock_file* file);
+
+// For the message of an EBADF: how `fd` is open (LUAIPC_FLOCK_READ | LUAIPC_FLOCK_WRITE, or -1
+// where the OS would not refuse a lock for it) and its path where the OS can tell (else "").
+// 0, or the error of looking (EBADF: not open).
+#define LUAIPC_FLOCK_READ 1
+#define LUAIPC_FLOCK_WRITE 2
+#define LUAIPC_FLOCK_PATH_MAX 4096
+typedef struct luaipc_flock_about {
+  luaipc_flock_file file;
+  int access;
+  char path[LUAIPC_FLOCK_PATH_MAX];
+} luaipc_flock_about;
+int luaipc_flock_describe(int fd, luaipc_flock_about* about);
 
 // The range is [start, start + len), len 0 meaning "to the end of the file and beyond".
 // exclusive: 1 = write lock, 0 = read (shared) lock; locking a range this owner already holds in

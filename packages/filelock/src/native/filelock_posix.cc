@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #if defined(F_OFD_SETLK) && !defined(LUAIPC_PORTABLE)
@@ -39,6 +40,16 @@ int Fcntl(int fd, int cmd, short type, int64_t start, int64_t len) {
   return fcntl(fd, cmd, &fl) == 0 ? 0 : errno;
 }
 
+int KindOf(mode_t mode) {
+  if (S_ISREG(mode)) return LUAIPC_FLOCK_REGULAR;
+  if (S_ISDIR(mode)) return LUAIPC_FLOCK_DIRECTORY;
+  if (S_ISFIFO(mode)) return LUAIPC_FLOCK_FIFO;
+  if (S_ISSOCK(mode)) return LUAIPC_FLOCK_SOCKET;
+  if (S_ISCHR(mode)) return LUAIPC_FLOCK_CHAR_DEVICE;
+  if (S_ISBLK(mode)) return LUAIPC_FLOCK_BLOCK_DEVICE;
+  return LUAIPC_FLOCK_OTHER;
+}
+
 }  // namespace
 
 extern "C" {
@@ -48,9 +59,36 @@ int luaipc_flock_ofd(void) { return LUAIPC_FLOCK_OFD; }
 int luaipc_flock_check(int fd, luaipc_flock_file* file) {
   struct stat st;
   if (fstat(fd, &st) != 0) return errno;
-  if (!S_ISREG(st.st_mode)) return EBADF;
   file->dev = static_cast<uint64_t>(st.st_dev);
   file->ino = static_cast<uint64_t>(st.st_ino);
+  file->kind = KindOf(st.st_mode);
+  return file->kind == LUAIPC_FLOCK_REGULAR ? 0 : EBADF;
+}
+
+int luaipc_flock_describe(int fd, luaipc_flock_about* about) {
+  about->file.kind = LUAIPC_FLOCK_REGULAR;
+  int err = luaipc_flock_check(fd, &about->file);
+  // Open but not a regular file is what there is to describe.
+  if (err != 0 && !(err == EBADF && about->file.kind != LUAIPC_FLOCK_REGULAR)) return err;
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return errno;
+  int mode = flags & O_ACCMODE;
+  about->access = (mode == O_RDONLY || mode == O_RDWR ? LUAIPC_FLOCK_READ : 0) |
+                  (mode == O_WRONLY || mode == O_RDWR ? LUAIPC_FLOCK_WRITE : 0);
+  about->path[0] = '\0';
+#ifdef __linux__
+  char link[32];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, about->path, sizeof about->path - 1);
+  // Only a path: pipes and sockets show as "pipe:[...]", a removed file ends in " (deleted)".
+  static const char kDeleted[] = " (deleted)";
+  size_t tail = sizeof kDeleted - 1;
+  if (n <= 0 || about->path[0] != '/' ||
+      (static_cast<size_t>(n) >= tail && std::memcmp(about->path + n - tail, kDeleted, tail) == 0)) {
+    n = 0;
+  }
+  about->path[n] = '\0';
+#endif
   return 0;
 }
 

@@ -1,5 +1,6 @@
 // Whole scenarios in child processes: many lockers at once, worker threads, LuaIPC's shmtest,
 // a worker ended while it waits, and what an idle wait costs.
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cleanupNames, uniqueName } from '@luaipc/native/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -192,5 +193,76 @@ describe('an idle pending lock()', () => {
     // 3 s at one wake-up a second; a poll every 50 ms would be ~60.
     expect(Number(m?.[1])).toBeLessThanOrEqual(5);
     expect(Number(m?.[2])).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('a wait whose descriptor number is closed', () => {
+  /** Runs fixtures/closed-under-wait.mjs, driven by lines; resolves its output lines. */
+  function start(path: string, how: string) {
+    const child = spawn(process.execPath, [`${fixtures}closed-under-wait.mjs`, path, how], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    );
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    void exited.then(() => clearTimeout(killer));
+    return {
+      child,
+      exited,
+      stderr: () => err,
+      /** Output lines once there are `n` (empty when the child ended first). */
+      async lines(n: number): Promise<string[]> {
+        while (out.split('\n').length <= n && child.exitCode === null && child.signalCode === null)
+          await new Promise((r) => setTimeout(r, 20));
+        return out.split('\n').slice(0, n);
+      },
+    };
+  }
+
+  it('a pending lock() rejects with ECANCELED and no longer keeps the process alive', async () => {
+    const path = tempFile();
+    const holder = await Peer.node(path);
+    expect(await holder.send('lock w 0 0')).toBe('locked');
+    const r = await runFixture('closed-under-wait.mjs', [path, 'async'], [], 20_000);
+    expect(r.timedOut).toBe(false);
+    expect(r).toMatchObject({ code: 0, signal: null, stderr: '', stdout: 'error ECANCELED\n' });
+  });
+
+  it("a worker's lockSync() throws ECANCELED while the holder still holds", async () => {
+    const path = tempFile();
+    const holder = await Peer.node(path);
+    expect(await holder.send('lock w 0 0')).toBe('locked');
+    const c = start(path, 'sync-worker');
+    expect(await c.lines(1), c.stderr()).toEqual(['error ECANCELED']);
+    expect(await holder.send('unlock 0 0')).toBe('unlocked');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await holder.send('try w 0 0')).toBe('true'); // the child holds nothing
+    c.child.stdin.end('done\n');
+    expect(await c.exited).toEqual([0, null]);
+    expect(c.stderr()).toBe('');
+  });
+
+  it('an untimed lockSync() on the main thread throws ECANCELED once granted, holding nothing', async () => {
+    const path = tempFile();
+    const holder = await Peer.node(path);
+    expect(await holder.send('lock w 0 0')).toBe('locked');
+    const c = start(path, 'sync-main');
+    expect(await c.lines(1), c.stderr()).toEqual(['blocking']);
+    await new Promise((r) => setTimeout(r, 500)); // the child's worker closed the descriptor
+    expect(await holder.send('unlock 0 0')).toBe('unlocked');
+    expect(await c.lines(2), c.stderr()).toEqual(['blocking', 'error ECANCELED']);
+    expect(await holder.send('try w 0 0')).toBe('true'); // the child holds nothing
+    c.child.stdin.end('done\n');
+    expect(await c.exited).toEqual([0, null]);
+    expect(c.stderr()).toBe('');
   });
 });

@@ -5,7 +5,7 @@ import { closeSync, openSync, readdirSync, unlinkSync, writeFileSync } from 'nod
 import { open, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IpcError, lock, lockSync, trylock, unlock } from '../src/index.js';
+import { IpcError, lock, lockSync, OFD_LOCKS, trylock, unlock } from '../src/index.js';
 import { cleanup, closePeers, Peer, tempFile } from './helpers.js';
 
 const fds: number[] = [];
@@ -175,6 +175,80 @@ describe('cancelling a pending lock()', () => {
     await expect(untimed).resolves.toBe(true);
     expect(await peer.send('try r 0 0')).toBe('false');
   });
+});
+
+describe('closing the descriptor number under a pending lock()', () => {
+  /** Settles to the value, or to the rejection's code. */
+  const outcome = (p: Promise<boolean>) =>
+    p.then(
+      (v) => v,
+      (e: { code?: string; name?: string }) => e.code ?? e.name,
+    );
+  /** Bounds a wait that could hang: 'pending' after `ms`. */
+  const within = <T>(p: Promise<T>, ms: number) =>
+    Promise.race([p, sleep(ms).then(() => 'pending' as const)]);
+
+  it('rejects with ECANCELED while the holder still holds, and lets go of its duplicate', async () => {
+    const { path, peer } = await held();
+    const count = () => readdirSync('/proc/self/fd').length;
+    const fd = openSync(path, 'r+');
+    const before = count();
+    const p = outcome(lock(fd, 'w'));
+    await sleep(50);
+    closeSync(fd);
+    // Noticed at the wait's next check, at most a second later.
+    expect(await within(p, 10_000)).toBe('ECANCELED');
+    await sleep(50);
+    expect(count()).toBe(before - 1);
+    await expectFreeAfterRelease(peer);
+  });
+
+  it('the holder releases right after the close: ECANCELED, never true, and nothing stays held', async () => {
+    const { path, peer } = await held();
+    for (let i = 0; i < 10; i++) {
+      const fd = openSync(path, 'r+');
+      const p = outcome(lock(fd, i % 2 ? 'w' : 'r', { timeout: 30 }));
+      await sleep(20);
+      closeSync(fd);
+      await sleep(i * 3);
+      expect(await peer.send('unlock 0 0')).toBe('unlocked');
+      expect(await within(p, 10_000), `round ${i}`).toBe('ECANCELED');
+      expect(await peer.send('try w 0 0'), `round ${i}`).toBe('true');
+    }
+    expect(await peer.send('unlock 0 0')).toBe('unlocked');
+  });
+
+  it('the number reused for another file: ECANCELED, and that file is not locked', async () => {
+    const { path, peer } = await held();
+    const other = tempFile(64, 'other');
+    const otherPeer = await Peer.node(other);
+    const fd = openSync(path, 'r+');
+    const p = outcome(lock(fd, 'w'));
+    await sleep(20);
+    closeSync(fd);
+    const reused = openFd(other);
+    expect(reused).toBe(fd);
+    expect(await peer.send('unlock 0 0')).toBe('unlocked');
+    expect(await within(p, 10_000)).toBe('ECANCELED');
+    expect(await otherPeer.send('try w 0 0')).toBe('true');
+    expect(await peer.send('try w 0 0')).toBe('true');
+  });
+
+  it.runIf(OFD_LOCKS)(
+    'the number reused for a new open of the same file: ECANCELED, the new descriptor holds nothing',
+    async () => {
+      const { path, peer } = await held();
+      const fd = openSync(path, 'r+');
+      const p = outcome(lock(fd, 'w'));
+      await sleep(20);
+      closeSync(fd);
+      const reopened = openFd(path);
+      expect(reopened).toBe(fd);
+      expect(await peer.send('unlock 0 0')).toBe('unlocked');
+      expect(await within(p, 10_000)).toBe('ECANCELED');
+      expect(await peer.send('try w 0 0')).toBe('true');
+    },
+  );
 });
 
 describe('the event loop', () => {

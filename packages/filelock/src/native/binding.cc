@@ -115,6 +115,77 @@ Range RangeArgs(const Napi::CallbackInfo& info) {
   return Range{info[1].As<Napi::Boolean>().Value() ? 1 : 0, Int64Arg(info, 2), Int64Arg(info, 3)};
 }
 
+// The descriptor a wait locks through, for the user's descriptor `user`. With OFD locks (and on
+// Windows) it is a duplicate, closed when the wait is done: the user may close `user` (and its
+// number may be reused for another file) while the wait is pending; the lock must then neither
+// land on nor be undone on another file, and what the duplicate took is given back through it.
+// Classic locks belong to the process and closing a duplicate would drop them all, so there the
+// user's descriptor itself is used, and `file` tells whether it still is the same file.
+struct WaitFd {
+  int user = -1;
+  int fd = -1;
+  bool owned = false;
+  luaipc_flock_file file{};
+  WaitFd() = default;
+  WaitFd(const WaitFd&) = delete;
+  WaitFd& operator=(const WaitFd&) = delete;
+  ~WaitFd() {
+    if (owned) luaipc_flock_close_dup(fd);
+  }
+  // Whether the user's descriptor is still open on what the wait locks (and, where the OS can
+  // tell, on the same open file as the duplicate). Looked at before each blocking call and when
+  // the wait ends: a wait whose descriptor was closed is cancelled (ECANCELED).
+  bool UserStillOpen() const { return luaipc_flock_is(user, &file, owned ? &fd : nullptr) != 0; }
+  // Whether a lock the wait took can be given back through `fd`: always through a duplicate;
+  // through the user's descriptor only while it is still that file.
+  bool CanUnlock() const { return owned || UserStillOpen(); }
+};
+
+// The WaitFd for the user's `fd`, which luaipc_flock_check found to be `file`.
+std::shared_ptr<WaitFd> OpenWaitFd(Napi::Env env, int fd, const luaipc_flock_file& file) {
+  auto w = std::make_shared<WaitFd>();
+  w->user = fd;
+  w->file = file;
+  if (luaipc_flock_ofd()) {
+    int err = luaipc_flock_dup(fd, &w->fd);
+    if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
+    w->owned = true;
+  } else {
+    w->fd = fd;
+  }
+  return w;
+}
+
+// Tries once more, then waits through `w` (see WaitSliced) with `interruptible` around each
+// blocking call. A user's descriptor found closed is ECANCELED, and what the wait took meanwhile
+// is given back.
+template <typename Stop, typename Interruptible>
+int WaitThrough(const WaitFd& w, const Range& r, int64_t deadline, int64_t slice, Stop stop,
+                Interruptible interruptible, Syscall* failed) {
+  *failed = kFcntl;
+  int e = luaipc_flock_try(w.fd, r.exclusive, r.start, r.len);
+  if (e == EAGAIN) {
+    e = WaitSliced(
+        deadline, slice, stop,
+        [&] {
+          return interruptible(
+              [&] { return w.UserStillOpen() ? luaipc_flock_wait(w.fd, r.exclusive, r.start, r.len) : ECANCELED; });
+        },
+        failed);
+  }
+  if (e == 0 && !w.UserStillOpen()) {
+    // Closed while the lock was being granted (through a duplicate); or, with classic locks,
+    // the number swapped to another file between the check and the call: what we locked is
+    // then the other file's.
+    luaipc_flock_unlock(w.fd, r.start, r.len);
+    e = ECANCELED;
+  }
+  // Classic locks: the kernel gives up a lock granted to a descriptor closed meanwhile (EBADF);
+  // the first attempt through the same descriptor had passed its checks.
+  if (e == EBADF && !w.owned) e = ECANCELED;
+  return e;
+}
+
 // trylock(fd, exclusive, start, len): whether it locked.
 Napi::Value TryLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -138,24 +209,19 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
   bool inWorker = info[5].As<Napi::Boolean>().Value();
   int64_t deadline = luaipc::DeadlineAfter(timeout);
   Syscall failed = kFcntl;
-  int err;
-  if (deadline < 0 && !inWorker) {
-    // The main thread's untimed wait needs no alarm: one blocking call, as C would do it.
-    err = WaitSliced(
-        -1, -1, [] { return false; }, [&] { return luaipc_flock_wait(fd, r.exclusive, r.start, r.len); }, &failed);
-  } else {
-    err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
-    if (err == EAGAIN && timeout != 0) {
-      std::unique_ptr<luaipc::JsProbe> probe;
-      if (inWorker) probe = std::make_unique<luaipc::JsProbe>(env);
-      err = WaitSliced(
-          deadline, inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
-          [&] { return luaipc_flock_wait(fd, r.exclusive, r.start, r.len); }, &failed);
-      if (err == ECANCELED) return env.Undefined();
-      if (err == 0 && probe && !probe->CanRunJs()) {
-        luaipc_flock_unlock(fd, r.start, r.len);
-        return env.Undefined();
-      }
+  int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+  if (err == EAGAIN && timeout != 0) {
+    std::shared_ptr<WaitFd> w = OpenWaitFd(env, fd, file);
+    std::unique_ptr<luaipc::JsProbe> probe;
+    if (inWorker) probe = std::make_unique<luaipc::JsProbe>(env);
+    // The main thread's untimed wait needs no alarm (slice and deadline -1): one blocking call
+    // at a time, as C would do it.
+    err = WaitThrough(
+        *w, r, deadline, inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
+        [](auto call) { return call(); }, &failed);
+    if (probe && !probe->CanRunJs()) {
+      if (err == 0) luaipc_flock_unlock(w->fd, r.start, r.len);
+      return env.Undefined();
     }
   }
   if (err == EAGAIN || err == ETIMEDOUT) return Napi::Boolean::New(env, false);
@@ -173,28 +239,6 @@ Napi::Value Unlock(const Napi::CallbackInfo& info) {
   if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
   return env.Undefined();
 }
-
-// The descriptor a Promise-form wait locks through. With OFD locks it is a duplicate, closed
-// when the wait is done: the user's fd may be closed (and its number reused for another file)
-// while the wait is pending, and the lock must neither land on nor be undone on another file.
-// Classic locks belong to the process and closing a duplicate would drop them all, so there the
-// user's fd is used and `file` tells whether it still is the same file when a lock is undone.
-struct WaitFd {
-  int fd = -1;
-  bool owned = false;
-  luaipc_flock_file file{};
-  WaitFd() = default;
-  WaitFd(const WaitFd&) = delete;
-  WaitFd& operator=(const WaitFd&) = delete;
-  ~WaitFd() {
-    if (owned) luaipc_flock_close_dup(fd);
-  }
-  bool SameFile() const {
-    if (owned) return true;
-    luaipc_flock_file now;
-    return luaipc_flock_check(fd, &now) == 0 && now.dev == file.dev && now.ino == file.ino;
-  }
-};
 
 const char* KindName(int kind) {
   switch (kind) {
@@ -269,49 +313,22 @@ class Locker : public luaipc::Handle<Locker> {
     if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
     if (err == 0 || timeout == 0) return Napi::Boolean::New(env, err == 0);
 
-    auto waitFd = std::make_shared<WaitFd>();
-    waitFd->file = file;
-    if (luaipc_flock_ofd()) {
-      err = luaipc_flock_dup(fd, &waitFd->fd);
-      if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
-      waitFd->owned = true;
-    } else {
-      waitFd->fd = fd;
-    }
+    std::shared_ptr<WaitFd> w = OpenWaitFd(env, fd, file);
     int64_t deadline = luaipc::DeadlineAfter(timeout);
     luaipc::WaitOp op;
-    op.wait = [waitFd, r, deadline](const luaipc::CancelToken& token) {
-      int wfd = waitFd->fd;
-      int e = luaipc_flock_try(wfd, r.exclusive, r.start, r.len);
+    op.wait = [w, r, deadline](const luaipc::CancelToken& token) {
       Syscall failed = kFcntl;
-      if (e == EAGAIN) {
-        // Classic locks wait on the user's fd: should it be closed (and its number reused) while
-        // we wait, don't lock (or block on) the other file. A file closed under a pending wait
-        // cancels it, whether the close or its 'close' event is seen first: ECANCELED.
-        e = WaitSliced(
-            deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
-            [&] {
-              return token.Interruptible([&] {
-                return waitFd->SameFile() ? luaipc_flock_wait(wfd, r.exclusive, r.start, r.len) : ECANCELED;
-              });
-            },
-            &failed);
-      }
-      if (e == 0 && !waitFd->SameFile()) {
-        // Swapped between the check and the call: what we locked is the other file's.
-        luaipc_flock_unlock(wfd, r.start, r.len);
-        e = ECANCELED;
-      }
-      // The descriptor we wait on (the user's own, with classic locks) was closed under us.
-      if (e == EBADF && !waitFd->SameFile()) e = ECANCELED;
+      int e = WaitThrough(
+          *w, r, deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
+          [&](auto call) { return token.Interruptible(call); }, &failed);
       if (e == 0) return luaipc::WaitOutcome{0, 1};
       if (e == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};
       return luaipc::WaitOutcome{e, failed};
     };
     // Cancelled (abort, FileHandle closed) just as it was granted: give the range back.
-    op.undo = [waitFd, r](const luaipc::WaitOutcome& outcome) {
-      if (outcome.err == 0 && outcome.value == 1 && waitFd->SameFile()) {
-        luaipc_flock_unlock(waitFd->fd, r.start, r.len);
+    op.undo = [w, r](const luaipc::WaitOutcome& outcome) {
+      if (outcome.err == 0 && outcome.value == 1 && w->CanUnlock()) {
+        luaipc_flock_unlock(w->fd, r.start, r.len);
       }
     };
     op.settle = [](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -50,6 +51,24 @@ int KindOf(mode_t mode) {
   return LUAIPC_FLOCK_OTHER;
 }
 
+// 1 when descriptors a and b share one open file description, 0 when they don't, -1 when the
+// OS can't say (then the caller's dev/ino comparison stands).
+int SameOpenFile(int a, int b) {
+#if defined(__linux__) && defined(SYS_kcmp)
+  // kcmp may be missing (CONFIG_KCMP) or refused by a seccomp filter: -1 then.
+  constexpr int kKcmpFile = 0;  // KCMP_FILE, <linux/kcmp.h>
+  pid_t self = getpid();
+  long r = syscall(SYS_kcmp, self, self, kKcmpFile, a, b);
+  if (r == 0) return 1;
+  if (r > 0) return 0;
+  return -1;
+#else
+  (void)a;
+  (void)b;
+  return -1;
+#endif
+}
+
 }  // namespace
 
 extern "C" {
@@ -63,6 +82,12 @@ int luaipc_flock_check(int fd, luaipc_flock_file* file) {
   file->ino = static_cast<uint64_t>(st.st_ino);
   file->kind = KindOf(st.st_mode);
   return file->kind == LUAIPC_FLOCK_REGULAR ? 0 : EBADF;
+}
+
+int luaipc_flock_is(int fd, const luaipc_flock_file* file, const int* dup) {
+  luaipc_flock_file now;
+  if (luaipc_flock_check(fd, &now) != 0 || now.dev != file->dev || now.ino != file->ino) return 0;
+  return dup == nullptr || SameOpenFile(fd, *dup) != 0;
 }
 
 int luaipc_flock_describe(int fd, luaipc_flock_about* about) {

@@ -1,4 +1,10 @@
 /**
+ * The argument checks the native `@luaipc` packages share (descriptors, timeouts, signals, names,
+ * sizes), with Node's errors. For authors of `@luaipc` packages.
+ *
+ * @packageDocumentation
+ */
+/**
  * Checks a LuaIPC object name (shm, sem): a non-empty string, not `.` or `..`, without '/' or
  * NUL (TypeError), at most `nameMax` bytes (else `IpcError` ENAMETOOLONG for `syscall`).
  * Returns the name.

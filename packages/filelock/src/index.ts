@@ -1,3 +1,9 @@
+/**
+ * Byte-range locks on an open file, shared between processes and worker threads:
+ * `await lock(fd, 'w')`, `lockSync`, `trylock`, `unlock` (LuaIPC's `filelock`).
+ *
+ * @packageDocumentation
+ */
 import type { FileHandle } from 'node:fs/promises';
 import { isMainThread } from 'node:worker_threads';
 import { IpcError, invalidArgType, invalidArgValue } from '@luaipc/filelike';

@@ -1,3 +1,9 @@
+/**
+ * Subprocesses with piped stdin/stdout/stderr: a callback per output chunk, `await wait()`, a
+ * streaming `waitSync()`, group `kill()` (LuaIPC's `proc`).
+ *
+ * @packageDocumentation
+ */
 import { constants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';

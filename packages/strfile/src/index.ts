@@ -1,3 +1,8 @@
+/**
+ * `open(str)`: a read-only Lua file handle over a string or bytes (LuaIPC's `strfile`).
+ *
+ * @packageDocumentation
+ */
 import {
   checkEncoding,
   type DataOf,

@@ -1,11 +1,18 @@
 // Whole scenarios in child processes: many lockers at once, worker threads, LuaIPC's shmtest,
 // a worker ended while it waits, and what an idle wait costs.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cleanupNames, uniqueName } from '@luaipc/native/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OFD_LOCKS } from '../src/index.js';
-import { cleanup, closePeers, fixtures, Peer, runFixture, tempFile } from './helpers.js';
+import {
+  cleanup,
+  closePeers,
+  fixtures,
+  Peer,
+  runFixture,
+  startFixture,
+  tempFile,
+} from './helpers.js';
 
 afterEach(async () => {
   await closePeers();
@@ -123,25 +130,8 @@ describe('a worker blocked in lockSync()', () => {
     const path = tempFile();
     const holder = await Peer.node(path);
     expect(await holder.send('lock w 0 0')).toBe('locked');
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [`${fixtures}sync-worker.mjs`, path, 'terminate'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-    });
-    const exited = new Promise<[number | null, string | null]>((resolve) =>
-      child.on('exit', (code, signal) => resolve([code, signal])),
-    );
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    while (!out.includes('\n') && child.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const c = startFixture('sync-worker.mjs', [path, 'terminate'], 20_000);
+    await c.lines(1);
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
     await new Promise((r) => setTimeout(r, 200)); // a wait still running would take it now
     // Another process can take it while the child lives: with classic per-process locks (the
@@ -149,14 +139,12 @@ describe('a worker blocked in lockSync()', () => {
     // trylock below sees it with OFD locks.
     expect(await holder.send('try w 0 0')).toBe('true');
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
-    child.stdin.write('check\n');
-    const [code, signal] = await exited;
-    clearTimeout(killer);
-    expect(err).toBe('');
-    expect([code, signal]).toEqual([0, null]);
-    const [line, free] = out.trim().split('\n');
+    c.child.stdin?.write('check\n');
+    expect(await c.exited).toEqual([0, null]);
+    expect(c.stderr()).toBe('');
+    const [line, free] = await c.lines(2);
     const ms = Number(/^terminated 1 in (\d+) ms$/.exec(line ?? '')?.[1]);
-    // DESIGN asks for 100 ms; the bound leaves room for a loaded machine, while an untimed wait
+    // The README promises 100 ms; the bound leaves room for a loaded machine, while an untimed wait
     // that never ended would hit the 20 s kill.
     expect(ms).toBeLessThan(1000);
     expect(free).toBe('free true');
@@ -197,37 +185,6 @@ describe('an idle pending lock()', () => {
 });
 
 describe('a wait whose descriptor number is closed', () => {
-  /** Runs fixtures/closed-under-wait.mjs, driven by lines; resolves its output lines. */
-  function start(path: string, how: string) {
-    const child = spawn(process.execPath, [`${fixtures}closed-under-wait.mjs`, path, how], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-    });
-    const exited = new Promise<[number | null, string | null]>((resolve) =>
-      child.on('exit', (code, signal) => resolve([code, signal])),
-    );
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    void exited.then(() => clearTimeout(killer));
-    return {
-      child,
-      exited,
-      stderr: () => err,
-      /** Output lines once there are `n` (empty when the child ended first). */
-      async lines(n: number): Promise<string[]> {
-        while (out.split('\n').length <= n && child.exitCode === null && child.signalCode === null)
-          await new Promise((r) => setTimeout(r, 20));
-        return out.split('\n').slice(0, n);
-      },
-    };
-  }
-
   it('a pending lock() rejects with ECANCELED and no longer keeps the process alive', async () => {
     const path = tempFile();
     const holder = await Peer.node(path);
@@ -241,7 +198,7 @@ describe('a wait whose descriptor number is closed', () => {
     const path = tempFile();
     const holder = await Peer.node(path);
     expect(await holder.send('lock w 0 0')).toBe('locked');
-    const c = start(path, 'sync-worker');
+    const c = startFixture('closed-under-wait.mjs', [path, 'sync-worker']);
     expect(await c.lines(1), c.stderr()).toEqual(['error ECANCELED']);
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
     await new Promise((r) => setTimeout(r, 100));
@@ -255,7 +212,7 @@ describe('a wait whose descriptor number is closed', () => {
     const path = tempFile();
     const holder = await Peer.node(path);
     expect(await holder.send('lock w 0 0')).toBe('locked');
-    const c = start(path, 'sync-main');
+    const c = startFixture('closed-under-wait.mjs', [path, 'sync-main']);
     expect(await c.lines(1), c.stderr()).toEqual(['blocking']);
     await new Promise((r) => setTimeout(r, 500)); // the child's worker closed the descriptor
     expect(await holder.send('unlock 0 0')).toBe('unlocked');

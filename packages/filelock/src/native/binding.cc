@@ -23,7 +23,8 @@ namespace {
 
 constexpr int64_t kMs = 1000000;
 // A Sync wait in a worker looks whether the worker is being terminated this often (the one
-// periodic wake-up DESIGN allows, so that terminate() and process.exit() end it within 100 ms).
+// periodic wake-up of this package, so that terminate() and process.exit() end it within 100 ms
+// as the README promises).
 constexpr int64_t kSyncSliceNs = 50 * kMs;
 // A Promise-form wait is interrupted by a signal when cancelled; it also re-checks its cancel
 // flag this often, in case the interruption landed just before it went to sleep.

@@ -134,8 +134,8 @@ struct WaitFd {
     if (owned) luaipc_flock_close_dup(fd);
   }
   // Whether the user's descriptor is still open on what the wait locks (and, where the OS can
-  // tell, on the same open file as the duplicate). Looked at before each blocking call and when
-  // the wait ends: a wait whose descriptor was closed is cancelled (ECANCELED).
+  // tell, on the same open file as the duplicate). Looked at during the wait (WaitThrough) and
+  // when it ends: a wait whose descriptor was closed is cancelled (ECANCELED).
   bool UserStillOpen() const { return luaipc_flock_is(user, &file, owned ? &fd : nullptr) != 0; }
   // Whether a lock the wait took can be given back through `fd`: always through a duplicate;
   // through the user's descriptor only while it is still that file.
@@ -157,20 +157,26 @@ std::shared_ptr<WaitFd> OpenWaitFd(Napi::Env env, int fd, const luaipc_flock_fil
   return w;
 }
 
-// Tries once more, then waits through `w` (see WaitSliced) with `interruptible` around each
-// blocking call. A user's descriptor found closed is ECANCELED, and what the wait took meanwhile
-// is given back.
+// Waits through `w` (see WaitSliced; `tryFirst`: one attempt first) with `interruptible` around
+// each blocking call. A user's descriptor found closed is ECANCELED, and what the wait took
+// meanwhile is given back.
 template <typename Stop, typename Interruptible>
-int WaitThrough(const WaitFd& w, const Range& r, int64_t deadline, int64_t slice, Stop stop,
+int WaitThrough(const WaitFd& w, const Range& r, bool tryFirst, int64_t deadline, int64_t slice, Stop stop,
                 Interruptible interruptible, Syscall* failed) {
   *failed = kFcntl;
-  int e = luaipc_flock_try(w.fd, r.exclusive, r.start, r.len);
+  int e = tryFirst ? luaipc_flock_try(w.fd, r.exclusive, r.start, r.len) : EAGAIN;
   if (e == EAGAIN) {
+    // A duplicate locks the right file whatever happens to the user's descriptor: it is looked at
+    // after each interruption (the slices), not before the first call. The user's own descriptor
+    // (classic locks) must be the same file before every call.
+    bool first = w.owned;
     e = WaitSliced(
         deadline, slice, stop,
         [&] {
-          return interruptible(
-              [&] { return w.UserStillOpen() ? luaipc_flock_wait(w.fd, r.exclusive, r.start, r.len) : ECANCELED; });
+          bool look = !first;
+          first = false;
+          if (look && !w.UserStillOpen()) return ECANCELED;
+          return interruptible([&] { return luaipc_flock_wait(w.fd, r.exclusive, r.start, r.len); });
         },
         failed);
   }
@@ -217,8 +223,9 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
     if (inWorker) probe = std::make_unique<luaipc::JsProbe>(env);
     // The main thread's untimed wait needs no alarm (slice and deadline -1): one blocking call
     // at a time, as C would do it.
+    // The attempt above was just made: no second one.
     err = WaitThrough(
-        *w, r, deadline, inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
+        *w, r, false, deadline, inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
         [](auto call) { return call(); }, &failed);
     if (probe && !probe->CanRunJs()) {
       if (err == 0) luaipc_flock_unlock(w->fd, r.start, r.len);
@@ -319,8 +326,9 @@ class Locker : public luaipc::Handle<Locker> {
     luaipc::WaitOp op;
     op.wait = [w, r, deadline](const luaipc::CancelToken& token) {
       Syscall failed = kFcntl;
+      // Another attempt first: the range may have come free since the one on the JS thread.
       int e = WaitThrough(
-          *w, r, deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
+          *w, r, true, deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
           [&](auto call) { return token.Interruptible(call); }, &failed);
       if (e == 0) return luaipc::WaitOutcome{0, 1};
       if (e == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};

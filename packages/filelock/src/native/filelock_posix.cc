@@ -8,12 +8,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #if defined(F_OFD_SETLK) && !defined(LUAIPC_PORTABLE)
 #define LUAIPC_FLOCK_OFD 1
@@ -51,16 +54,33 @@ int KindOf(mode_t mode) {
   return LUAIPC_FLOCK_OTHER;
 }
 
-// 1 when descriptors a and b share one open file description, 0 when they don't, -1 when the
-// OS can't say (then the caller's dev/ino comparison stands).
+#if defined(__linux__) && defined(SYS_kcmp)
+// This process's id for kcmp without a system call each time (glibc's getpid() makes one, and a
+// contended lockSync() looks once per hand-off); a forked child forgets it.
+std::atomic<pid_t> g_pid{0};
+
+pid_t SelfPid() {
+  static std::once_flag registered;
+  std::call_once(registered, [] { pthread_atfork(nullptr, nullptr, [] { g_pid.store(0); }); });
+  pid_t pid = g_pid.load(std::memory_order_relaxed);
+  if (pid == 0) {
+    pid = getpid();
+    g_pid.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
+}
+#endif
+
+// 1 when descriptors a and b share one open file description, 0 when they don't (or one is not
+// open), -1 when the OS can't say.
 int SameOpenFile(int a, int b) {
 #if defined(__linux__) && defined(SYS_kcmp)
   // kcmp may be missing (CONFIG_KCMP) or refused by a seccomp filter: -1 then.
   constexpr int kKcmpFile = 0;  // KCMP_FILE, <linux/kcmp.h>
-  pid_t self = getpid();
+  pid_t self = SelfPid();
   long r = syscall(SYS_kcmp, self, self, kKcmpFile, a, b);
   if (r == 0) return 1;
-  if (r > 0) return 0;
+  if (r > 0 || errno == EBADF) return 0;
   return -1;
 #else
   (void)a;
@@ -85,9 +105,12 @@ int luaipc_flock_check(int fd, luaipc_flock_file* file) {
 }
 
 int luaipc_flock_is(int fd, const luaipc_flock_file* file, const int* dup) {
+  if (dup != nullptr) {
+    int same = SameOpenFile(fd, *dup);
+    if (same >= 0) return same;
+  }
   luaipc_flock_file now;
-  if (luaipc_flock_check(fd, &now) != 0 || now.dev != file->dev || now.ino != file->ino) return 0;
-  return dup == nullptr || SameOpenFile(fd, *dup) != 0;
+  return luaipc_flock_check(fd, &now) == 0 && now.dev == file->dev && now.ino == file->ino;
 }
 
 int luaipc_flock_describe(int fd, luaipc_flock_about* about) {

@@ -343,6 +343,15 @@ export class Process implements Disposable {
         }
         this.#pending.clear();
         break;
+      case 4: {
+        // The rest of the queued output comes after timers and I/O had their turn; the child's
+        // thread stops reading meanwhile once the queue is full.
+        const immediate = setImmediate(() => {
+          if (!this.#native.closed) this.#native.drain();
+        });
+        if (!this.#keep) immediate.unref();
+        break;
+      }
     }
   }
 

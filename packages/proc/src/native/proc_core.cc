@@ -70,7 +70,6 @@ void Core::DisableNotify() {
 
 void Core::PopAll(std::deque<Event>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  jsNotified_ = false;
   if (events_.empty()) return;
   // Taken early (the JS thread looked while the loop lingered): nothing left to tell.
   notifyPending_ = false;
@@ -82,6 +81,12 @@ void Core::PopAll(std::deque<Event>* out) {
     throttled_ = false;
     luaipc_proc_wake(proc_);
   }
+}
+
+bool Core::EndDispatch(bool again) {
+  std::lock_guard<std::mutex> lock(mu_);
+  jsNotified_ = again || !events_.empty();
+  return jsNotified_;
 }
 
 void Core::Write(const char* data, size_t len) {
@@ -260,7 +265,10 @@ bool Core::TakeDue() {
 
 void Core::NotifyNow() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (notify_ != nullptr) notify_(notifyArg_);
+  // Already told: a dispatch is on its way, and it looks until the queue is empty.
+  if (jsNotified_ || notify_ == nullptr) return;
+  jsNotified_ = true;
+  notify_(notifyArg_);
 }
 
 void Core::CloseStdinLocked() {

@@ -497,7 +497,8 @@ export class Process implements Disposable {
 /**
  * Starts `cmd`: a string runs through `/bin/sh -c` (as LuaIPC, `os.execute` and `io.popen`
  * do), an array `[program, ...args]` runs without a shell (the program is looked up in `PATH`
- * when it has no `/`; a missing one throws `IpcError` `ENOENT` here, not a later exit status).
+ * when it has no `/`; a missing one throws `IpcError` `ENOENT` here, not a later exit status;
+ * an executable script without `#!` runs with `/bin/sh`, as `execvp` does).
  * See {@link SpawnOptions}.
  */
 export function spawn<E extends Encoding = 'utf8'>(

@@ -355,7 +355,7 @@ test('a missing program is IpcError ENOENT from spawn (with the Win32 code)', ()
   assert.equal(rec.text.stdout, 'found');
 });
 
-test('what is not a program: a directory is EACCES, a text file ENOEXEC, a batch file EINVAL', () => {
+test('what is not a program: a directory is EACCES, a text file ENOEXEC (no /bin/sh to retry with), a batch file EINVAL', () => {
   const sub = join(dir, 'subdir.exe');
   mkdirSync(sub, { recursive: true });
   assert.throws(() => spawn([sub]), { name: 'IpcError', code: 'EACCES', path: sub });
@@ -363,7 +363,12 @@ test('what is not a program: a directory is EACCES, a text file ENOEXEC, a batch
   writeFileSync(text, 'not a program\n');
   assert.throws(
     () => spawn([text]),
-    (e) => e instanceof IpcError && e.code === 'ENOEXEC' && e.path === text && e.winerror === 193,
+    (e) =>
+      e instanceof IpcError &&
+      e.code === 'ENOEXEC' &&
+      e.path === text &&
+      e.winerror === 193 &&
+      e.message === `ENOEXEC: exec format error, posix_spawn '${text}'`,
   );
   const batch = join(dir, 'tool.bat');
   writeFileSync(batch, '@echo from batch %1\r\n');

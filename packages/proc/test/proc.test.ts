@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
@@ -680,6 +681,33 @@ describe('spawning', () => {
     const file = join(dir, 'not-executable');
     writeFileSync(file, '#!/bin/sh\n', { mode: 0o644 });
     expect(() => spawn([file])).toThrow(expect.objectContaining({ code: 'EACCES', path: file }));
+  });
+
+  it('an executable script without "#!" runs with /bin/sh, as execvp and child_process run it', () => {
+    const script = join(dir, 'no-shebang');
+    writeFileSync(script, 'echo "ran as $0 with [$1] [$2]"\n', { mode: 0o755 });
+    const expected = execFileSync(script, ['a b', 'c'], { encoding: 'utf8' });
+    expect(expected).toBe(`ran as ${script} with [a b] [c]\n`);
+    const run = (cmd: string[], options = {}) => {
+      const rec = recorder();
+      const p = spawn(cmd, { ...options, stdout: true, stderr: true, callback: rec.callback });
+      expect(p.waitSync()).toEqual([true, 'exit', 0]);
+      return rec.text;
+    };
+    expect(run([script, 'a b', 'c'])).toEqual({ stdout: expected, stderr: '' });
+    // Found in PATH, and by a relative path in cwd: $0 is the path that was run, as for execvp.
+    expect(run(['no-shebang', 'a b', 'c'], { env: { PATH: dir } })).toEqual({
+      stdout: `ran as ${script} with [a b] [c]\n`,
+      stderr: '',
+    });
+    expect(run(['./no-shebang', 'x'], { cwd: dir })).toEqual({
+      stdout: 'ran as ./no-shebang with [x] []\n',
+      stderr: '',
+    });
+    // Not executable: still EACCES, never run.
+    const plain = join(dir, 'no-shebang-plain');
+    writeFileSync(plain, 'echo should not run\n', { mode: 0o644 });
+    expect(() => spawn([plain])).toThrow(expect.objectContaining({ code: 'EACCES', path: plain }));
   });
 
   it('a bad cwd is IpcError from chdir, not a missing program', () => {

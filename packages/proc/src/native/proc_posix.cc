@@ -48,6 +48,9 @@
 
 extern char** environ;
 
+// What runs a command string, and a script that has no "#!" line (execvp's _PATH_BSHELL).
+constexpr const char* kShell = "/bin/sh";
+
 struct luaipc_proc {
   pid_t pid;
   int fds[3];  // our ends: stdin's write end, stdout's and stderr's read ends
@@ -336,7 +339,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     } else {
       // No addchdir in this C library: a shell changes directory and execs the program.
       cdScript = "cd -- \"$0\" && exec \"$@\"";
-      argv.push_back(const_cast<char*>("/bin/sh"));
+      argv.push_back(const_cast<char*>(kShell));
       argv.push_back(const_cast<char*>("-c"));
       argv.push_back(const_cast<char*>(cdScript.c_str()));
       argv.push_back(const_cast<char*>(args->cwd));
@@ -346,7 +349,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
         for (char* const* a = args->argv + 1; *a != nullptr; ++a) argv.push_back(*a);
       }
       argv.push_back(nullptr);
-      program = "/bin/sh";
+      program = kShell;
     }
   }
 
@@ -379,6 +382,18 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   char* const* envp = args->envp != nullptr ? args->envp : environ;
   // glibc reports the child's exec failure (ENOENT, EACCES, ENOEXEC) as this return value.
   err = posix_spawn(&pid, program.c_str(), &actions, &attr, useArgv, envp);
+  if (err == ENOEXEC) {
+    // Found and executable, but no format the kernel runs: as execvp (and so child_process)
+    // does, take it for a shell script without "#!" and run `/bin/sh file args...`.
+    std::vector<char*> script;
+    script.push_back(const_cast<char*>(kShell));
+    script.push_back(const_cast<char*>(program.c_str()));
+    if (useArgv[0] != nullptr) {
+      for (char* const* a = useArgv + 1; *a != nullptr; ++a) script.push_back(*a);
+    }
+    script.push_back(nullptr);
+    err = posix_spawn(&pid, kShell, &actions, &attr, script.data(), envp);
+  }
   if (err != 0) {
     *subject = args->file;
     return fail(err, "posix_spawn");

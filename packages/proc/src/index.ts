@@ -148,13 +148,18 @@ function checkEnv(env: unknown): { list: string[] | null; path: string | undefin
     if (isMainThread) return { list: null, path: process.env.PATH };
     env = process.env;
   }
-  if (env === null || typeof env !== 'object') {
+  // An array is an execve-style list ['A=1'], which would become '0=A=1'.
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) {
     throw invalidArgType('options.env', 'of type object', env);
   }
   const list: string[] = [];
   let path: string | undefined;
   for (const [key, raw] of Object.entries(env as Record<string, unknown>)) {
     if (raw === undefined) continue;
+    // Anything else is made a string, as child_process does; a Symbol cannot be one there.
+    if (typeof raw === 'symbol') {
+      throw invalidArgType(`options.env['${key}']`, 'of type string', raw);
+    }
     const value = String(raw);
     noNul(key, `options.env['${key}']`);
     noNul(value, `options.env['${key}']`);
@@ -173,10 +178,13 @@ function prepare(cmd: unknown, options: unknown): Prepared {
     if (cmd.length === 0) {
       throw invalidArgValue('cmd', cmd, 'must not be empty');
     }
-    argv = cmd.map((arg: unknown, i) => {
+    argv = [];
+    // By index: map() skips holes (['echo', , 'x']), which must be reported as undefined.
+    for (let i = 0; i < cmd.length; i++) {
+      const arg: unknown = cmd[i];
       if (typeof arg !== 'string') throw invalidArgType(`cmd[${i}]`, 'of type string', arg);
-      return noNul(arg, `cmd[${i}]`);
-    });
+      argv.push(noNul(arg, `cmd[${i}]`));
+    }
     if (argv[0] === '') throw invalidArgValue('cmd[0]', '', 'must not be empty');
   } else {
     throw invalidArgType('cmd', 'of type string or an instance of Array', cmd);

@@ -407,8 +407,9 @@ export class Process implements Disposable {
   /**
    * Sends a signal to the child, or with `group: true` to its whole process group:
    * `'term'` (default) and `'kill'` as in LuaIPC, any other name with or without `SIG`
-   * (`'int'`, `'SIGUSR1'`), or a number. Does nothing once the child has been reaped (a group
-   * is still signalled: its other members may live on).
+   * (`'int'`, `'SIGUSR1'`), or a number. Does nothing once the child has been reaped. With
+   * `group: true` the exited child is held unreaped until {@link close}, so the group is still
+   * signalled (its other members may live on) and its id can't have passed to another group.
    */
   kill(signal: string | number = 'term'): void {
     const n = signalNumber(signal);
@@ -486,7 +487,8 @@ export class Process implements Disposable {
   /**
    * Stops listening to the child: our ends of its pipes are closed (it reads EOF on stdin, and
    * writing to stdout gets EPIPE), pending `wait()`s reject with `IpcError` `ECANCELED`. The
-   * child is not killed; when it ends it is reaped in the background. Idempotent.
+   * child is not killed; when it ends it is reaped in the background (an exited `group: true`
+   * child, held for {@link kill}, is reaped now). Idempotent.
    */
   close(): void {
     if (this.#native.closed) return;

@@ -1,13 +1,22 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { runChild } from '@luaipc/native/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EOF, type ExitResult, IpcError, type Process, spawn } from '../src/index.js';
-import { counterChecker, fixtures, processes, recorder, sleep } from './helpers.js';
+import {
+  counterChecker,
+  fixtures,
+  processes,
+  recorder,
+  runFixture,
+  sleep,
+  zombies,
+} from './helpers.js';
 
 const LUA = 'lua5.4';
 let dir: string;
@@ -189,6 +198,52 @@ describe('kill', () => {
     await expect.poll(() => running().length, { timeout: 5000 }).toBe(1);
     p.kill('kill');
     await expect.poll(() => running().length, { timeout: 5000 }).toBe(0);
+  });
+});
+
+describe("kill with group: true never reaches a group that is not the child's", () => {
+  // A pid namespace of our own (as root) makes pid reuse safe and steerable.
+  const unshare = ['-p', '-f', '--mount-proc'];
+  const available =
+    process.getuid?.() === 0 && spawnSync('unshare', [...unshare, 'true']).status === 0;
+
+  it.skipIf(!available)(
+    'the exited leader is held until close(): its group id cannot pass to another group (in a pid namespace: skipped without root and unshare)',
+    async () => {
+      const r = await runChild('unshare', [
+        ...unshare,
+        process.execPath,
+        join(fixtures, 'group-reuse.mjs'),
+      ]);
+      expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
+      expect(JSON.parse(r.stdout)).toEqual({
+        result: [true, 'exit', 0],
+        // Unreaped while the handle is open: its pid, the group id, stays taken...
+        leaderState: 'Z',
+        otherGotTheId: false,
+        // ...so kill() had no other group to reach.
+        otherAlive: true,
+        // close() reaps it; the id is free again, and the handle can signal nothing.
+        leaderAfterClose: 'gone',
+        nextGotTheId: true,
+        killAfterClose: 'ERR_IPC_CLOSED',
+        nextAlive: true,
+      });
+    },
+  );
+
+  it('a collected Process, or one whose worker ended, lets its held leader go', async () => {
+    const r = await runFixture('group-gc.mjs', [], ['--expose-gc']);
+    expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
+    expect(r.stdout).toBe('held 20 after gc 0\nheld in worker 20 after it ended 0\n');
+  });
+
+  it('close() of an exited group leader leaves no zombie', async () => {
+    const p = spawn(['true'], { group: true });
+    expect(await p.wait()).toEqual([true, 'exit', 0]);
+    expect(zombies().map((z) => z.pid)).toContain(p.pid);
+    p.close();
+    expect(zombies().map((z) => z.pid)).not.toContain(p.pid);
   });
 });
 

@@ -126,6 +126,11 @@ void Core::Detach() {
   std::lock_guard<std::mutex> lock(mu_);
   if (detached_) return;
   detached_ = true;
+  if (exited_) {
+    // A held group leader: nothing can signal its group any more, so let it go.
+    int exited = 0, signaled = 0, code = 0;
+    luaipc_proc_reap(proc_, 0, &exited, &signaled, &code);
+  }
   // in_ is left to the loop owner (Prepare drops it): it may be writing from it right now.
   events_.clear();
   eventBytes_ = 0;
@@ -476,7 +481,9 @@ bool Core::TryReap() {
   std::lock_guard<std::mutex> lock(mu_);
   if (exited_) return true;
   int exited = 0, signaled = 0, code = 0;
-  int err = luaipc_proc_reap(proc_, &exited, &signaled, &code);
+  // A group leader stays unreaped while the handle is open, so that kill() can only reach its
+  // own group (Detach reaps it).
+  int err = luaipc_proc_reap(proc_, group_ && !detached_ ? 1 : 0, &exited, &signaled, &code);
   if (err != 0) {
     exitErr_ = err;
     exited_ = true;

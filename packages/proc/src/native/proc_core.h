@@ -83,7 +83,8 @@ class Core {
   void NotifyNow();
 
   // Stop delivering: close our pipe ends, drop queued input and events, and only reap the
-  // child when it ends (the thread does that). Any thread; idempotent.
+  // child when it ends (the thread does that; a group leader held unreaped is reaped here).
+  // Any thread; idempotent.
   void Detach();
 
   // Undoes a spawn whose thread could not start: SIGKILL, then reap.

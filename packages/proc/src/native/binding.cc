@@ -37,9 +37,10 @@ constexpr int kSyncSliceMs = 50;
 // Largest Buffer made by joining queued output of one stream. Small enough to come from the
 // heap: a larger allocation is a fresh mapping whose every page faults on the copy.
 constexpr size_t kMergeMax = 64 * 1024;
-// One dispatch on the async path calls back with at most this much output, and for about this
-// long, then returns to the event loop (the rest follows from drain()): timers and I/O keep
-// their turn however slow the callback, and the thread stops reading while the queue is full.
+// One dispatch on the async path stops calling back once it has handed over this much output or
+// run this long, and returns to the event loop (the rest follows from drain()): timers and I/O
+// keep their turn however slow the callback, and the thread stops reading while the queue is
+// full.
 constexpr size_t kDispatchBytes = 1024 * 1024;
 constexpr auto kDispatchTime = std::chrono::milliseconds(2);
 

@@ -3,7 +3,6 @@
 // the Windows behaviours README's Windows section lists.
 import assert from 'node:assert/strict';
 import { spawn as cpSpawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -170,57 +169,35 @@ for (const mode of ['waitSync', 'wait']) {
   });
 }
 
-/**
- * Streams `bytes` of flood.cjs's output through spawn() and returns what it saw: the byte count
- * and digest checked, RSS growth (MiB), and how late a 10 ms timer fired at worst after spawn()
- * returned (starting node.exe under Wine blocks for a while).
- */
-async function flood(how, bytes, callbackMs) {
-  const hash = createHash('sha256');
-  let received = 0;
-  let digest = '';
-  let late = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    late = Math.max(late, now - last - 10);
-    last = now;
-  }, 10);
-  const rssBefore = process.memoryUsage().rss;
-  const p = spawn([node, fixture('flood.cjs'), String(bytes)], {
+/** Runs the Linux suite's volume.mjs in a node.exe child (see there) and returns its report. */
+async function volume(how, kind, bytes) {
+  const script = fileURLToPath(new URL('../test/fixtures/volume.mjs', import.meta.url));
+  const rec = recorder();
+  const p = spawn([node, script, how, kind, String(bytes)], {
     stdout: true,
     stderr: true,
-    encoding: 'buffer',
-    callback: (stream, data) => {
-      if (stream === 'stderr') {
-        digest += data.toString();
-        return;
-      }
-      received += data.length;
-      hash.update(data);
-      const until = performance.now() + callbackMs;
-      while (performance.now() < until);
-    },
+    callback: rec.callback,
   });
-  last = performance.now();
-  late = 0;
-  assert.deepEqual(how === 'waitSync' ? p.waitSync() : await p.wait(), [true, 'exit', 0]);
-  clearInterval(timer);
-  assert.equal(received, bytes);
-  assert.equal(hash.digest('hex'), digest);
-  return { growthMiB: (process.resourceUsage().maxRSS * 1024 - rssBefore) / 2 ** 20, late };
+  assert.deepEqual(await p.wait(), [true, 'exit', 0]);
+  assert.equal(rec.text.stderr, '');
+  const report = JSON.parse(rec.text.stdout);
+  // Every byte, once and in order: pattern.mjs sends the digest of what it wrote.
+  assert.deepEqual(report.result, [true, 'exit', 0]);
+  assert.equal(report.received, bytes);
+  assert.equal(report.sha256, report.digest);
+  return report;
 }
 
 // Generous bounds, as in the Linux suite (bench/ has the figures for Linux).
 test('waitSync() frees as it goes: 256 MiB through a callback that keeps nothing', async () => {
-  const { growthMiB } = await flood('waitSync', 256 << 20, 0);
-  assert.ok(growthMiB < 128, `RSS grew ${growthMiB} MiB`);
+  const { rssGrowthMiB } = await volume('waitSync', 'fast', 256 << 20);
+  assert.ok(rssGrowthMiB < 128, `RSS grew ${rssGrowthMiB} MiB`);
 });
 
 test('await wait() with a slow callback (0.3 ms a call): bounded, the timer fires, nothing lost', async () => {
-  const { growthMiB, late } = await flood('wait', 32 << 20, 0.3);
-  assert.ok(growthMiB < 128, `RSS grew ${growthMiB} MiB`);
-  assert.ok(late < 1000, `a 10 ms timer fired ${late} ms late`);
+  const { rssGrowthMiB, lateMs } = await volume('wait', 'slow', 32 << 20);
+  assert.ok(rssGrowthMiB < 128, `RSS grew ${rssGrowthMiB} MiB`);
+  assert.ok(lateMs < 1000, `a 10 ms timer fired ${lateMs} ms late`);
 });
 
 test('stdout and stderr both piped, each to its own stream name', async () => {

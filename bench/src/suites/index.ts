@@ -6,6 +6,7 @@ import lines from './lines.js';
 import mmap from './mmap.js';
 import pingpong from './pingpong.js';
 import procCat from './proc-cat.js';
+import procFlood from './proc-flood.js';
 import procSpawn from './proc-spawn.js';
 import procStdout from './proc-stdout.js';
 
@@ -24,4 +25,5 @@ export const suites: Suite<any>[] = [
   procSpawn,
   procStdout,
   procCat,
+  procFlood,
 ];

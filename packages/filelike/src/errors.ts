@@ -12,11 +12,20 @@ export interface IpcErrorDetails {
 const BRAND = Symbol.for('@luaipc/IpcError');
 const errnoByCode = constants.errno as Readonly<Record<string, number>>;
 
+/**
+ * Codes our addons report that the libuv of older Node versions has no description for, worded
+ * as newer libuv (ENOEXEC) and the C library say.
+ */
+const MISSING_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  ENOEXEC: 'exec format error',
+  ECHILD: 'no child processes',
+};
+
 /** libuv's descriptions, keyed by code ('ENOENT' -> 'no such file or directory'). */
 let descriptions: Map<string, string> | undefined;
 function describe(code: string): string {
   if (!descriptions) {
-    descriptions = new Map();
+    descriptions = new Map(Object.entries(MISSING_DESCRIPTIONS));
     for (const [name, text] of getSystemErrorMap().values()) descriptions.set(name, text);
   }
   return descriptions.get(code) ?? 'unknown error';

@@ -397,10 +397,23 @@ inline Napi::Uint32Array FaultEpoch(Napi::Env env) {
   return Napi::Uint32Array::New(env, 1, Napi::ArrayBuffer(env, ab), 0);
 }
 
-// What every mapping addon exports besides its handle class: `mappings` and `faultEpoch`.
+// exports.armFaultGuard(): installs the fault handler again if something replaced it. The loader
+// (@luaipc/native/load) calls it whenever a process.on('SIGBUS') listener comes or goes, as Node
+// replaces the handler then. Every addon whose memory the handler protects exports it.
+inline void ExportFaultGuard(Napi::Env env, Napi::Object exports) {
+  auto arm = [](const Napi::CallbackInfo& info) -> Napi::Value {
+    luaipc_mapping_arm();
+    return info.Env().Undefined();
+  };
+  exports.Set("armFaultGuard", Napi::Function::New(env, arm, "armFaultGuard"));
+}
+
+// What every mapping addon exports besides its handle class: `mappings`, `faultEpoch` and
+// `armFaultGuard`.
 inline void ExportMappingState(Napi::Env env, Napi::Object exports) {
   exports.Set("mappings", Napi::Function::New(env, MappingCount, "mappings"));
   exports.Set("faultEpoch", FaultEpoch(env));
+  ExportFaultGuard(env, exports);
 }
 
 }  // namespace luaipc

@@ -110,12 +110,11 @@ function loadAddon(options) {
   const candidate = found[0];
   if (candidate !== undefined) {
     const addon = createRequire(file)(candidate);
-    addon.setErrorFactory((errno, syscall, subject, winerror) => {
-      const error = IpcError.fromErrno(
-        errno,
-        syscall,
-        subject === undefined ? {} : { path: subject },
-      );
+    addon.setErrorFactory((errno, syscall, subject, winerror, description) => {
+      const details = {};
+      if (subject !== undefined) details.path = subject;
+      if (description !== undefined) details.description = description;
+      const error = IpcError.fromErrno(errno, syscall, details);
       if (winerror !== undefined)
         Object.defineProperty(error, 'winerror', { value: winerror, enumerable: true });
       return error;

@@ -261,3 +261,49 @@ describe('the creator owns only the object it created', () => {
     });
   }
 });
+
+// glibc keeps a named semaphore in /dev/shm/sem.<name>, mapped into each process that opens it:
+// another process can shrink the file (issue 15, item 5: SIGBUS in open, tryDec, inc and a
+// pending dec). Every call must end in IpcError ENXIO instead.
+describe.runIf(process.platform === 'linux')('another process damages the semaphore file', () => {
+  const cases = [['truncate', 'shrinks it to 0 bytes', 'ENXIO']] as const;
+  // The portable build waits as on macOS, with an untimed sem_wait that the kernel restarts
+  // after a signal (glibc then aborts on a truncated file): on Linux that build exists only to
+  // run macOS's code, where no file backs a semaphore.
+  const blocked = process.env.LUAIPC_ADDON_DIR !== 'build-portable';
+  for (const [how, what, code] of cases) {
+    it(`${what}: IpcError ${code} from every call, pending waits included, and exit 0`, async () => {
+      const name = uniqueName(`dmg${how}`);
+      const r = await runFixture(
+        'damaged.mjs',
+        [name, how, ...(blocked ? ['blocked'] : [])],
+        [],
+        60_000,
+      );
+      expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({
+        code: 0,
+        signal: null,
+        stderr: '',
+      });
+      const out = JSON.parse(r.stdout);
+      const description = 'mapped object was truncated';
+      const thrown = (syscall: string) =>
+        `IpcError ${code} ${syscall} ${code}: ${description}, ${syscall} '${name}'`;
+      expect(out).toEqual({
+        ...(blocked
+          ? { decSyncBlocked: thrown('sem_wait'), decSyncForever: thrown('sem_wait') }
+          : {}),
+        pending: `IpcError ${code} sem_wait`,
+        pendingTimed: `IpcError ${code} sem_wait`,
+        inc: thrown('sem_post'),
+        tryDec: thrown('sem_trywait'),
+        decSync0: thrown('sem_trywait'),
+        decSync: thrown('sem_wait'),
+        dec: `IpcError ${code} sem_trywait`,
+        openHere: thrown('sem_open'),
+        openFresh: `IpcError ${code} sem_open`,
+        closed: true,
+      });
+    });
+  }
+});

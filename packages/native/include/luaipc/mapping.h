@@ -66,6 +66,10 @@
 
 namespace luaipc {
 
+// How an IpcError ENXIO describes a mapping whose object another process shrank (the wording of
+// @luaipc/filelike's MappedStore).
+constexpr const char* kTruncatedDescription = "mapped object was truncated";
+
 // The creator of a named object. Disown() runs at most once per mapping and must not call
 // JavaScript (it may run during teardown or at exit).
 class MappingOwner {

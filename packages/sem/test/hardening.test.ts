@@ -264,12 +264,18 @@ describe('the creator owns only the object it created', () => {
 
 // glibc keeps a named semaphore in /dev/shm/sem.<name>, mapped into each process that opens it:
 // another process can shrink the file (issue 15, item 5: SIGBUS in open, tryDec, inc and a
-// pending dec). Every call must end in IpcError ENXIO instead.
+// pending dec) or overwrite its bytes (item 6: glibc aborted in inc). Every call must end in
+// IpcError instead: ENXIO for the lost page, EINVAL for bytes that cannot be a semaphore.
 describe.runIf(process.platform === 'linux')('another process damages the semaphore file', () => {
-  const cases = [['truncate', 'shrinks it to 0 bytes', 'ENXIO']] as const;
+  const cases = [
+    ['truncate', 'shrinks it to 0 bytes', 'ENXIO'],
+    ['ff', 'overwrites it with 0xff', 'EINVAL'],
+    ['value', 'writes a count above SEM_VALUE_MAX', 'EINVAL'],
+    ['flag', 'writes a futex flag glibc never writes', 'EINVAL'],
+  ] as const;
   // The portable build waits as on macOS, with an untimed sem_wait that the kernel restarts
-  // after a signal (glibc then aborts on a truncated file): on Linux that build exists only to
-  // run macOS's code, where no file backs a semaphore.
+  // after a signal (glibc then takes an overwritten count, or aborts on a truncated file): on
+  // Linux that build exists only to run macOS's code, where no file backs a semaphore.
   const blocked = process.env.LUAIPC_ADDON_DIR !== 'build-portable';
   for (const [how, what, code] of cases) {
     it(`${what}: IpcError ${code} from every call, pending waits included, and exit 0`, async () => {
@@ -286,7 +292,8 @@ describe.runIf(process.platform === 'linux')('another process damages the semaph
         stderr: '',
       });
       const out = JSON.parse(r.stdout);
-      const description = 'mapped object was truncated';
+      const description =
+        code === 'ENXIO' ? 'mapped object was truncated' : 'not a valid semaphore';
       const thrown = (syscall: string) =>
         `IpcError ${code} ${syscall} ${code}: ${description}, ${syscall} '${name}'`;
       expect(out).toEqual({

@@ -33,10 +33,14 @@ constexpr int64_t kSyncSliceNs = 50 * kMs;
 // flag this often, in case the interruption landed just before it went to sleep.
 constexpr int64_t kAsyncSliceNs = 1000 * kMs;
 
-// The IpcError for a failed call: ENXIO only ever means that the semaphore's file lost its page
-// (sem_posix.cc), and says so.
+// The IpcError for a failed call. ENXIO and EINVAL come from the checks of sem_posix.cc (the
+// semaphore's file lost its page; bytes glibc never writes, as sem_post's own EINVAL means too)
+// and say so.
 Napi::Error SemError(Napi::Env env, int err, const char* syscall, const std::string& name) {
-  return luaipc::IpcError(env, err, syscall, name.c_str(), err == ENXIO ? luaipc::kTruncatedDescription : nullptr);
+  const char* description = err == ENXIO    ? luaipc::kTruncatedDescription
+                            : err == EINVAL ? "not a valid semaphore"
+                                            : nullptr;
+  return luaipc::IpcError(env, err, syscall, name.c_str(), description);
 }
 
 // Shared by the handle and any wait in flight, so the OS object is closed only after the last

@@ -29,7 +29,8 @@ int luaipc_sem_unlink(const char* name);
 int luaipc_sem_unlink_if_created(luaipc_sem* sem);
 
 // Each of these (luaipc_sem_open too) fails with ENXIO when the OS object under the semaphore
-// lost its memory (another process truncated the file glibc keeps it in): see sem_posix.cc.
+// lost its memory (another process truncated the file glibc keeps it in), and EINVAL when its
+// bytes cannot be a semaphore (another process overwrote them): see sem_posix.cc.
 int luaipc_sem_post(luaipc_sem* sem);
 // 0 when decremented, EAGAIN when the value is zero.
 int luaipc_sem_trywait(luaipc_sem* sem);

@@ -3,15 +3,19 @@
 //
 // On Linux, glibc keeps a named semaphore in the file /dev/shm/sem.<name>, mapped shared into
 // every process that opens it, and the sem_t* it returns points into that mapping. Other
-// processes can therefore damage it. Caught here: the file is truncated. Touching the page then
-// raises SIGBUS. The page is watched by the fault handler of luaipc/mapping_os.h, which replaces
-// it with a zero page; every call then reports ENXIO (checked before and after each glibc call,
-// so a post or wait that landed on the zero page is not reported as done). A wait asleep in the
-// kernel sleeps on: the kernel does not wake it, and it touches the page (and sees the loss) when
-// its timeout or slice ends.
-// The check runs just before glibc's call, but glibc reads the bytes again itself: a truncation
-// between glibc's read and its futex call, which the kernel then answers with EFAULT, can still
-// make glibc abort. No check outside glibc closes that window of a few instructions.
+// processes can therefore damage it. Two ways are caught here:
+// - The file is truncated: touching the page raises SIGBUS. The page is watched by the fault
+//   handler of luaipc/mapping_os.h, which replaces it with a zero page; every call then reports
+//   ENXIO (checked before and after each glibc call, so a post or wait that landed on the zero
+//   page is not reported as done). A wait asleep in the kernel sleeps on: the kernel does not
+//   wake it, and it touches the page (and sees the loss) when its timeout or slice ends.
+// - Its bytes are overwritten with values glibc never writes: glibc then aborts the process
+//   ("The futex facility returned an unexpected error code"). The layout is checked right
+//   before every call (EINVAL).
+// Both checks run just before glibc's call, but glibc reads the bytes again itself: a peer that
+// damages them in between (overwrites them, or truncates the file between glibc's read and its
+// futex call, which the kernel then answers with EFAULT) can still make glibc abort. No check
+// outside glibc closes that window of a few instructions.
 #include "sem_os.h"
 
 #include <dlfcn.h>
@@ -21,6 +25,10 @@
 #include <semaphore.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#endif
 
 #include <cstdint>
 #include <new>
@@ -89,14 +97,39 @@ ClockWait FindClockWait() {
 constexpr int64_t kForeverSliceNs = 3600 * kNsPerSec;
 #endif
 
+// Whether the bytes can be a semaphore glibc made (nptl's struct new_sem): a value within
+// SEM_VALUE_MAX, and a futex flag of 0 (process-private) or FUTEX_PRIVATE_FLAG (shared: what
+// sem_open writes). Waiter counts can be anything. Other C libraries lay sem_t out differently:
+// nothing to check there.
+bool ValidLayout(const sem_t* s) {
+#if defined(__linux__) && defined(__GLIBC__)
+  const auto* bytes = reinterpret_cast<const unsigned char*>(s);
+#if UINTPTR_MAX > 0xffffffffu
+  // 64-bit atomics: uint64_t data (value in the low 32 bits, waiters in the high 32), int private.
+  uint64_t data = __atomic_load_n(reinterpret_cast<const uint64_t*>(bytes), __ATOMIC_RELAXED);
+  int flag = __atomic_load_n(reinterpret_cast<const int*>(bytes + 8), __ATOMIC_RELAXED);
+  if (static_cast<uint32_t>(data) > static_cast<uint32_t>(SEM_VALUE_MAX)) return false;
+#else
+  // unsigned int value (the count shifted left by one, a waiters bit), int private.
+  int flag = __atomic_load_n(reinterpret_cast<const int*>(bytes + 4), __ATOMIC_RELAXED);
+#endif
+  return flag == 0 || flag == FUTEX_PRIVATE_FLAG;
+#else
+  (void)s;
+  return true;
+#endif
+}
+
 bool Truncated(const luaipc_sem* sem) { return sem->page != nullptr && luaipc_mapping_truncated(sem->page) != 0; }
 
-// Before a glibc call: ENXIO once the file lost the page. Reading the count is the first touch
-// of a page another process removed: the fault is repaired and seen here.
+// Before a glibc call: ENXIO once the file lost the page, EINVAL for bytes glibc would choke on.
+// Reading them is the first touch of a page another process removed: the fault is repaired and
+// seen here.
 int Check(const luaipc_sem* sem) {
   if (Truncated(sem)) return ENXIO;
-  (void)__atomic_load_n(reinterpret_cast<const unsigned*>(sem->handle), __ATOMIC_RELAXED);
-  return Truncated(sem) ? ENXIO : 0;
+  bool valid = ValidLayout(sem->handle);
+  if (Truncated(sem)) return ENXIO;
+  return valid ? 0 : EINVAL;
 }
 
 // After a glibc call that returned `err`: a call that touched a lost page worked on the zero
@@ -129,7 +162,8 @@ int Wait(luaipc_sem* sem, int64_t deadline_ns) {
 #else
   // No untimed wait: the kernel restarts an untimed futex wait after a signal handler installed
   // with SA_RESTART (Node's SIGCHLD, a process.on(signal) listener), and a restarted wait sees
-  // a lost page: glibc aborts on the EFAULT a truncated file gives. A timed wait returns EINTR instead, and the caller's loop checks
+  // neither new bytes nor a lost page: glibc takes an overwritten count, or aborts on the EFAULT
+  // a truncated file gives. A timed wait returns EINTR instead, and the caller's loop checks
   // again. So "forever" is an hour at a time, reported as EINTR.
   bool forever = deadline_ns < 0;
   if (forever) deadline_ns = luaipc_now_ns() + kForeverSliceNs;
@@ -178,7 +212,7 @@ int luaipc_sem_open(const char* name, unsigned initial, int create, luaipc_sem**
       sem->dev = st.st_dev;
       sem->ino = st.st_ino;
     }
-    // A file truncated before we opened it.
+    // A file truncated before we opened it, or bytes that are no semaphore.
     if (err == 0) err = Check(sem);
   }
   if (err != 0) {

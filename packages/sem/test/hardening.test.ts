@@ -204,22 +204,23 @@ describe('a signal arriving mid-wait', () => {
     const name = uniqueName('sig');
     const sem = open(name, 1);
     sem.tryDec();
+    // The signal is sent half a second after the wait began, however slowly the child started
+    // (a signal sent before its listener exists would kill it).
     const script = `
+      import { spawn } from 'node:child_process';
       import { open } from ${JSON.stringify(new URL('../dist/index.mjs', import.meta.url).href)};
       process.on('SIGUSR2', () => console.log('listener ran'));
       const sem = open(${JSON.stringify(name)});
       console.log('waiting');
+      spawn('sh', ['-c', 'sleep 0.5; kill -USR2 ' + process.pid]);
       const t0 = performance.now();
-      console.log('decSync ' + sem.decSync(1.5) + ' after ' + (performance.now() - t0 > 1000));
+      console.log('decSync ' + sem.decSync(3) + ' after ' + (performance.now() - t0 > 2500));
       // Node's signal watchers do not keep the loop alive: give the queued signal a turn.
       setTimeout(() => {}, 200);
     `;
-    const child = runChild(process.execPath, ['--input-type=module', '-e', script], {
+    const r = await runChild(process.execPath, ['--input-type=module', '-e', script], {
       timeoutMs: 20_000,
     });
-    await sleep(500);
-    spawnSync('pkill', ['-USR2', '-f', name]);
-    const r = await child;
     expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
     expect(r.stdout).toBe('waiting\ndecSync false after true\nlistener ran\n');
     sem.close();

@@ -32,7 +32,7 @@ describe('a worker blocked in decSync()', () => {
     expect(r).toMatchObject({ code: 0, signal: null });
     const [line, kept] = r.stdout.trim().split('\n');
     const ms = Number(/terminated 1 in (\d+) ms/.exec(line ?? '')?.[1]);
-    // DESIGN asks for 100 ms; the bound leaves room for a loaded machine, an untimed wait
+    // The README promises 100 ms; the bound leaves room for a loaded machine, an untimed wait
     // that never ends would hit the 20 s kill.
     expect(ms).toBeLessThan(1000);
     expect(kept).toBe('count kept true');

@@ -27,7 +27,7 @@ constexpr int64_t kSpinNs = 50 * 1000;
 // the JS thread's. Bench results are in bench/RESULTS.md (pingpong).
 constexpr int64_t kAsyncSpinNs = 150 * 1000;
 // A Sync wait looks whether its worker is being terminated this often (the one periodic wake-up
-// DESIGN allows, so that terminate() and process.exit() end it within 100 ms).
+// allowed, so that terminate() and process.exit() end it within 100 ms, as the README promises).
 constexpr int64_t kSyncSliceNs = 50 * kMs;
 // A Promise-form wait is interrupted by a signal when cancelled; it also re-checks its cancel
 // flag this often, in case the interruption landed just before it went to sleep.

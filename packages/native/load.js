@@ -53,6 +53,31 @@ function runsHere(file) {
   return ELF_MACHINE[process.arch] === undefined || machine === ELF_MACHINE[process.arch];
 }
 
+const FAULT_GUARDS = Symbol.for('@luaipc/native.faultGuards');
+
+/**
+ * Keeps an addon's SIGBUS fault handler (luaipc/mapping_os.h) in place. Node installs its own
+ * handler when the first process.on('SIGBUS') listener comes and restores the default action
+ * when the last one goes, either way replacing ours. Node wires signals in listeners it added
+ * to `process` at startup, which run before these, so by the time these run the change is made
+ * and `arm` puts ours back on top (chained to Node's while a listener exists, so `kill -BUS`
+ * still reaches it). One pair of listeners per `process` (the main thread's is the one that
+ * matters: Node wires no signals in workers), shared by every addon and copy of this loader.
+ */
+function keepFaultGuard(arm) {
+  let guards = process[FAULT_GUARDS];
+  if (guards === undefined) {
+    guards = new Set();
+    Object.defineProperty(process, FAULT_GUARDS, { value: guards });
+    const rearm = (event) => {
+      if (event === 'SIGBUS') for (const guard of guards) guard();
+    };
+    process.on('newListener', rearm);
+    process.on('removeListener', rearm);
+  }
+  guards.add(arm);
+}
+
 /**
  * Loads the addon `<name>.node` of the package whose module `from` is (an `import.meta.url` or
  * a file path inside the package's `src/` or `dist/`): the prebuild for this platform, else a
@@ -85,12 +110,11 @@ function loadAddon(options) {
   const candidate = found[0];
   if (candidate !== undefined) {
     const addon = createRequire(file)(candidate);
-    addon.setErrorFactory((errno, syscall, subject, winerror) => {
-      const error = IpcError.fromErrno(
-        errno,
-        syscall,
-        subject === undefined ? {} : { path: subject },
-      );
+    addon.setErrorFactory((errno, syscall, subject, winerror, description) => {
+      const details = {};
+      if (subject !== undefined) details.path = subject;
+      if (description !== undefined) details.description = description;
+      const error = IpcError.fromErrno(errno, syscall, details);
       if (winerror !== undefined)
         Object.defineProperty(error, 'winerror', { value: winerror, enumerable: true });
       return error;
@@ -99,6 +123,7 @@ function loadAddon(options) {
     // hook, but process.exit() skips it; without this a creator's name would outlive us.
     if (typeof addon.atProcessExit === 'function')
       process.once('exit', () => addon.atProcessExit());
+    if (typeof addon.armFaultGuard === 'function') keepFaultGuard(addon.armFaultGuard);
     return addon;
   }
   const error = new Error(

@@ -1,5 +1,5 @@
 import { nativePackageConfig } from '../../vitest.shared.js';
 
 // The suites spawn many child processes on a small machine; one file at a time keeps them from
-// starving each other.
-export default nativePackageConfig([], { fileParallelism: false });
+// starving each other. Argument errors do not depend on the build: they run once.
+export default nativePackageConfig(['test/bad-input.test.ts'], { fileParallelism: false });

@@ -21,6 +21,7 @@ import {
   RECORD_HEADER,
   RX_CLOSED,
 } from './layout.js';
+import { after } from './timer.js';
 
 /** Bytes taken out of the rings in one go: the receiver goes back to the event loop after it. */
 const BATCH_BYTES = 256 * 1024;
@@ -45,7 +46,7 @@ interface Pending<T> {
   reject(reason: unknown): void;
   /** An iterator's next(): resolved `{ done: true }` at close instead of rejected. */
   iterator: boolean;
-  timer: NodeJS.Timeout | undefined;
+  cancelTimer: (() => void) | undefined;
   forget: (() => void) | undefined;
 }
 
@@ -183,12 +184,12 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
         resolve: resolve as Pending<T>['resolve'],
         reject,
         iterator,
-        timer: undefined,
+        cancelTimer: undefined,
         forget: undefined,
       };
       this.#pending.push(p);
       if (timeout > 0) {
-        p.timer = setTimeout(() => this.#expire(p), timeout * 1000);
+        p.cancelTimer = after(timeout, () => this.#expire(p));
       }
       if (signal !== undefined) {
         p.forget = onAbort(signal, () => this.#drop(p, signal.reason));
@@ -286,7 +287,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
   }
 
   #settle(p: Pending<T>): void {
-    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.cancelTimer?.();
     p.forget?.();
   }
 
@@ -303,7 +304,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     const i = this.#pending.indexOf(p);
     if (i < 0) return;
     this.#pending.splice(i, 1);
-    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.cancelTimer?.();
     p.reject(reason);
     if (this.#pending.length === 0) this.#settleSleep();
   }

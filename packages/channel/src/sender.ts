@@ -17,6 +17,7 @@ import {
   RECORD_HEADER,
   RX_OPEN,
 } from './layout.js';
+import { after } from './timer.js';
 
 /** A message as the ring takes it: a string (written as UTF-8) or bytes, and its byte length. */
 export type Payload = string | Uint8Array;
@@ -26,7 +27,7 @@ interface PendingSend {
   length: number;
   resolve(sent: boolean): void;
   reject(reason: unknown): void;
-  timer: NodeJS.Timeout | undefined;
+  cancelTimer: (() => void) | undefined;
   forget: (() => void) | undefined;
 }
 
@@ -166,9 +167,16 @@ export class SenderCore implements Sleeper {
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<boolean>((resolve, reject) => {
-      const p: PendingSend = { data, length, resolve, reject, timer: undefined, forget: undefined };
+      const p: PendingSend = {
+        data,
+        length,
+        resolve,
+        reject,
+        cancelTimer: undefined,
+        forget: undefined,
+      };
       this.#queue.push(p);
-      if (timeout > 0) p.timer = setTimeout(() => this.#drop(p, false), timeout * 1000);
+      if (timeout > 0) p.cancelTimer = after(timeout, () => this.#drop(p, false));
       if (signal !== undefined) p.forget = onAbort(signal, () => this.#drop(p, signal.reason));
       this.#pump();
     });
@@ -234,7 +242,7 @@ export class SenderCore implements Sleeper {
   }
 
   #settle(p: PendingSend): void {
-    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.cancelTimer?.();
     p.forget?.();
   }
 

@@ -44,6 +44,7 @@ import {
   MAX_CAPACITY,
   MAX_SENDERS,
   maxMessageFor,
+  notAChannel,
   RX_OPEN,
   readHeader,
   roundCapacity,
@@ -389,7 +390,13 @@ function refused(name: string): IpcError {
  */
 export function connect(name: string): Sender {
   checkChannelName(name, 'shm_open');
-  const segment = new addon.Segment(name, false, LANE_TABLE, MAX_SEGMENT);
+  let segment: NativeSegment;
+  try {
+    segment = new addon.Segment(name, false, LANE_TABLE, MAX_SEGMENT);
+  } catch (error) {
+    // Smaller than a header: a plain shm segment, or none made by us.
+    throw (error as IpcError).code === 'EPROTO' ? notAChannel(name, 'too small') : error;
+  }
   let locks: NativeLocks | undefined;
   let bell: NativeBell | undefined;
   try {

@@ -108,7 +108,8 @@ export function writeHeader(bytes: Buffer, g: Geometry, pid: number): void {
   bytes.writeUInt32LE(pid >>> 0, H_PID);
 }
 
-function notAChannel(name: string, why: string): IpcError {
+/** `IpcError` EPROTO for a name that is not a channel, saying why. */
+export function notAChannel(name: string, why: string): IpcError {
   return new IpcError('EPROTO', 'connect', { path: name, description: `not a channel: ${why}` });
 }
 
@@ -117,7 +118,7 @@ function notAChannel(name: string, why: string): IpcError {
  * version or a header that does not add up is `IpcError` EPROTO, saying which.
  */
 export function readHeader(bytes: Buffer, name: string): Geometry {
-  if (bytes.length < LANE_TABLE) throw notAChannel(name, `${bytes.length} bytes is too small`);
+  if (bytes.length < LANE_TABLE) throw notAChannel(name, 'too small');
   if (bytes.toString('latin1', H_MAGIC, H_MAGIC + 8) !== MAGIC) {
     throw notAChannel(name, 'no channel header (wrong magic)');
   }

@@ -344,10 +344,9 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     if (registrations !== this.#registrations) this.#refresh(registrations);
     const active = this.#active;
     const n = active.length;
-    if (n === 0) return;
     let budget = BATCH_BYTES;
     let count = BATCH_MESSAGES;
-    const start = this.#next++ % n;
+    const start = n === 0 ? 0 : this.#next++ % n;
     for (let i = 0; i < n && budget > 0 && count > 0; i++) {
       const lane = active[(start + i) % n] as number;
       const share = i === n - 1 ? budget : Math.max(budget >> 1, 1);
@@ -355,6 +354,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       budget -= taken.bytes;
       count -= taken.messages;
     }
+    // Copy first, check after: what was read while a page was being replaced is not handed out.
     if (this.#epoch[0] !== this.#epochSeen) this.#checkTruncation();
   }
 

@@ -281,7 +281,10 @@ export class SenderCore implements Sleeper {
       this.#head = head;
       if (cap - used < record) return false;
     }
-    if (Atomics.load(words, H_STATE >> 2) !== RX_OPEN) throw this.#fail('EPIPE');
+    if (Atomics.load(words, H_STATE >> 2) !== RX_OPEN) {
+      if (this.#epoch[0] !== this.#epochSeen) this.#checkTruncation();
+      throw this.#fail('EPIPE');
+    }
     const ring = this.#ring;
     const off = tail & this.#mask;
     // A plain store: the Atomics.store of the tail below publishes it with the payload.

@@ -22,6 +22,7 @@ import {
   RX_CLOSED,
 } from './layout.js';
 import { after } from './timer.js';
+import { TurnBudget } from './turn.js';
 
 /** Bytes taken out of the rings in one go: the receiver goes back to the event loop after it. */
 const BATCH_BYTES = 256 * 1024;
@@ -100,6 +101,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
   #closed = false;
   #broken: IpcError | null = null;
   #serveScheduled = false;
+  readonly #turn = new TurnBudget();
 
   constructor(parts: ReceiverParts) {
     this.name = parts.name;
@@ -168,7 +170,10 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
         : Promise.reject(closedError('channel'));
     }
     if (this.#broken !== null) return Promise.reject(this.#broken);
-    if (this.#pending.length === 0) {
+    // timeout 0 only looks, now; other receives settle at once only while this turn of the
+    // event loop is young (TurnBudget), else on the next one.
+    const now = this.#pending.length === 0 && (timeout === 0 || this.#turn.allow());
+    if (now) {
       let msg: T | null;
       try {
         msg = this.#take();
@@ -194,7 +199,8 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       if (signal !== undefined) {
         p.forget = onAbort(signal, () => this.#drop(p, signal.reason));
       }
-      this.#serve();
+      if (now) this.#serve();
+      else this.#scheduleServe();
     });
   }
 
@@ -219,16 +225,15 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
    */
   #serve(): void {
     const pending = this.#pending;
-    let batches = 0;
     while (pending.length > 0) {
       let msg: T | null;
       try {
-        msg =
-          this.#queueAt < this.#queue.length
-            ? this.#shift()
-            : batches++ === 0
-              ? this.#take()
-              : null;
+        if (this.#queueAt < this.#queue.length || this.#turn.allow()) msg = this.#take();
+        else {
+          // This turn has lasted long enough: the rest on the next one, after timers and I/O.
+          this.#scheduleServe();
+          return;
+        }
       } catch (error) {
         this.#failAll(error);
         return;
@@ -242,23 +247,16 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       this.#settleSleep();
       return;
     }
-    if (this.#queueAt < this.#queue.length || batches > 1) {
-      // More is there: take it on the next turn, after timers and I/O had theirs.
-      this.#scheduleServe();
-      return;
-    }
     // Nothing left: publish that we sleep, then look once more (a sender that published just
     // before our store sees no sleeper and rings nobody; this look finds its record).
     Atomics.store(this.#words, H_SLEEPING >> 2, 1);
-    let msg: T | null;
     try {
-      msg = this.#take();
+      this.#fill();
     } catch (error) {
       this.#failAll(error);
       return;
     }
-    if (msg !== null) {
-      this.#queue.splice(this.#queueAt, 0, msg);
+    if (this.#queueAt < this.#queue.length) {
       Atomics.store(this.#words, H_SLEEPING >> 2, 0);
       this.#scheduleServe();
       return;

@@ -18,6 +18,7 @@ import {
   RX_OPEN,
 } from './layout.js';
 import { after } from './timer.js';
+import { TurnBudget } from './turn.js';
 
 /** A message as the ring takes it: a string (written as UTF-8) or bytes, and its byte length. */
 export type Payload = string | Uint8Array;
@@ -75,6 +76,7 @@ export class SenderCore implements Sleeper {
   readonly #queue: PendingSend[] = [];
   #probedAt = 0;
   #closed = false;
+  readonly #turn = new TurnBudget();
   #failure: IpcError | null = null;
 
   constructor(parts: SenderParts, tail: number) {
@@ -153,7 +155,10 @@ export class SenderCore implements Sleeper {
     timeout: number,
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
-    if (this.#queue.length === 0) {
+    // timeout 0 only tries, now; other sends settle at once only while this turn of the event
+    // loop is young (TurnBudget), else on the next one.
+    const now = this.#queue.length === 0 && (timeout === 0 || this.#turn.allow());
+    if (now) {
       try {
         this.#check();
         if (this.#write(data, length)) return Promise.resolve(true);
@@ -178,7 +183,8 @@ export class SenderCore implements Sleeper {
       this.#queue.push(p);
       if (timeout > 0) p.cancelTimer = after(timeout, () => this.#drop(p, false));
       if (signal !== undefined) p.forget = onAbort(signal, () => this.#drop(p, signal.reason));
-      this.#pump();
+      if (now || this.#queue.length > 1) this.#pump();
+      else setImmediate(() => this.#pump());
     });
   }
 
@@ -201,6 +207,7 @@ export class SenderCore implements Sleeper {
 
   /** Writes pending sends in order while they fit; if some are left, sleeps on the slot's doorbell. */
   #pump(): void {
+    if (this.#closed) return;
     try {
       if (this.#flush()) {
         Atomics.store(this.#words, this.#waitingAt, 0);

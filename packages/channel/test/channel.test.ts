@@ -302,6 +302,24 @@ describe('closing', () => {
     expect(channelFiles(name)).toEqual([]);
   });
 
+  it('close() lets go of the mapping itself: no GC needed for the memory (or a Windows name)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const name = uniqueName();
+    const mapped = () =>
+      readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(`/dev/shm/${name}`)).length;
+    const rx = create(name);
+    const tx = connect(name);
+    tx.trySend('x');
+    await rx.receive();
+    expect(mapped()).toBe(2);
+    tx.close();
+    rx.close();
+    await new Promise((r) => setImmediate(r));
+    expect(mapped()).toBe(0);
+  });
+
   it('senders counts the live ones', () => {
     const name = uniqueName();
     const rx = create(name);

@@ -100,6 +100,14 @@ class Segment : public luaipc::MappedHandle<Segment> {
 
   void OnClose(Napi::Env env, luaipc::CloseKind kind) {
     luaipc_chan_file_close(std::exchange(file_, nullptr));
+    // The segment's ArrayBuffer is the package's own (src/receiver.ts, src/sender.ts): no user
+    // holds it, and those views are dropped before close(). Detached, it lets go of the mapping
+    // now rather than when GC comes round, so a closed channel keeps neither memory nor (on
+    // Windows) its name.
+    if (kind == luaipc::CloseKind::Explicit && mapping_ != nullptr) {
+      napi_value ab = mapping_->ArrayBuffer(env);
+      napi_detach_arraybuffer(env, ab);
+    }
     MappedHandle::OnClose(env, kind);
   }
 

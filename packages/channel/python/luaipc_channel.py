@@ -384,7 +384,7 @@ class Sender:
             self._wait_fd = _listen(_bell_path(self._dir, self.name, self.lane))
         try:
             while True:
-                seg.put(self._waiting_at, 1)
+                seg.put(self._waiting_at, _record(len(data)))
                 seg.fence()  # the flag before the look at the head (the receiver does the mirror)
                 if self._write(data):
                     return True
@@ -653,7 +653,9 @@ class Receiver:
         seg.put(block + L_HEAD, head)
         seg.fence()  # the head before the look at the sender's waiting flag
         self._queue.extend(taken)
-        if seg.get(block + L_WAITING) != 0:
+        # A waiting sender is rung once half the ring (or what it needs, if more) is free.
+        needed = seg.get(block + L_WAITING)
+        if needed and cap - ((tail - head) & 0xFFFFFFFF) >= max(needed, cap >> 1):
             self._ring_lane(lane)
         return pos
 

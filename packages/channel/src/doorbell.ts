@@ -60,32 +60,41 @@ export class Doorbell {
     this.#listening = true;
     listening.add(owner);
     if (this.#socket === null && this.#waitId === 0) this.#open(owner);
-    if (this.#socket !== null) {
-      this.#socket.resume();
-      this.#socket.ref();
-    } else {
-      this.#arm();
+    if (this.#socket !== null) this.#socket.ref();
+    else this.#arm();
+    if (this.#timer === null) {
+      const ref = this.#owner;
+      this.#timer = setInterval(() => {
+        if (this.#listening) ref.deref()?.tick();
+        else this.#stopTicking();
+      }, TICK_MS);
+      this.#timer.unref();
     }
-    const ref = this.#owner;
-    this.#timer = setInterval(() => ref.deref()?.tick(), TICK_MS);
-    this.#timer.unref();
   }
 
+  /**
+   * Stops keeping the process alive and waking the owner. The socket goes on reading (a ring
+   * that comes now costs the owner one look), and the tick stops at its next turn: a receiver
+   * that drains a stream sleeps and wakes all the time, and starting and stopping both each
+   * time would cost system calls and timers per wake-up.
+   */
   stop(): void {
     if (!this.#listening) return;
     this.#listening = false;
     const owner = this.#owner.deref();
     if (owner !== undefined) listening.delete(owner);
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
     if (this.#socket !== null) {
-      this.#socket.pause();
       this.#socket.unref();
     } else if (this.#waitId !== 0) {
       const id = this.#waitId;
       this.#waitId = 0;
       this.native.cancel(id, undefined);
     }
+  }
+
+  #stopTicking(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
   /** Blocks the thread until rung (true), the timeout (false) or its worker stopping (undefined). */
@@ -95,6 +104,7 @@ export class Doorbell {
 
   close(): void {
     this.stop();
+    this.#stopTicking();
     if (this.#socket !== null) {
       orphans.unregister(this);
       this.#socket.destroy();
@@ -126,7 +136,6 @@ export class Doorbell {
     // A doorbell that fails (it never should) must not take the process down: the sleeper looks
     // again once a second anyway.
     socket.on('error', () => {});
-    socket.pause();
     socket.unref();
     this.#socket = socket;
     orphans.register(owner, socket, this);

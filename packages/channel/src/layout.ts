@@ -28,7 +28,7 @@ export const LANE_STRIDE = 128;
 /** Control block fields (byte offsets within the block). Written by the slot's sender: */
 export const L_TAIL = 0; // end of the committed records (a free-running byte count)
 export const L_STATE = 4; // LANE_FREE, LANE_ACTIVE, LANE_CLOSED
-export const L_WAITING = 8; // 1 while the sender waits for room
+export const L_WAITING = 8; // while the sender waits for room: the bytes it needs (else 0)
 export const L_PID = 12; // the sender's process (information only)
 export const L_CLAIMS = 16; // bumped at every claim of the slot
 /** ...and by the receiver only, on a cache line of its own: */

@@ -426,7 +426,12 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     }
     this.#heads[lane] = head;
     Atomics.store(words, (block + L_HEAD) >> 2, head | 0);
-    if (Atomics.load(words, (block + L_WAITING) >> 2) !== 0) this.#ringLane(lane);
+    // A sender waiting for room is rung once half the ring (or what it needs, if more) is free:
+    // not at every batch, which would wake it for a sliver of room each time.
+    const needed = Atomics.load(words, (block + L_WAITING) >> 2) >>> 0;
+    if (needed !== 0 && cap - ((tail - head) >>> 0) >= Math.max(needed, cap >>> 1)) {
+      this.#ringLane(lane);
+    }
     return { bytes: taken, messages };
   }
 

@@ -129,7 +129,7 @@ export class SenderCore implements Sleeper {
     const words = this.#words;
     let sent = false;
     for (;;) {
-      Atomics.store(words, this.#waitingAt, 1);
+      Atomics.store(words, this.#waitingAt, this.#needed(length));
       if ((this.#queue.length === 0 || this.#flush()) && this.#write(data, length)) {
         sent = true;
         break;
@@ -216,7 +216,11 @@ export class SenderCore implements Sleeper {
       }
       // Publish that we wait, then look once more: the receiver frees room and then reads
       // L_WAITING, so either it sees our flag and rings, or this look sees its room.
-      Atomics.store(this.#words, this.#waitingAt, 1);
+      Atomics.store(
+        this.#words,
+        this.#waitingAt,
+        this.#needed((this.#queue[0] as PendingSend).length),
+      );
       if (this.#flush()) {
         Atomics.store(this.#words, this.#waitingAt, 0);
         this.#doorbell?.stop();
@@ -239,6 +243,11 @@ export class SenderCore implements Sleeper {
       p.resolve(true);
     }
     return true;
+  }
+
+  /** What L_WAITING says while we wait: the bytes the next record needs (never 0). */
+  #needed(length: number): number {
+    return (RECORD_HEADER + length + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
   }
 
   #listener(): Doorbell {

@@ -83,7 +83,7 @@ describe('Node senders, Python receiver', () => {
 
   it('a Python receiver killed with SIGKILL: a Node send waiting for room rejects with EPIPE', async () => {
     const name = uniqueName('pykill');
-    const receiver = python('py_receive.py', [name, '4096', '1000000', '1']);
+    const receiver = python('py_idle.py', [name, '4096']);
     try {
       await receiver.line('ready');
       const tx = connect(name);

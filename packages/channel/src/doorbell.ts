@@ -63,12 +63,20 @@ export class Doorbell {
     if (this.#socket !== null) this.#socket.ref();
     else this.#arm();
     if (this.#timer === null) {
-      const ref = this.#owner;
-      this.#timer = setInterval(() => {
-        if (this.#listening) ref.deref()?.tick();
-        else this.#stopTicking();
+      // Weak, like the socket's callback: an owner dropped unclosed is collected, doorbell and
+      // all, without waiting for this timer to notice.
+      const self = new WeakRef(this);
+      const timer = setInterval(() => {
+        const bell = self.deref();
+        if (bell !== undefined && bell.#listening) {
+          bell.#owner.deref()?.tick();
+        } else {
+          clearInterval(timer);
+          if (bell !== undefined) bell.#timer = null;
+        }
       }, TICK_MS);
-      this.#timer.unref();
+      timer.unref();
+      this.#timer = timer;
     }
   }
 

@@ -136,6 +136,9 @@ export class Receiver<T extends string | Buffer = Buffer> implements AsyncIterab
   receive(timeout?: number, options?: WaitOptions): Promise<T | null>;
   receive(options: WaitOptions): Promise<T | null>;
   receive(timeoutOrOptions?: number | WaitOptions, options?: WaitOptions): Promise<T | null> {
+    if (timeoutOrOptions === undefined && options === undefined) {
+      return this.#core.receive(-1, undefined, false) as Promise<T | null>;
+    }
     let timeout: number;
     let signal: AbortSignal | undefined;
     try {
@@ -161,7 +164,7 @@ export class Receiver<T extends string | Buffer = Buffer> implements AsyncIterab
   [Symbol.asyncIterator](): AsyncIterator<T> {
     const core = this.#core;
     return {
-      next: () => core.receive(-1, undefined, true) as Promise<IteratorResult<T>>,
+      next: () => core.next() as Promise<IteratorResult<T>>,
       return: () => Promise.resolve({ value: undefined, done: true }),
     };
   }

@@ -38,7 +38,13 @@ const CHUNK = 8 * 1024;
 const TEXT_CHUNK = 64 * 1024;
 
 /** A Buffer over part of an ArrayBuffer, made without Buffer.from's checks (a FastBuffer). */
-class ChunkView extends Uint8Array {}
+class ChunkView extends Uint8Array {
+  // Spelled out: a derived class's implicit constructor forwards ...args.
+  // biome-ignore lint/complexity/noUselessConstructor: see above
+  constructor(buffer: ArrayBuffer, offset: number, length: number) {
+    super(buffer, offset, length);
+  }
+}
 Object.setPrototypeOf(ChunkView.prototype, Buffer.prototype);
 Object.defineProperty(ChunkView.prototype, 'constructor', { value: Buffer });
 
@@ -93,9 +99,13 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
   /** Doorbells of senders waiting for room, connected on first need. */
   readonly #laneBells = new Map<number, NativeBell>();
 
-  /** Messages taken out of the rings and not yet handed out. */
-  #queue: (T | null)[] = [];
+  /**
+   * Messages taken out of the rings and not yet handed out: [#queueAt, #queueEnd). The array
+   * keeps its length between batches (truncating it would free and regrow it every batch).
+   */
+  readonly #queue: (T | null)[] = [];
   #queueAt = 0;
+  #queueEnd = 0;
   readonly #pending: Pending<T>[] = [];
   #scratch: Buffer | null = null;
   #closed = false;
@@ -170,6 +180,10 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
         : Promise.reject(closedError('channel'));
     }
     if (this.#broken !== null) return Promise.reject(this.#broken);
+    if (this.#queueAt < this.#queueEnd && this.#pending.length === 0 && this.#turn.allow()) {
+      const msg = this.#shift();
+      return Promise.resolve(iterator ? { value: msg, done: false } : msg);
+    }
     // timeout 0 only looks, now; other receives settle at once only while this turn of the
     // event loop is young (TurnBudget), else on the next one.
     const now = this.#pending.length === 0 && (timeout === 0 || this.#turn.allow());
@@ -228,7 +242,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     while (pending.length > 0) {
       let msg: T | null;
       try {
-        if (this.#queueAt < this.#queue.length || this.#turn.allow()) msg = this.#take();
+        if (this.#queueAt < this.#queueEnd || this.#turn.allow()) msg = this.#take();
         else {
           // This turn has lasted long enough: the rest on the next one, after timers and I/O.
           this.#scheduleServe();
@@ -256,7 +270,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       this.#failAll(error);
       return;
     }
-    if (this.#queueAt < this.#queue.length) {
+    if (this.#queueAt < this.#queueEnd) {
       Atomics.store(this.#words, H_SLEEPING >> 2, 0);
       this.#scheduleServe();
       return;
@@ -320,18 +334,29 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
   #shift(): T | null {
     const msg = this.#queue[this.#queueAt] as T;
     this.#queue[this.#queueAt++] = null;
-    if (this.#queueAt === this.#queue.length) {
-      this.#queue.length = 0;
+    if (this.#queueAt === this.#queueEnd) {
       this.#queueAt = 0;
+      this.#queueEnd = 0;
     }
     return msg;
   }
 
+  /**
+   * `for await`'s next(): a queued message at once while this turn of the event loop is young,
+   * else what receive() does.
+   */
+  next(): Promise<unknown> {
+    if (this.#queueAt < this.#queueEnd && this.#pending.length === 0 && this.#turn.allow()) {
+      return Promise.resolve({ value: this.#shift(), done: false });
+    }
+    return this.receive(-1, undefined, true);
+  }
+
   /** The next message: queued, or from a new batch; null when the rings are empty. */
   #take(): T | null {
-    if (this.#queueAt < this.#queue.length) return this.#shift();
+    if (this.#queueAt < this.#queueEnd) return this.#shift();
     this.#fill();
-    return this.#queueAt < this.#queue.length ? this.#shift() : null;
+    return this.#queueAt < this.#queueEnd ? this.#shift() : null;
   }
 
   /** Takes a batch out of the rings into #queue, a fair share from each sender. */
@@ -400,21 +425,32 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       this.#copyOut(chunk, 0, ring, head & mask, want);
       let at = 0;
       while (at + RECORD_HEADER <= want && messages < count) {
-        const length = chunk.readUInt32LE(at);
+        // Unsigned (>>> 0): a garbage length of 2^31 or more must fail the check below, not
+        // turn negative and pass it.
+        const length =
+          ((chunk[at] as number) |
+            ((chunk[at + 1] as number) << 8) |
+            ((chunk[at + 2] as number) << 16) |
+            ((chunk[at + 3] as number) << 24)) >>>
+          0;
         const record = (RECORD_HEADER + length + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
         if (length > max || record > avail - at) return this.#discard(lane, tail);
         if (at + record > want) {
           if (at > 0) break;
           // One message larger than a chunk: memory of its own, copied straight in.
-          queue.push(this.#large(ring, (head + RECORD_HEADER) & mask, length));
+          queue[this.#queueEnd++] = this.#large(ring, (head + RECORD_HEADER) & mask, length);
         } else if (text) {
-          queue.push(
-            chunk.toString(this.encoding, at + RECORD_HEADER, at + RECORD_HEADER + length) as T,
-          );
+          queue[this.#queueEnd++] = chunk.toString(
+            this.encoding,
+            at + RECORD_HEADER,
+            at + RECORD_HEADER + length,
+          ) as T;
         } else {
-          queue.push(
-            new ChunkView(chunk.buffer as ArrayBuffer, at + RECORD_HEADER, length) as unknown as T,
-          );
+          queue[this.#queueEnd++] = new ChunkView(
+            chunk.buffer as ArrayBuffer,
+            at + RECORD_HEADER,
+            length,
+          ) as unknown as T;
         }
         at += record;
         messages++;
@@ -468,6 +504,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       // The lost pages read as zeros now: nothing taken since can be trusted.
       this.#queue.length = 0;
       this.#queueAt = 0;
+      this.#queueEnd = 0;
       this.#broken = new IpcError(TRUNCATED_CODE, 'read', {
         path: this.name,
         description: 'channel segment was truncated',
@@ -565,8 +602,9 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       // A truncated segment: the state could not be published; senders see the lock go.
     }
     const pending = this.#pending.splice(0);
-    this.#queue = [];
+    this.#queue.length = 0;
     this.#queueAt = 0;
+    this.#queueEnd = 0;
     for (const bell of this.#laneBells.values()) bell.close();
     this.#laneBells.clear();
     this.#doorbell.close();

@@ -68,6 +68,7 @@ export class Doorbell {
       const self = new WeakRef(this);
       const timer = setInterval(() => {
         const bell = self.deref();
+        // biome-ignore lint/complexity/useOptionalChain: TypeScript refuses `?.` before a private name
         if (bell !== undefined && bell.#listening) {
           bell.#owner.deref()?.tick();
         } else {

@@ -40,7 +40,6 @@ const TEXT_CHUNK = 64 * 1024;
 /** A Buffer over part of an ArrayBuffer, made without Buffer.from's checks (a FastBuffer). */
 class ChunkView extends Uint8Array {
   // Spelled out: a derived class's implicit constructor forwards ...args.
-  // biome-ignore lint/complexity/noUselessConstructor: see above
   constructor(buffer: ArrayBuffer, offset: number, length: number) {
     super(buffer, offset, length);
   }

@@ -42,8 +42,8 @@ function follow(rx: Receiver<Buffer>) {
         running = false;
       }
       next.set(s, seq + 1);
-      let times = arrivals.get(s);
-      if (times === undefined) arrivals.set(s, (times = []));
+      const times = arrivals.get(s) ?? [];
+      if (times.length === 0) arrivals.set(s, times);
       times.push(performance.now());
     }
   })();

@@ -385,28 +385,47 @@ function refused(name: string): IpcError {
   return new IpcError('ECONNREFUSED', 'connect', { path: name });
 }
 
+/** How long connect() waits for a channel that is being created (its header not written yet). */
+const CREATING_WAIT_MS = 100;
+
 /**
  * Connects to the channel `name` as a new sender (any number of them, in any processes or
  * threads). Fails with `IpcError` `ENOENT` when there is no such channel, `ECONNREFUSED` when its
  * receiver is gone, `EPROTO` when the name is not a channel (a plain shm segment, another
- * version), `EAGAIN` when every sender slot is taken.
+ * version), `EAGAIN` when every sender slot is taken. A channel caught while it is being created
+ * (the segment there, its header not yet) is waited for, briefly.
  */
 export function connect(name: string): Sender {
   checkChannelName(name, 'shm_open');
+  const deadline = performance.now() + CREATING_WAIT_MS;
+  for (;;) {
+    const sender = tryConnect(name, performance.now() < deadline);
+    if (sender !== null) return sender;
+    Atomics.wait(napWord, 0, 0, 1);
+  }
+}
+
+/** connect() once; null when the channel is still being created and `wait` allows a retry. */
+function tryConnect(name: string, wait: boolean): Sender | null {
   let segment: NativeSegment;
   try {
     segment = new addon.Segment(name, false, LANE_TABLE, MAX_SEGMENT);
   } catch (error) {
-    // Smaller than a header: a plain shm segment, or none made by us.
-    throw (error as IpcError).code === 'EPROTO' ? notAChannel(name, 'too small') : error;
+    if ((error as IpcError).code !== 'EPROTO') throw error;
+    // Smaller than a header: being sized by its creator, or a plain shm segment.
+    if (wait) return null;
+    throw notAChannel(name, 'too small');
   }
   let locks: NativeLocks | undefined;
   let bell: NativeBell | undefined;
   try {
     const ab = segment.arrayBuffer();
     const words = new Int32Array(ab);
-    // The magic is stored last by the creator: load it first.
-    Atomics.load(words, H_MAGIC >> 2);
+    // The magic is stored last by the creator: load it first. None yet: being created.
+    if (Atomics.load(words, H_MAGIC >> 2) === 0 && words[(H_MAGIC + 4) >> 2] === 0 && wait) {
+      segment.close();
+      return null;
+    }
     const g = readHeader(Buffer.from(ab), name);
     if (Atomics.load(words, H_STATE >> 2) !== RX_OPEN) throw refused(name);
     try {

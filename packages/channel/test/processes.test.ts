@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { create, type Receiver } from '../src/index.js';
 import { check } from './fixtures/pattern.mjs';
-import { fixture, type StartedChild, startChild, uniqueName } from './helpers.js';
+import { fixture, parseOk, runNode, type StartedChild, startChild, uniqueName } from './helpers.js';
 
 /**
  * Takes `count` messages from each of `senders` and checks each (content, and that every
@@ -80,5 +80,12 @@ describe('many senders to one receiver', () => {
       for (const c of children) c.kill();
       rx.close();
     }
+  });
+});
+
+describe('connecting while the channel is being created', () => {
+  it('waits for the header instead of calling the segment "not a channel"', async () => {
+    const out = parseOk(await runNode(fixture('race.mjs'), [uniqueName('race'), '10']));
+    expect(out).toEqual({ ok: 10 });
   });
 });

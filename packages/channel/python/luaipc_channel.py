@@ -420,9 +420,23 @@ class Sender:
             seg.close()
 
 
+class _Creating(Exception):
+    """The segment is there but its creator has not written the header yet."""
+
+
 def connect(name):
-    """Connects to channel `name` as a new sender."""
+    """Connects to channel `name` as a new sender. A channel caught while it is being created is
+    waited for, briefly."""
     _check_name(name)
+    deadline = time.monotonic() + 0.1
+    while True:
+        try:
+            return _connect(name, time.monotonic() < deadline)
+        except _Creating:
+            time.sleep(0.001)
+
+
+def _connect(name, wait):
     fd = os.open('/dev/shm/' + name, os.O_RDWR)
     seg = None
     locks = None
@@ -430,9 +444,13 @@ def connect(name):
     try:
         size = os.fstat(fd).st_size
         if size < LANE_TABLE:
+            if wait:
+                raise _Creating()
             raise _oserror(_errno.EPROTO, name, 'not a channel: too small')
         seg = _Segment(fd, size)
         fd = None
+        if wait and bytes(seg.bytes[0:8]) == bytes(8):
+            raise _Creating()
         geometry = _geometry(seg, name)
         lanes, capacity, header, _, directory = geometry
         refused = _oserror(_errno.ECONNREFUSED, name)

@@ -4,32 +4,31 @@ const TURN_MS = 4;
 /**
  * A `for await` over a ring that never empties (or a loop of `await send()` into one that never
  * fills) settles every Promise at once, and microtasks alone never let the event loop turn:
- * timers and I/O would wait until the stream ends. Each such call asks allow(); once this turn
- * has lasted TURN_MS, it says no until the event loop has turned, and the caller settles
- * through setImmediate instead.
+ * timers and I/O would wait until the stream ends. Each such call asks allow(). Every 8th call
+ * reads the clock: a burst of calls that has lasted TURN_MS is told no until a setImmediate has
+ * run (the event loop turned), and the caller settles through setImmediate instead. A gap of
+ * TURN_MS between two readings means the loop was free meanwhile: a new burst. Calls that come
+ * one per turn (a ping-pong) cost a counter, and schedule nothing.
  */
 export class TurnBudget {
-  #started = 0;
   #calls = 0;
-  #open = false;
+  #burst = 0;
+  #read = 0;
   #spent = false;
   readonly #reset = (): void => {
-    this.#open = false;
     this.#spent = false;
+    this.#burst = this.#read = performance.now();
   };
 
   allow(): boolean {
-    if (!this.#open) {
-      this.#open = true;
-      this.#calls = 0;
-      this.#started = performance.now();
-      setImmediate(this.#reset);
-      return true;
-    }
     if (this.#spent) return false;
-    // The clock is read every 64 calls: cheap, and a call is far shorter than TURN_MS / 64.
-    if ((++this.#calls & 63) !== 0) return true;
-    this.#spent = performance.now() - this.#started >= TURN_MS;
-    return !this.#spent;
+    if ((++this.#calls & 7) !== 0) return true;
+    const now = performance.now();
+    if (now - this.#read >= TURN_MS) this.#burst = now;
+    this.#read = now;
+    if (now - this.#burst < TURN_MS) return true;
+    this.#spent = true;
+    setImmediate(this.#reset);
+    return false;
   }
 }

@@ -172,7 +172,10 @@ async function main(): Promise<void> {
     process.stderr.write(`wrote ${writeChart(join(benchRoot, 'RESULTS.md'))}\n`);
     return;
   }
-  const unknown = options.names.filter((n) => !suites.some((s) => s.name === n));
+  // A name selects that suite and its family: `channel` also runs `channel-big`, `channel-rtt`...
+  const picks = (name: string, suite: Suite<unknown>) =>
+    suite.name === name || suite.name.startsWith(`${name}-`);
+  const unknown = options.names.filter((n) => !suites.some((s) => picks(n, s)));
   if (unknown.length) {
     throw new Error(
       `unknown suite ${unknown.join(', ')} (have: ${suites.map((s) => s.name).join(', ')})`,
@@ -180,7 +183,7 @@ async function main(): Promise<void> {
   }
   if (!existsSync(runnerPath)) throw new Error(`${runnerPath} missing: run the build first`);
   const selected = options.names.length
-    ? suites.filter((s) => options.names.includes(s.name))
+    ? suites.filter((s) => options.names.some((n) => picks(n, s)))
     : suites;
   const start = process.hrtime.bigint();
   const sections = new Map<string, string>();

@@ -122,12 +122,7 @@ int main(int argc, char **argv) {
     if (atomic_load(&s->sender_waiting)) futex_wake(&s->head);
   }
   double seconds = now() - start;
-  int status;
-  if (waitpid(pid, &status, 0) < 0) die("waitpid");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    fprintf(stderr, "child failed\n");
-    return 1;
-  }
+  reap(pid);
   if (check == 0 && messages > 0 && size > 0) fprintf(stderr, "(no data)\n");
   printf("{\"seconds\":%.9f,\"messages\":%ld}\n", seconds, got);
   return 0;

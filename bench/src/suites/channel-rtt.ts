@@ -8,7 +8,7 @@ import { compileC } from '../harness/cc.js';
 import { peerCpus, peerExit, spawnPeer } from '../harness/peer.js';
 import { secondsSince } from '../harness/stats.js';
 import { defineSuite, type Metrics, SAME_CPU, SPLIT_CPUS, TWO_CPUS } from '../types.js';
-import { pingPongMetrics, uniqueName } from './pingpong.js';
+import { ipcEcho, ipcPingPong, pingPongMetrics, uniqueName } from './pingpong.js';
 
 type ChannelModule = typeof import('@luaipc/channel');
 
@@ -186,26 +186,7 @@ export default defineSuite<ChannelRttParams>({
     {
       id: 'ipc',
       label: 'child_process IPC (process.send)',
-      async run({ params }) {
-        const peer = spawnPeer('channel-rtt', 'ipc-echo');
-        await once(peer, 'message');
-        const total = params.warmup + params.roundTrips;
-        let start = 0n;
-        await new Promise<void>((resolve) => {
-          let n = 0;
-          peer.on('message', () => {
-            n++;
-            if (n === params.warmup) start = process.hrtime.bigint();
-            if (n === total) resolve();
-            else peer.send(n);
-          });
-          peer.send(0);
-        });
-        const seconds = secondsSince(start);
-        peer.disconnect();
-        await peerExit(peer);
-        return pingPongMetrics(seconds, params.roundTrips);
-      },
+      run: ({ params }) => ipcPingPong('channel-rtt', params),
     },
   ],
   peers: {
@@ -236,9 +217,6 @@ export default defineSuite<ChannelRttParams>({
       closeSync(theirs);
       mine.destroy();
     },
-    'ipc-echo'() {
-      process.on('message', (m) => process.send?.(m));
-      process.send?.('ready');
-    },
+    'ipc-echo': ipcEcho,
   },
 });

@@ -275,27 +275,19 @@ def _deadline(timeout):
     return time.monotonic() + timeout
 
 
-class Sender:
-    """The sending end of a channel (from connect()): a ring of its own in the segment."""
+class _Handle:
+    """What Sender and Receiver share: the mapped segment, the locks, a doorbell, the geometry,
+    `with` support and the closed check."""
 
-    def __init__(self, name, seg, locks, bell_fd, geometry, lane, tail):
+    closed = False
+    _failure = None
+
+    def __init__(self, name, seg, locks, bell_fd, geometry):
         self.name = name
         self._seg = seg
         self._locks = locks
         self._bell = bell_fd
-        lanes, capacity, header, max_message, directory = geometry
-        self.capacity = capacity
-        self.max_message = max_message
-        self._dir = directory
-        self.lane = lane
-        self._ring = header + lane * capacity
-        block = LANE_TABLE + lane * LANE_STRIDE
-        self._tail_at, self._head_at = block + L_TAIL, block + L_HEAD
-        self._waiting_at, self._state_at = block + L_WAITING, block + L_STATE
-        self._tail = self._head = tail
-        self._wait_fd = None
-        self._failure = None
-        self.closed = False
+        self.lanes, self.capacity, self._header, self.max_message, self._dir = geometry
 
     def __enter__(self):
         return self
@@ -308,6 +300,20 @@ class Sender:
             raise ValueError('attempt to use a closed channel')
         if self._failure is not None:
             raise self._failure
+
+
+class Sender(_Handle):
+    """The sending end of a channel (from connect()): a ring of its own in the segment."""
+
+    def __init__(self, name, seg, locks, bell_fd, geometry, lane, tail):
+        super().__init__(name, seg, locks, bell_fd, geometry)
+        self.lane = lane
+        self._ring = self._header + lane * self.capacity
+        block = LANE_TABLE + lane * LANE_STRIDE
+        self._tail_at, self._head_at = block + L_TAIL, block + L_HEAD
+        self._waiting_at, self._state_at = block + L_WAITING, block + L_STATE
+        self._tail = self._head = tail
+        self._wait_fd = None
 
     def _fail(self, code, what=None):
         if self._failure is None:
@@ -518,22 +524,13 @@ def _claim(name, seg, locks, lanes, capacity, header):
     raise _oserror(_errno.EAGAIN, name, 'all %d sender slots are taken' % lanes)
 
 
-class Receiver:
+class Receiver(_Handle):
     """The receiving end of a channel (from create())."""
 
     def __init__(self, name, seg, locks, bell_fd, geometry, ident):
-        self.name = name
-        self._seg = seg
-        self._locks = locks
-        self._bell = bell_fd
-        lanes, capacity, header, max_message, directory = geometry
-        self.lanes = lanes
-        self.capacity = capacity
-        self.max_message = max_message
-        self._header = header
-        self._dir = directory
+        super().__init__(name, seg, locks, bell_fd, geometry)
         self._ident = ident
-        self._heads = [0] * lanes
+        self._heads = [0] * self.lanes
         self._active = []
         self._registrations = None
         self._queue = []
@@ -541,17 +538,6 @@ class Receiver:
         self._lane_bells = {}
         self._next = 0
         self._swept = time.monotonic()
-        self.closed = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _check(self):
-        if self.closed:
-            raise ValueError('attempt to use a closed channel')
 
     def try_receive(self):
         """The next message (bytes), or None when none is waiting. Never waits."""

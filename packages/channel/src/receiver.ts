@@ -1,5 +1,4 @@
 import { closedError, type Encoding, IpcError, TRUNCATED_CODE } from '@luaipc/filelike';
-import { onAbort } from '@luaipc/native/abort';
 import { addon, type NativeBell, type NativeLocks, type NativeSegment } from './binding.js';
 import { Doorbell, type Sleeper } from './doorbell.js';
 import {
@@ -21,7 +20,7 @@ import {
   RECORD_HEADER,
   RX_CLOSED,
 } from './layout.js';
-import { after } from './timer.js';
+import { type Pending, PendingLine } from './pending.js';
 import { TurnBudget } from './turn.js';
 
 /** Bytes taken out of the rings in one go: the receiver goes back to the event loop after it. */
@@ -47,13 +46,9 @@ class ChunkView extends Uint8Array {
 Object.setPrototypeOf(ChunkView.prototype, Buffer.prototype);
 Object.defineProperty(ChunkView.prototype, 'constructor', { value: Buffer });
 
-interface Pending<T> {
-  resolve(value: T | null | IteratorResult<T>): void;
-  reject(reason: unknown): void;
+interface PendingReceive<T> extends Pending<T | null | IteratorResult<T>> {
   /** An iterator's next(): resolved `{ done: true }` at close instead of rejected. */
   iterator: boolean;
-  cancelTimer: (() => void) | undefined;
-  forget: (() => void) | undefined;
 }
 
 /** What a receiver needs from the objects `create()` made. */
@@ -105,7 +100,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
   readonly #queue: (T | null)[] = [];
   #queueAt = 0;
   #queueEnd = 0;
-  readonly #pending: Pending<T>[] = [];
+  readonly #pending = new PendingLine<PendingReceive<T>>();
   #scratch: Buffer | null = null;
   #closed = false;
   #broken: IpcError | null = null;
@@ -142,13 +137,13 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
   /** The next message, without waiting; null when there is none. */
   tryReceive(): T | null {
     this.#check();
-    if (this.#pending.length > 0) this.#serve();
+    if (this.#pending.items.length > 0) this.#serve();
     return this.#take();
   }
 
   receiveSync(timeout: number): T | null {
     this.#check();
-    if (this.#pending.length > 0) this.#serve();
+    if (this.#pending.items.length > 0) this.#serve();
     let msg = this.#take();
     if (msg !== null || timeout === 0) return msg;
     const deadline = timeout < 0 ? -1 : performance.now() + timeout * 1000;
@@ -179,13 +174,13 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
         : Promise.reject(closedError('channel'));
     }
     if (this.#broken !== null) return Promise.reject(this.#broken);
-    if (this.#queueAt < this.#queueEnd && this.#pending.length === 0 && this.#turn.allow()) {
+    if (this.#queueAt < this.#queueEnd && this.#pending.items.length === 0 && this.#turn.allow()) {
       const msg = this.#shift();
       return Promise.resolve(iterator ? { value: msg, done: false } : msg);
     }
     // timeout 0 only looks, now; other receives settle at once only while this turn of the
     // event loop is young (TurnBudget), else on the next one.
-    const now = this.#pending.length === 0 && (timeout === 0 || this.#turn.allow());
+    const now = this.#pending.items.length === 0 && (timeout === 0 || this.#turn.allow());
     if (now) {
       let msg: T | null;
       try {
@@ -198,20 +193,20 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const p: Pending<T> = {
-        resolve: resolve as Pending<T>['resolve'],
+      const p: PendingReceive<T> = {
+        resolve: resolve as PendingReceive<T>['resolve'],
         reject,
         iterator,
         cancelTimer: undefined,
         forget: undefined,
       };
-      this.#pending.push(p);
-      if (timeout > 0) {
-        p.cancelTimer = after(timeout, () => this.#expire(p));
-      }
-      if (signal !== undefined) {
-        p.forget = onAbort(signal, () => this.#drop(p, signal.reason));
-      }
+      this.#pending.add(
+        p,
+        timeout,
+        signal,
+        (q) => this.#expire(q),
+        (q, reason) => this.#abort(q, reason),
+      );
       if (now) this.#serve();
       else this.#scheduleServe();
     });
@@ -237,7 +232,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
    * still pending.
    */
   #serve(): void {
-    const pending = this.#pending;
+    const pending = this.#pending.items;
     while (pending.length > 0) {
       let msg: T | null;
       try {
@@ -252,8 +247,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
         return;
       }
       if (msg === null) break;
-      const p = pending.shift() as Pending<T>;
-      this.#settle(p);
+      const p = this.#pending.shift();
       p.resolve(p.iterator ? { value: msg, done: false } : msg);
     }
     if (pending.length === 0) {
@@ -288,7 +282,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
 
   /** No wait left: stop listening and let senders stop ringing. */
   #settleSleep(): void {
-    if (this.#pending.length > 0) {
+    if (this.#pending.items.length > 0) {
       // Promise-form receives are still waiting (a Sync call came between): keep them served.
       this.#serve();
       return;
@@ -297,34 +291,19 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     this.#doorbell.stop();
   }
 
-  #settle(p: Pending<T>): void {
-    p.cancelTimer?.();
-    p.forget?.();
-  }
-
-  #expire(p: Pending<T>): void {
-    const i = this.#pending.indexOf(p);
-    if (i < 0) return;
-    this.#pending.splice(i, 1);
-    p.forget?.();
+  /** A pending receive whose timeout came: null (or the end of an iteration). */
+  #expire(p: PendingReceive<T>): void {
     p.resolve(p.iterator ? { value: undefined, done: true } : null);
-    if (this.#pending.length === 0) this.#settleSleep();
+    if (this.#pending.items.length === 0) this.#settleSleep();
   }
 
-  #drop(p: Pending<T>, reason: unknown): void {
-    const i = this.#pending.indexOf(p);
-    if (i < 0) return;
-    this.#pending.splice(i, 1);
-    p.cancelTimer?.();
+  #abort(p: PendingReceive<T>, reason: unknown): void {
     p.reject(reason);
-    if (this.#pending.length === 0) this.#settleSleep();
+    if (this.#pending.items.length === 0) this.#settleSleep();
   }
 
   #failAll(error: unknown): void {
-    for (const p of this.#pending.splice(0)) {
-      this.#settle(p);
-      p.reject(error);
-    }
+    this.#pending.rejectAll(error);
     this.#settleSleep();
   }
 
@@ -345,7 +324,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
    * else what receive() does.
    */
   next(): Promise<unknown> {
-    if (this.#queueAt < this.#queueEnd && this.#pending.length === 0 && this.#turn.allow()) {
+    if (this.#queueAt < this.#queueEnd && this.#pending.items.length === 0 && this.#turn.allow()) {
       return Promise.resolve({ value: this.#shift(), done: false });
     }
     return this.receive(-1, undefined, true);
@@ -600,7 +579,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     } catch {
       // A truncated segment: the state could not be published; senders see the lock go.
     }
-    const pending = this.#pending.splice(0);
+    const pending = this.#pending.takeAll();
     this.#queue.length = 0;
     this.#queueAt = 0;
     this.#queueEnd = 0;
@@ -613,7 +592,6 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     this.#words = new Int32Array(0);
     this.#segment.close();
     for (const p of pending) {
-      this.#settle(p);
       if (p.iterator) p.resolve({ value: undefined, done: true });
       else p.reject(new IpcError('ECANCELED', 'receive', { path: this.name }));
     }

@@ -1,5 +1,4 @@
 import { closedError, IpcError, TRUNCATED_CODE } from '@luaipc/filelike';
-import { onAbort } from '@luaipc/native/abort';
 import { addon, type NativeBell, type NativeLocks, type NativeSegment } from './binding.js';
 import { Doorbell, type Sleeper } from './doorbell.js';
 import {
@@ -17,19 +16,15 @@ import {
   RECORD_HEADER,
   RX_OPEN,
 } from './layout.js';
-import { after } from './timer.js';
+import { type Pending, PendingLine } from './pending.js';
 import { TurnBudget } from './turn.js';
 
 /** A message as the ring takes it: a string (written as UTF-8) or bytes, and its byte length. */
 export type Payload = string | Uint8Array;
 
-interface PendingSend {
+interface PendingSend extends Pending<boolean> {
   data: Payload;
   length: number;
-  resolve(sent: boolean): void;
-  reject(reason: unknown): void;
-  cancelTimer: (() => void) | undefined;
-  forget: (() => void) | undefined;
 }
 
 export interface SenderParts {
@@ -73,7 +68,7 @@ export class SenderCore implements Sleeper {
   /** Our tail (we are its only writer) and the receiver's head as last read. */
   #tail: number;
   #head: number;
-  readonly #queue: PendingSend[] = [];
+  readonly #queue = new PendingLine<PendingSend>();
   #probedAt = 0;
   #closed = false;
   readonly #turn = new TurnBudget();
@@ -111,7 +106,7 @@ export class SenderCore implements Sleeper {
   /** Writes the message if there is room, after any pending send(); never waits. */
   trySend(data: Payload, length: number): boolean {
     this.#check();
-    if (this.#queue.length > 0 && !this.#flush()) return false;
+    if (this.#queue.items.length > 0 && !this.#flush()) return false;
     if (this.#write(data, length)) return true;
     this.#probe();
     return false;
@@ -119,7 +114,7 @@ export class SenderCore implements Sleeper {
 
   sendSync(data: Payload, length: number, timeout: number): boolean {
     this.#check();
-    if ((this.#queue.length === 0 || this.#flush()) && this.#write(data, length)) return true;
+    if ((this.#queue.items.length === 0 || this.#flush()) && this.#write(data, length)) return true;
     if (timeout === 0) {
       this.#probe();
       return false;
@@ -130,7 +125,7 @@ export class SenderCore implements Sleeper {
     let sent = false;
     for (;;) {
       Atomics.store(words, this.#waitingAt, this.#needed(length));
-      if ((this.#queue.length === 0 || this.#flush()) && this.#write(data, length)) {
+      if ((this.#queue.items.length === 0 || this.#flush()) && this.#write(data, length)) {
         sent = true;
         break;
       }
@@ -140,12 +135,12 @@ export class SenderCore implements Sleeper {
       if (rung === undefined) break;
       this.#check();
       if (!rung) this.#probe(true);
-      if ((this.#queue.length === 0 || this.#flush()) && this.#write(data, length)) {
+      if ((this.#queue.items.length === 0 || this.#flush()) && this.#write(data, length)) {
         sent = true;
         break;
       }
     }
-    if (this.#queue.length === 0) Atomics.store(words, this.#waitingAt, 0);
+    if (this.#queue.items.length === 0) Atomics.store(words, this.#waitingAt, 0);
     return sent;
   }
 
@@ -157,7 +152,7 @@ export class SenderCore implements Sleeper {
   ): Promise<boolean> {
     // timeout 0 only tries, now; other sends settle at once only while this turn of the event
     // loop is young (TurnBudget), else on the next one.
-    const now = this.#queue.length === 0 && (timeout === 0 || this.#turn.allow());
+    const now = this.#queue.items.length === 0 && (timeout === 0 || this.#turn.allow());
     if (now) {
       try {
         this.#check();
@@ -180,10 +175,14 @@ export class SenderCore implements Sleeper {
         cancelTimer: undefined,
         forget: undefined,
       };
-      this.#queue.push(p);
-      if (timeout > 0) p.cancelTimer = after(timeout, () => this.#drop(p, false));
-      if (signal !== undefined) p.forget = onAbort(signal, () => this.#drop(p, signal.reason));
-      if (now || this.#queue.length > 1) this.#pump();
+      this.#queue.add(
+        p,
+        timeout,
+        signal,
+        (q) => this.#drop(q, false),
+        (q, reason) => this.#drop(q, reason),
+      );
+      if (now || this.#queue.items.length > 1) this.#pump();
       else setImmediate(() => this.#pump());
     });
   }
@@ -219,7 +218,7 @@ export class SenderCore implements Sleeper {
       Atomics.store(
         this.#words,
         this.#waitingAt,
-        this.#needed((this.#queue[0] as PendingSend).length),
+        this.#needed((this.#queue.items[0] as PendingSend).length),
       );
       if (this.#flush()) {
         Atomics.store(this.#words, this.#waitingAt, 0);
@@ -235,12 +234,10 @@ export class SenderCore implements Sleeper {
   /** Writes queued sends while they fit; true when none is left. */
   #flush(): boolean {
     const queue = this.#queue;
-    while (queue.length > 0) {
-      const p = queue[0] as PendingSend;
+    while (queue.items.length > 0) {
+      const p = queue.items[0] as PendingSend;
       if (!this.#write(p.data, p.length)) return false;
-      queue.shift();
-      this.#settle(p);
-      p.resolve(true);
+      queue.shift().resolve(true);
     }
     return true;
   }
@@ -257,27 +254,15 @@ export class SenderCore implements Sleeper {
     return this.#doorbell;
   }
 
-  #settle(p: PendingSend): void {
-    p.cancelTimer?.();
-    p.forget?.();
-  }
-
-  /** A pending send that timed out (false) or was aborted (the reason). */
+  /** A pending send that timed out (false) or was aborted (the reason); the next may fit now. */
   #drop(p: PendingSend, outcome: unknown): void {
-    const i = this.#queue.indexOf(p);
-    if (i < 0) return;
-    this.#queue.splice(i, 1);
-    this.#settle(p);
     if (outcome === false) p.resolve(false);
     else p.reject(outcome);
-    if (i === 0) this.#pump();
+    this.#pump();
   }
 
   #failAll(error: unknown): void {
-    for (const p of this.#queue.splice(0)) {
-      this.#settle(p);
-      p.reject(error);
-    }
+    this.#queue.rejectAll(error);
     if (!this.#closed) Atomics.store(this.#words, this.#waitingAt, 0);
     this.#doorbell?.stop();
   }
@@ -372,7 +357,7 @@ export class SenderCore implements Sleeper {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const pending = this.#queue.splice(0);
+    const pending = this.#queue.takeAll();
     try {
       const words = this.#words;
       Atomics.store(words, this.#waitingAt, 0);
@@ -389,7 +374,6 @@ export class SenderCore implements Sleeper {
     this.#words = new Int32Array(0);
     this.#segment.close();
     for (const p of pending) {
-      this.#settle(p);
       p.reject(new IpcError('ECANCELED', 'send', { path: this.name }));
     }
   }

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { StartedChild } from '@luaipc/native/testing';
 import { cleanupNames, uniqueName as sharedUniqueName } from '@luaipc/native/testing';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { thrownBy } from '../../../vitest.expect.js';
 import { IpcError } from '../src/index.js';
 
@@ -44,3 +45,18 @@ export const fixture = (file: string): string =>
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for each child to exit, and expects it to have exited cleanly (0, no signal, no stderr). */
+export async function expectExitedCleanly(children: StartedChild[]): Promise<string[]> {
+  const outputs: string[] = [];
+  for (const child of children) {
+    const r = await child.done;
+    expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({
+      code: 0,
+      signal: null,
+      stderr: '',
+    });
+    outputs.push(r.stdout);
+  }
+  return outputs;
+}

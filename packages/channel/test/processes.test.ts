@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { create, type Receiver } from '../src/index.js';
 import { check } from './fixtures/pattern.mjs';
-import { fixture, parseOk, runNode, type StartedChild, startChild, uniqueName } from './helpers.js';
+import {
+  expectExitedCleanly,
+  fixture,
+  parseOk,
+  runNode,
+  type StartedChild,
+  startChild,
+  uniqueName,
+} from './helpers.js';
 
 /**
  * Takes `count` messages from each of `senders` and checks each (content, and that every
@@ -32,18 +40,6 @@ function sender(name: string, id: number, count: number, mode: string): StartedC
   return startChild(process.execPath, [fixture('send.mjs'), name, String(id), String(count), mode]);
 }
 
-async function expectClean(children: StartedChild[]): Promise<void> {
-  for (const child of children) {
-    const r = await child.done;
-    expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({
-      code: 0,
-      signal: null,
-      stderr: '',
-    });
-    expect(r.stdout).toContain('done');
-  }
-}
-
 describe('many senders to one receiver', () => {
   it('processes and worker threads, mixed: every message once, each sender in order', async () => {
     const name = uniqueName('many');
@@ -57,7 +53,7 @@ describe('many senders to one receiver', () => {
     ];
     try {
       await collect(rx, [0, 1, 2, 3, 4, 5], count);
-      await expectClean(children);
+      for (const out of await expectExitedCleanly(children)) expect(out).toContain('done');
       expect(rx.tryReceive()).toBeNull();
       expect(rx.senders).toBe(0);
     } finally {
@@ -75,7 +71,7 @@ describe('many senders to one receiver', () => {
     const children = [sender(name, 0, count, 'try'), sender(name, 1, count, 'workers:2')];
     try {
       await collect(rx, [0, 1, 2], count);
-      await expectClean(children);
+      for (const out of await expectExitedCleanly(children)) expect(out).toContain('done');
     } finally {
       for (const c of children) c.kill();
       rx.close();

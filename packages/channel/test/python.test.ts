@@ -1,24 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { connect, create } from '../src/index.js';
 import { check, make } from './fixtures/pattern.mjs';
-import { fixture, runChild, type StartedChild, sleep, startChild, uniqueName } from './helpers.js';
+import {
+  expectExitedCleanly,
+  fixture,
+  runChild,
+  type StartedChild,
+  sleep,
+  startChild,
+  uniqueName,
+} from './helpers.js';
 
 // No __pycache__ beside the module and the fixtures.
 const env = { PYTHONDONTWRITEBYTECODE: '1' };
 
 const python = (script: string, args: string[]): StartedChild =>
   startChild('python3', [fixture(script), ...args], { env });
-
-async function expectClean(children: StartedChild[]): Promise<void> {
-  for (const child of children) {
-    const r = await child.done;
-    expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({
-      code: 0,
-      signal: null,
-      stderr: '',
-    });
-  }
-}
 
 describe('Python senders, Node receiver', () => {
   it('every message once and in order, beside a Node sender; doorbells and waits for room both ways', async () => {
@@ -41,7 +38,7 @@ describe('Python senders, Node receiver', () => {
         expect(seq).toBe(next[s]);
         next[s] = seq + 1;
       }
-      await expectClean(children);
+      await expectExitedCleanly(children);
       expect(rx.tryReceive()).toBeNull();
       expect(rx.senders).toBe(0);
     } finally {
@@ -66,7 +63,7 @@ describe('Node senders, Python receiver', () => {
       const tx = connect(name);
       for (let seq = 0; seq < count; seq++) await tx.send(make(2, seq));
       tx.close();
-      await expectClean(children);
+      await expectExitedCleanly(children);
       const out = JSON.parse(await receiver.line('{'));
       expect(out).toEqual({
         next: [count, count, count],
@@ -144,7 +141,7 @@ describe("the Python module's errors", () => {
       await sleep(200);
       expect(rx.tryReceive()).toEqual(Buffer.alloc(0));
       expect(JSON.parse(await child.line('sent'))).toEqual({ sent: true });
-      await expectClean([child]);
+      await expectExitedCleanly([child]);
     } finally {
       child.kill();
       rx.close();

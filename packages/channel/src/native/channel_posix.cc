@@ -499,6 +499,27 @@ struct luaipc_bell {
   int fd;
 };
 
+namespace {
+
+// Takes `fd` (just opened on a doorbell's path) as a doorbell if it is a FIFO; closes it either
+// way on failure, which is `not_fifo` when something else has the name.
+int WrapBell(int fd, int not_fifo, luaipc_bell** out) {
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+    close(fd);
+    return not_fifo;
+  }
+  auto* bell = new (std::nothrow) luaipc_bell{fd};
+  if (bell == nullptr) {
+    close(fd);
+    return ENOMEM;
+  }
+  *out = bell;
+  return 0;
+}
+
+}  // namespace
+
 extern "C" {
 
 int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out) {
@@ -510,18 +531,7 @@ int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_be
   // open it for writing without blocking.
   int fd = OpenNoIntr(path.c_str(), O_RDWR | O_NONBLOCK, 0);
   if (fd < 0) return errno;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-    close(fd);
-    return EEXIST;  // the name is taken by something that is not a doorbell
-  }
-  auto* bell = new (std::nothrow) luaipc_bell{fd};
-  if (bell == nullptr) {
-    close(fd);
-    return ENOMEM;
-  }
-  *out = bell;
-  return 0;
+  return WrapBell(fd, EEXIST, out);  // EEXIST: the name is taken by something else
 }
 
 int luaipc_bell_connect(const char* name, int dir, int lane, luaipc_bell** out) {
@@ -532,18 +542,7 @@ int luaipc_bell_connect(const char* name, int dir, int lane, luaipc_bell** out) 
     // No such doorbell (ENOENT), or nobody has it open for reading (ENXIO).
     return errno == ENOENT || errno == ENXIO ? ECONNREFUSED : errno;
   }
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-    close(fd);
-    return ECONNREFUSED;
-  }
-  auto* bell = new (std::nothrow) luaipc_bell{fd};
-  if (bell == nullptr) {
-    close(fd);
-    return ENOMEM;
-  }
-  *out = bell;
-  return 0;
+  return WrapBell(fd, ECONNREFUSED, out);
 }
 
 void luaipc_bell_close(luaipc_bell* bell) {

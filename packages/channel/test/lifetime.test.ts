@@ -20,6 +20,35 @@ describe('collection', () => {
   });
 });
 
+describe('the end of the process', () => {
+  for (const how of ['exit', 'throw']) {
+    it(`${how === 'exit' ? 'process.exit()' : 'an uncaught exception'} still removes the creator's names`, async () => {
+      const name = uniqueName('exit');
+      const r = await runNode(fixture('exit.mjs'), [name, how]);
+      expect(r.code).toBe(how === 'exit' ? 3 : 1);
+      expect(channelFiles(name)).toEqual([]);
+    });
+  }
+});
+
+describe('the per-message path', () => {
+  it('a sender makes no system call per message while the receiver is awake', async () => {
+    const name = uniqueName('sys');
+    const receiver = startChild(process.execPath, [fixture('syscalls.mjs'), name, 'receive']);
+    await receiver.line('ready');
+    const out = parseOk(await runNode(fixture('syscalls.mjs'), [name, 'send']));
+    // 100k messages; what is left is the process's own (none expected here).
+    expect(out.writes).toBeLessThan(20);
+    expect(out.reads).toBeLessThan(20);
+    expect((await receiver.done).code).toBe(0);
+  });
+
+  it('a pending receive() waits on the event loop, with no thread of ours (POSIX)', async () => {
+    const out = parseOk(await runNode(fixture('threads.mjs'), [uniqueName('thr')]));
+    expect(out).toEqual({ waiting: [], got: 'woken' });
+  });
+});
+
 describe('loops users write stay flat', () => {
   it('10^5 messages in every form: descriptors, mappings, files and RSS flat', async () => {
     const base = uniqueName('loopm');

@@ -68,7 +68,7 @@ describe('Node senders, Python receiver', () => {
       expect(out).toEqual({
         next: [count, count, count],
         late: null,
-        waited: 0.2,
+        waited_timeout: true,
         senders: 0,
         try: null,
         left: [],

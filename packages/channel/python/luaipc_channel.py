@@ -434,7 +434,7 @@ def connect(name):
     """Connects to channel `name` as a new sender. A channel caught while it is being created is
     waited for, briefly."""
     _check_name(name)
-    deadline = time.monotonic() + 0.1
+    deadline = time.monotonic() + 1.0
     while True:
         try:
             return _connect(name, time.monotonic() < deadline)

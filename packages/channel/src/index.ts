@@ -385,8 +385,12 @@ function refused(name: string): IpcError {
   return new IpcError('ECONNREFUSED', 'connect', { path: name });
 }
 
-/** How long connect() waits for a channel that is being created (its header not written yet). */
-const CREATING_WAIT_MS = 100;
+/**
+ * How long connect() waits for a channel that is being created (its header not written yet): a
+ * creator can be descheduled for a good while on a busy machine, and a zero-filled segment that
+ * is not a channel at all is rare enough to pay this wait before its EPROTO.
+ */
+const CREATING_WAIT_MS = 1000;
 
 /**
  * Connects to the channel `name` as a new sender (any number of them, in any processes or

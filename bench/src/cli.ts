@@ -101,7 +101,11 @@ function runCase(
         return;
       }
       const why = signal ? `killed by ${signal}` : `exit code ${code}`;
-      const detail = stderr.trim().split('\n').slice(-3).join(' / ') || 'no result line';
+      // The message (the first line that is not a stack frame), then where it came from.
+      const lines = stderr.trim().split('\n');
+      const message = lines.find((l) => l.trim() !== '' && !/^\s+at /.test(l));
+      const where = lines.filter((l) => /^\s+at /.test(l)).slice(0, 2);
+      const detail = [message, ...where].filter(Boolean).join(' / ') || 'no result line';
       reject(new Error(`${why}: ${detail}`));
     });
   });

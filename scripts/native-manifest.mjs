@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Keeps every native package's package.json in one shape for publishing: the files a user
-// needs (dist, the prebuilds, and the sources and CMake files luaipc-build-addon builds from),
-// and os/cpu for the platforms prebuilds exist for. `--check` fails instead of writing (tests).
+// needs (dist, the prebuilds, the sources and CMake files luaipc-build-addon builds from, and a
+// peer module for another language where the package has one), and os/cpu for the platforms prebuilds exist for. `--check` fails instead of writing (tests).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -23,7 +23,9 @@ for (const name of readdirSync(join(root, 'packages'))) {
   if (!existsSync(join(root, 'packages', name, 'src', 'native', 'CMakeLists.txt'))) continue;
   const text = readFileSync(file, 'utf8');
   const pkg = JSON.parse(text);
-  pkg.files = FILES;
+  // A package with a peer for another language (channel's python/) ships it too.
+  const peers = existsSync(join(root, 'packages', name, 'python')) ? ['python/*.py'] : [];
+  pkg.files = [...FILES.slice(0, -2), ...peers, ...FILES.slice(-2)];
   pkg.os = ['linux', 'win32'];
   pkg.cpu = ['x64', 'arm64'];
   const out = `${JSON.stringify(pkg, null, 2)}\n`;

@@ -24,7 +24,16 @@ describe('pnpm run docs', () => {
     expect(r.stderr + r.stdout).not.toMatch(/\[(error|warning)\]/);
     expect(r.status).toBe(0);
     const index = readFileSync(join(out, 'index.html'), 'utf8');
-    for (const name of ['filelike', 'strfile', 'shm', 'sem', 'mmap', 'filelock', 'proc']) {
+    for (const name of [
+      'filelike',
+      'strfile',
+      'shm',
+      'sem',
+      'mmap',
+      'filelock',
+      'proc',
+      'channel',
+    ]) {
       expect(index, name).toContain(`@luaipc/${name}`);
       expect(existsSync(join(out, 'modules', `_luaipc_${name}.html`)), name).toBe(true);
     }

@@ -1,4 +1,8 @@
 import type { Suite } from '../types.js';
+import channel from './channel.js';
+import channelBig from './channel-big.js';
+import channelRtt from './channel-rtt.js';
+import channelWorkers from './channel-workers.js';
 import copy from './copy.js';
 import filelock from './filelock.js';
 import filelockHandoff from './filelock-handoff.js';
@@ -26,4 +30,8 @@ export const suites: Suite<any>[] = [
   procStdout,
   procCat,
   procFlood,
+  channel,
+  channelBig,
+  channelRtt,
+  channelWorkers,
 ];

@@ -6,8 +6,8 @@ import channelWorkers from './channel-workers.js';
 import copy from './copy.js';
 import filelock from './filelock.js';
 import filelockHandoff from './filelock-handoff.js';
-import lines from './lines.js';
-import mmap from './mmap.js';
+import { linesSuites } from './lines.js';
+import { mmapSuites } from './mmap.js';
 import pingpong from './pingpong.js';
 import procCat from './proc-cat.js';
 import procFlood from './proc-flood.js';
@@ -20,12 +20,12 @@ import procStdout from './proc-stdout.js';
  */
 // biome-ignore lint/suspicious/noExplicitAny: each suite has its own parameter type.
 export const suites: Suite<any>[] = [
-  lines,
+  ...linesSuites,
   pingpong,
   copy,
   filelock,
   filelockHandoff,
-  mmap,
+  ...mmapSuites,
   procSpawn,
   procStdout,
   procCat,

@@ -151,6 +151,15 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   #block: string | undefined;
   #blockStart = 0;
   #blockEnd = 0;
+  // A block with multi-byte chars (#wide) has fewer chars than bytes. It is read in order: lines
+  // end at #cursorChar, and while #lazy the position is not kept per line (#pos is stale) but
+  // found when something asks for it (#settle), from the block's chars since #markChar, the char
+  // at byte #markByte.
+  #wide = false;
+  #lazy = false;
+  #cursorChar = 0;
+  #markChar = 0;
+  #markByte = 0;
 
   constructor(store: ByteStore | Uint8Array, options: FileLikeOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -249,6 +258,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
    */
   write(...values: WriteValue[]): this {
     this.#checkOpen();
+    this.#settle();
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
       let bytes: Uint8Array;
@@ -291,6 +301,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
       throw new TypeError(`bad argument #1 to 'seek' (invalid option '${String(whence)}')`);
     }
     checkInteger(offset, 2, 'seek');
+    this.#settle();
     const base = whence === 'set' ? 0 : whence === 'cur' ? this.#pos : this.#size;
     const target = base + offset;
     if (target < 0 || target > this.#size) throw new IpcError('EINVAL', 'seek');
@@ -314,6 +325,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
       checkInteger(size, 2, 'setvbuf');
       if (size < 0) throw new RangeError(`bad argument #2 to 'setvbuf' (size must be >= 0)`);
     }
+    this.#settle();
     if (this.#readAhead) {
       this.#blockReads = mode !== 'no';
       this.#blockEnd = 0;
@@ -327,6 +339,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
    */
   flush(): this {
     this.#checkOpen();
+    this.#settle();
     if (this.#readAhead) this.#blockEnd = 0;
     this.#onFlush?.();
     return this;
@@ -345,6 +358,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   truncate(n: number): true {
     this.#checkOpen();
     checkInteger(n, 1, 'truncate');
+    this.#settle();
     if (n < 0 || n > this.#size) {
       throw new RangeError(`bad argument #1 to 'truncate' (size must be from 0 to ${this.#size})`);
     }
@@ -393,11 +407,9 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   }
 
   #readOne(format: Format): ReadValue<T> {
+    if (format === 'l' || format === 'L') return this.#readLine(format === 'l');
+    this.#settle();
     switch (format) {
-      case 'l':
-        return this.#readLine(true);
-      case 'L':
-        return this.#readLine(false);
       case 'a': {
         const start = this.#pos;
         this.#pos = this.#size;
@@ -420,6 +432,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   }
 
   #readLine(chop: boolean): T | null {
+    if (this.#lazy) return this.#readWideLine(chop);
     const start = this.#pos;
     const size = this.#size;
     if (start >= size) return null;
@@ -428,19 +441,23 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
       if (line !== null) return line;
     }
     const nl = this.#store.indexOf(NEWLINE, start, size);
-    if (nl < 0) {
-      this.#pos = size;
-      return this.#data(start, size);
-    }
-    this.#pos = nl + 1;
-    return this.#data(start, chop ? nl : nl + 1);
+    const end = nl < 0 ? size : nl + 1;
+    this.#store.reading?.(start, end);
+    this.#pos = end;
+    return this.#data(start, nl < 0 ? size : chop ? nl : end);
   }
 
   /** The next line from the decoded block, or null when this block must be decoded per line. */
   #readBlockLine(start: number, chop: boolean): T | null {
-    if (start < this.#blockStart || start >= this.#blockEnd) this.#fillBlock(start);
+    if (this.#wide && start === this.#markByte && start < this.#blockEnd) {
+      // Back where a wide block was left (#settle): go on from its cursor.
+      this.#lazy = true;
+      return this.#readWideLine(chop);
+    }
+    if (start < this.#blockStart || start >= this.#blockEnd || this.#wide) this.#fillBlock(start);
     const block = this.#block;
     if (block === undefined) return null;
+    if (this.#wide) return this.#readWideLine(chop);
     // The block has one char per byte, so char indexes are byte offsets from #blockStart.
     const from = start - this.#blockStart;
     const nl = block.indexOf('\n', from);
@@ -453,7 +470,43 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     return block.slice(from, chop ? nl : nl + 1) as T;
   }
 
-  /** Decodes whole lines from `start` (64 KiB, then up to a newline) if they are one char a byte. */
+  /** The next line of a wide block, from its cursor; #lazy on entry. */
+  #readWideLine(chop: boolean): T {
+    const block = this.#block as string;
+    const from = this.#cursorChar;
+    const nl = block.indexOf('\n', from);
+    const end = nl < 0 ? block.length : nl + 1;
+    this.#cursorChar = end;
+    if (end === block.length) {
+      // The block's last line ends where the block does: the position is known again.
+      this.#lazy = false;
+      this.#markChar = end;
+      this.#markByte = this.#blockEnd;
+      this.#pos = this.#blockEnd;
+    }
+    return (nl < 0 ? block.slice(from) : block.slice(from, chop ? nl : end)) as T;
+  }
+
+  /**
+   * Makes #pos exact after lazy line reads of a wide block: the UTF-8 length of the chars read
+   * since the mark (the block is valid UTF-8, which round-trips). Every operation but a line
+   * read calls it first.
+   */
+  #settle(): void {
+    if (!this.#lazy) return;
+    this.#lazy = false;
+    const block = this.#block as string;
+    const cursor = this.#cursorChar;
+    this.#markByte += Buffer.byteLength(block.slice(this.#markChar, cursor), 'utf8');
+    this.#markChar = cursor;
+    this.#pos = this.#markByte;
+  }
+
+  /**
+   * Decodes whole lines from `start` (64 KiB, then up to a newline). A block of one char per byte
+   * is read by offset; valid UTF-8 with multi-byte chars is read in order (#wide). Bytes that are
+   * not valid UTF-8 leave #block undefined: those lines are decoded one by one.
+   */
   #fillBlock(start: number): void {
     const size = this.#size;
     let end = start + BLOCK;
@@ -464,12 +517,25 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     }
     this.#blockStart = start;
     this.#blockEnd = end;
-    const encoding = this.#encoding as 'utf8' | 'latin1';
     this.#block = undefined;
-    // Non-ASCII UTF-8 decodes to fewer chars than bytes; those lines are decoded one by one.
-    if (encoding === 'utf8' && this.#store.isAscii?.(start, end) === false) return;
-    const text = this.#store.decode(encoding, start, end);
-    if (text.length === end - start) this.#block = text;
+    this.#wide = false;
+    this.#lazy = false;
+    this.#store.reading?.(start, end);
+    const text = this.#store.decode(this.#encoding as 'utf8' | 'latin1', start, end);
+    // Each byte gave one char (ASCII, latin1, or every bad byte one U+FFFD): offsets line up.
+    if (text.length === end - start) {
+      this.#block = text;
+      return;
+    }
+    // A U+FFFD may stand for several bad bytes, so the chars no longer tell the bytes; valid
+    // UTF-8 (which has no U+FFFD but its own 3-byte one) does.
+    if (text.includes('\uFFFD')) return;
+    this.#block = text;
+    this.#wide = true;
+    this.#lazy = true;
+    this.#cursorChar = 0;
+    this.#markChar = 0;
+    this.#markByte = start;
   }
 
   #data(start: number, end: number): T {

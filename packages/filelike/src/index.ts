@@ -35,5 +35,6 @@ export {
   MappedStore,
   type MappingProbe,
   MemoryStore,
+  type Pager,
   TRUNCATED_CODE,
 } from './store.js';

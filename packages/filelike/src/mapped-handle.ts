@@ -1,7 +1,7 @@
 import { markAsUntransferable } from 'node:worker_threads';
 import { closedError } from './errors.js';
 import { type Encoding, FileLike, type FileLikeOptions, type Mode } from './filelike.js';
-import { MappedStore } from './store.js';
+import { MappedStore, type Pager } from './store.js';
 
 /**
  * The native side of a handle that is one memory mapping (shm's `Segment`, mmap's `MappedFile`:
@@ -44,7 +44,23 @@ export interface MappedHandleOptions {
   readAhead?: boolean;
   /** Called by `flush()` with the handle's store (mmap checks it and syncs the mapping). */
   onFlush?: (store: MappedStore) => void;
+  /**
+   * How line reads in order tell the OS about the mapping (mmap): the page size and
+   * `advise(ADVISE_AHEAD | ADVISE_PASSED, offset, length)`, where passed pages leave the process
+   * and are read back when touched again, keeping writes through a shared mapping but not those
+   * into a private one's copy-on-write pages.
+   */
+  advise?: { pageSize: number; call: (advice: number, offset: number, length: number) => void };
+  /**
+   * The mapping is private (copy-on-write, mmap's `'r'`): once user code could write into it
+   * (`buffer` or `addr()` was handed out) its passed pages are no longer let go of.
+   */
+  copyOnWrite?: boolean;
 }
+
+/** `advise` codes (mmap_os.h's LUAIPC_MMAP_AHEAD and LUAIPC_MMAP_PASSED). */
+export const ADVISE_AHEAD = 1;
+export const ADVISE_PASSED = 2;
 
 const MARK_UNTRANSFERABLE = Number(process.versions.node.split('.')[0]) < 22;
 
@@ -62,13 +78,29 @@ export class MappedHandle<T extends string | Buffer = string> extends FileLike<T
   readonly #native: NativeMapping;
   readonly #store: MappedStore;
   #buffer: Buffer | undefined;
+  /** Whether `buffer` or `addr()` was ever handed out: user code may have written the memory. */
+  #exposed = false;
 
   protected constructor(native: NativeMapping, options: MappedHandleOptions) {
-    const { epoch, path, onFlush, ...rest } = options;
+    const { epoch, path, onFlush, advise, copyOnWrite = false, ...rest } = options;
+    let pager: Pager | undefined;
+    if (advise !== undefined) {
+      const { pageSize, call } = advise;
+      pager = {
+        pageSize,
+        ahead: (offset, length) => call(ADVISE_AHEAD, offset, length),
+        passed: (offset, length) => {
+          // Letting go of a private page drops what was written into it.
+          if (copyOnWrite && this.#exposed) return;
+          call(ADVISE_PASSED, offset, length);
+        },
+      };
+    }
     const store = new MappedStore(
       native.view(),
       { epoch, truncated: () => native.truncated() },
       path,
+      pager,
     );
     super(store, {
       ...rest,
@@ -92,6 +124,7 @@ export class MappedHandle<T extends string | Buffer = string> extends FileLike<T
    */
   get buffer(): Buffer {
     if (this.closed) throw closedError('file');
+    this.#exposed = true;
     if (this.#buffer === undefined) {
       const mapping = this.#native.arrayBuffer();
       // Transferring the ArrayBuffer to another thread would detach it under every Buffer over
@@ -120,6 +153,7 @@ export class MappedHandle<T extends string | Buffer = string> extends FileLike<T
    */
   addr(): bigint {
     if (this.closed) throw closedError('file');
+    this.#exposed = true;
     return this.#native.addr();
   }
 }

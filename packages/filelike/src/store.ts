@@ -1,4 +1,4 @@
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8, transcode } from 'node:buffer';
 import { IpcError } from './errors.js';
 
 /**
@@ -23,12 +23,65 @@ export interface ByteStore {
   write(src: Uint8Array, pos: number): void;
   /** Optional: whether the bytes `[start, end)` are all ASCII (lets line reads skip a decode). */
   isAscii?(start: number, end: number): boolean;
+  /**
+   * Optional: line reads are about to read `[start, end)` (a mapping tells the OS, see
+   * {@link Pager}).
+   */
+  reading?(start: number, end: number): void;
 }
+
+/**
+ * How a {@link MappedStore} tells the OS about a reader that goes through the mapping in order
+ * (mmap: `madvise`). Offsets are bytes from the start of the mapping.
+ */
+export interface Pager {
+  /** What `passed` ranges are whole multiples of, and start at. */
+  readonly pageSize: number;
+  /** The reader will read `[offset, offset + length)` soon: the OS may start reading it in. */
+  ahead(offset: number, length: number): void;
+  /**
+   * The reader is done with the whole pages `[offset, offset + length)`: the OS may take them out
+   * of this process's memory (the pager decides whether that is safe for what the mapping may
+   * hold).
+   */
+  passed(offset: number, length: number): void;
+}
+
+/**
+ * A line reader's pages are let go of in steps of this many bytes behind it, and asked for up to
+ * twice this far ahead.
+ */
+const PAGER_STEP = 4 * 1024 * 1024;
 
 /** Node's Buffer has these since v0.x; @types/node does not declare them. */
 interface FastSlices extends Buffer {
   utf8Slice(start: number, end: number): string;
   latin1Slice(start: number, end: number): string;
+  ucs2Slice(start: number, end: number): string;
+}
+
+/** Shorter texts go straight to V8's decoder: the checks below would cost more than they save. */
+const BULK_DECODE_MIN = 4096;
+/** `transcode` needs ICU (official Node builds have it). */
+const HAS_ICU = process.versions.icu !== undefined;
+
+/**
+ * `bytes[start, end)` decoded as UTF-8, exactly as `utf8Slice` decodes it. V8 decodes a text with
+ * multi-byte characters a byte at a time after the first one; ICU converts valid UTF-8 several
+ * times faster, so long valid texts go through it (invalid ones keep V8's replacement chars), and
+ * ASCII through the one-byte copy.
+ */
+function decodeUtf8(bytes: Buffer, start: number, end: number): string {
+  const fast = bytes as FastSlices;
+  if (end - start >= BULK_DECODE_MIN) {
+    const view = bytes.subarray(start, end);
+    if (isAscii(view)) return fast.latin1Slice(start, end);
+    if (HAS_ICU && isUtf8(view)) {
+      const utf16 = transcode(view, 'utf8', 'ucs2') as FastSlices;
+      return utf16.ucs2Slice(0, utf16.length);
+    }
+  }
+  return fast.utf8Slice(start, end);
 }
 
 /** A {@link ByteStore} over a Buffer (or any Uint8Array, viewed without copying). */
@@ -59,8 +112,8 @@ export class MemoryStore implements ByteStore {
 
   decode(encoding: 'utf8' | 'latin1', start: number, end: number): string {
     // The unchecked slicers skip toString's argument handling, which dominates on short lines.
-    const bytes = this.bytes as FastSlices;
-    return encoding === 'utf8' ? bytes.utf8Slice(start, end) : bytes.latin1Slice(start, end);
+    if (encoding === 'utf8') return decodeUtf8(this.bytes, start, end);
+    return (this.bytes as FastSlices).latin1Slice(start, end);
   }
 
   write(src: Uint8Array, pos: number): void {
@@ -126,13 +179,20 @@ export class MappedStore implements ByteStore {
   readonly #path: string;
   #seen: number;
   #truncated = false;
+  readonly #pager: Pager | undefined;
+  // The reader's run of reads went from #runStart to #runEnd; pages before #released were let go
+  // of (or the run began there), and the OS was asked for everything before #ahead.
+  #runStart = 0;
+  #runEnd = -1;
+  #released = 0;
+  #ahead = 0;
 
   /**
    * `mapping`: the handle's own ArrayBuffer over the mapping (`NativeMapping.view()`: no user
    * code sees it or the views made of it here), or a Buffer, in tests; `path`: the name or file,
-   * for errors.
+   * for errors; `pager`: what line reads in order tell the OS.
    */
-  constructor(mapping: ArrayBuffer | Buffer, probe: MappingProbe, path: string) {
+  constructor(mapping: ArrayBuffer | Buffer, probe: MappingProbe, path: string, pager?: Pager) {
     const bytes = Buffer.isBuffer(mapping) ? mapping : Buffer.from(mapping);
     this.#bytes = bytes;
     this.#view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -140,6 +200,43 @@ export class MappedStore implements ByteStore {
     this.#epoch = probe.epoch;
     this.#path = path;
     this.#seen = probe.epoch[0] as number;
+    this.#pager = pager;
+  }
+
+  /**
+   * Line reads go on at `start`: while that is within the run of reads so far, the run goes on,
+   * the pages it has passed are let go of (a step at a time) and the ones ahead asked for. A read
+   * anywhere else starts a new run, which releases nothing before its start: random access is
+   * left alone.
+   */
+  reading(start: number, end: number): void {
+    const pager = this.#pager;
+    if (pager === undefined) return;
+    const page = pager.pageSize;
+    const passed = start - (start % page);
+    if (start < this.#released || start > this.#runEnd) {
+      this.#runStart = start;
+      this.#released = passed;
+      this.#ahead = end;
+    }
+    if (end > this.#runEnd) this.#runEnd = end;
+    if (passed - this.#released >= PAGER_STEP) {
+      pager.passed(this.#released, passed - this.#released);
+      this.#released = passed;
+    }
+    const length = this.#bytes.length;
+    // Asked for once the run is long enough to be a scan, not a look at a few lines.
+    if (
+      end - this.#runStart >= PAGER_STEP &&
+      this.#ahead < length &&
+      end + PAGER_STEP > this.#ahead
+    ) {
+      const from = Math.max(this.#ahead, end);
+      const aligned = from - (from % page);
+      const to = Math.min(length, aligned + 2 * PAGER_STEP);
+      pager.ahead(aligned, to - aligned);
+      this.#ahead = to;
+    }
   }
 
   get byteLength(): number {
@@ -193,7 +290,7 @@ export class MappedStore implements ByteStore {
     }
     copy.set(this.#view.subarray(start, end));
     this.check('read');
-    return (copy as FastSlices).utf8Slice(0, n);
+    return decodeUtf8(copy, 0, n);
   }
 
   write(src: Uint8Array, pos: number): void {

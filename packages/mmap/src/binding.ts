@@ -5,6 +5,11 @@ import { loadAddon } from '@luaipc/native/load';
 export interface NativeMappedFile extends NativeMapping {
   /** msync(MS_SYNC) over the whole mapping (FlushViewOfFile on Windows). */
   flush(): void;
+  /**
+   * luaipc_mmap_advise (mmap_os.h) over `[offset, offset + length)` of the mapping, `offset` a
+   * multiple of the page size; a hint: nothing happens for a range outside the mapping.
+   */
+  advise(advice: number, offset: number, length: number): void;
 }
 
 /** mmap_os.h's modes. */

@@ -106,6 +106,11 @@ export class MappedFile<T extends string | Buffer = string> extends MappedHandle
       epoch: addon.faultEpoch,
       path,
       readAhead: true,
+      advise: {
+        pageSize: pagesize,
+        call: (advice, at, length) => mapping.advise(advice, at, length),
+      },
+      copyOnWrite: mode === 'r',
       onFlush: (store) => {
         // Bytes written into lost pages went nowhere: flushing cannot claim they reached the file.
         store.check('msync');

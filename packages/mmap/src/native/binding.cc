@@ -26,7 +26,9 @@ class MappedFile : public luaipc::MappedHandle<MappedFile> {
   static constexpr const char* kWhat = "file";
 
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "MappedFile", Methods({InstanceMethod("flush", &MappedFile::Flush)}));
+    return DefineClass(env, "MappedFile",
+                       Methods({InstanceMethod("flush", &MappedFile::Flush),
+                                InstanceMethod("advise", &MappedFile::Advise)}));
   }
 
   // new MappedFile(pathBytes, shownPath, mode, offset, size, maxSize)
@@ -61,6 +63,25 @@ class MappedFile : public luaipc::MappedHandle<MappedFile> {
     const char* syscall = "msync";
     int err = luaipc_mmap_flush(mapping_->addr(), mapping_->size(), &syscall);
     if (err != 0) throw luaipc::IpcError(env, err, syscall, path_.c_str());
+    return env.Undefined();
+  }
+
+  // advise(advice, offset, length): luaipc_mmap_advise over whole pages of the mapping. A hint:
+  // a range outside the mapping, or the OS saying no, does nothing.
+  Napi::Value Advise(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    EnsureOpen(env);
+    int advice = info[0].As<Napi::Number>().Int32Value();
+    uint64_t offset = ToU64(info[1]);
+    uint64_t length = ToU64(info[2]);
+    uint64_t page = luaipc_mmap_pagesize();
+    uint64_t size = mapping_->size();
+    if ((advice == LUAIPC_MMAP_AHEAD || advice == LUAIPC_MMAP_PASSED) && offset % page == 0 &&
+        offset <= size && length <= size - offset && length > 0) {
+      const char* syscall = "madvise";
+      luaipc_mmap_advise(static_cast<char*>(mapping_->addr()) + offset, static_cast<size_t>(length), advice,
+                         &syscall);
+    }
     return env.Undefined();
   }
 

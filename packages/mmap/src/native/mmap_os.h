@@ -36,6 +36,22 @@ int luaipc_mmap_open(const char* path, int mode, uint64_t offset, uint64_t size,
 // FlushViewOfFile on Windows).
 int luaipc_mmap_flush(void* addr, size_t size, const char** syscall);
 
+// How a reader will use part of a mapping (luaipc_mmap_advise).
+// LUAIPC_MMAP_AHEAD: it reads the range soon (POSIX MADV_WILLNEED: the kernel starts reading the
+// file ahead; Windows: nothing, PrefetchVirtualMemory is not in every Windows we run on).
+// LUAIPC_MMAP_PASSED: it is done with the range: take the pages out of this process's resident
+// set; they stay in the page cache and fault back in when touched. POSIX: MADV_DONTNEED, which
+// keeps what was written through a shared mapping but discards what was written into the private
+// copy-on-write pages of an 'r' mapping: the caller must only pass ranges nothing wrote into.
+// Windows: VirtualUnlock of unlocked pages, which trims them from the working set and never
+// discards anything.
+#define LUAIPC_MMAP_AHEAD 1
+#define LUAIPC_MMAP_PASSED 2
+
+// Advises the OS how [addr, addr + size) will be used (addr page-aligned, inside a mapping of
+// ours). A hint: callers may ignore the error.
+int luaipc_mmap_advise(void* addr, size_t size, int advice, const char** syscall);
+
 #ifdef __cplusplus
 }
 #endif

@@ -122,3 +122,9 @@ extern "C" int luaipc_mmap_flush(void* addr, size_t size, const char** syscall) 
   *syscall = "msync";
   return msync(addr, size, MS_SYNC) < 0 ? errno : 0;
 }
+
+extern "C" int luaipc_mmap_advise(void* addr, size_t size, int advice, const char** syscall) {
+  *syscall = "madvise";
+  int how = advice == LUAIPC_MMAP_PASSED ? MADV_DONTNEED : MADV_WILLNEED;
+  return madvise(addr, size, how) < 0 ? errno : 0;
+}

@@ -99,4 +99,13 @@ int luaipc_mmap_flush(void* addr, size_t size, const char** syscall) {
   return FlushViewOfFile(addr, size) ? 0 : LastError();
 }
 
+int luaipc_mmap_advise(void* addr, size_t size, int advice, const char** syscall) {
+  *syscall = "VirtualUnlock";
+  if (advice != LUAIPC_MMAP_PASSED) return 0;
+  // Unlocking pages that are not locked takes them out of the working set; it then reports
+  // ERROR_NOT_LOCKED, which is the expected outcome.
+  if (VirtualUnlock(addr, size) || GetLastError() == ERROR_NOT_LOCKED) return 0;
+  return LastError();
+}
+
 }  // extern "C"

@@ -18,3 +18,12 @@ export function spread(values: readonly number[]): number {
 export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
+
+/**
+ * CPU seconds (user + system, every thread of this process) since `start`, a
+ * `process.cpuUsage()`: steadier than the clock when other work shares the CPUs.
+ */
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { secondsSince } from '../harness/stats.js';
+import { cpuSecondsSince, secondsSince } from '../harness/stats.js';
 import { defineSuite, type Metrics } from '../types.js';
 import { ensureInput, TEXT_KINDS, TEXT_NAMES, type TextKind } from './lines-data.js';
 
@@ -22,12 +22,19 @@ function load(params: LinesParams): Buffer {
   return readFileSync(params.input);
 }
 
-function metrics(bytes: number, seconds: number, count: Count, startRssMiB: number): Metrics {
+function metrics(
+  bytes: number,
+  seconds: number,
+  cpuSeconds: number,
+  count: Count,
+  startRssMiB: number,
+): Metrics {
   return {
     seconds,
     lines: count.lines,
     chars: count.chars,
     linesPerSec: count.lines / seconds,
+    linesPerCpuSec: count.lines / cpuSeconds,
     mbPerSec: bytes / 1e6 / seconds,
     startRssMiB,
   };
@@ -40,9 +47,11 @@ async function timed(
 ): Promise<Metrics> {
   const buf = load(params);
   const startRssMiB = process.memoryUsage().rss / 2 ** 20;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const count = await iterate(buf);
-  return metrics(buf.length, secondsSince(start), count, startRssMiB);
+  const seconds = secondsSince(start);
+  return metrics(buf.length, seconds, cpuSecondsSince(cpu), count, startRssMiB);
 }
 
 /**
@@ -85,6 +94,14 @@ const linesSuite = (kind: TextKind) =>
         op: '>=',
         value: 3,
         label: 'lines() >= 3x readline over Readable.from(buf) (lines/s)',
+      },
+      {
+        case: 'strfile',
+        against: 'readline',
+        metric: 'linesPerCpuSec',
+        op: '>=',
+        value: 3,
+        label: 'the same in lines per CPU second (steadier on a busy machine)',
       },
       {
         case: 'strfile',

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { compileC } from '../harness/cc.js';
-import { secondsSince } from '../harness/stats.js';
+import { cpuSecondsSince, secondsSince } from '../harness/stats.js';
 import { defineSuite, type Metrics } from '../types.js';
 import { ensureInput, TEXT_KINDS, TEXT_NAMES, type TextKind } from './lines-data.js';
 
@@ -29,6 +29,7 @@ async function timed(
   iterate: (input: string) => Count | Promise<Count>,
 ): Promise<Metrics> {
   const bytes = statSync(params.input).size;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const count = await iterate(params.input);
   const seconds = secondsSince(start);
@@ -37,6 +38,7 @@ async function timed(
     lines: count.lines,
     chars: count.chars,
     linesPerSec: count.lines / seconds,
+    linesPerCpuSec: count.lines / cpuSecondsSince(cpu),
     mbPerSec: bytes / 1e6 / seconds,
     peakRssMiB: peakRssMiB(),
   };
@@ -58,6 +60,7 @@ const mmapSuite = (kind: TextKind) =>
       'line. Peak RSS is the whole process, file pages mapped into it included.',
     columns: [
       { key: 'linesPerSec', label: 'lines/s', better: 'higher', format: 'si' },
+      { key: 'linesPerCpuSec', label: 'lines/CPU-s', better: 'higher', format: 'si' },
       { key: 'mbPerSec', label: 'MB/s', better: 'higher', format: 'fixed', digits: 0 },
       { key: 'peakRssMiB', label: 'peak RSS MiB', better: 'lower', format: 'fixed', digits: 0 },
     ],
@@ -65,6 +68,8 @@ const mmapSuite = (kind: TextKind) =>
       { metric: 'linesPerSec', against: 'readline' },
       { metric: 'linesPerSec', against: 'split' },
       { metric: 'linesPerSec', against: 'c-memchr' },
+      { metric: 'linesPerCpuSec', against: 'readline' },
+      { metric: 'linesPerCpuSec', against: 'c-memchr' },
       { metric: 'peakRssMiB', against: 'readline' },
       { metric: 'peakRssMiB', against: 'split' },
     ],
@@ -76,6 +81,14 @@ const mmapSuite = (kind: TextKind) =>
         op: '>=',
         value: 3,
         label: 'mmap lines() >= 3x readline over fs.createReadStream (lines/s)',
+      },
+      {
+        case: 'mmap',
+        against: 'readline',
+        metric: 'linesPerCpuSec',
+        op: '>=',
+        value: 3,
+        label: 'the same in lines per CPU second (steadier on a busy machine)',
       },
       {
         case: 'mmap',
@@ -110,6 +123,14 @@ const mmapSuite = (kind: TextKind) =>
               op: '>=' as const,
               value: 0.5,
               label: 'mmap lines() >= 0.5x the C mmap + memchr ceiling (lines/s)',
+            },
+            {
+              case: 'mmap',
+              against: 'c-memchr',
+              metric: 'linesPerCpuSec',
+              op: '>=' as const,
+              value: 0.5,
+              label: 'the same in lines per CPU second',
             },
           ]
         : []),
@@ -177,7 +198,11 @@ const mmapSuite = (kind: TextKind) =>
         label: 'C mmap + memchr (no strings)',
         run({ params }) {
           const out = execFileSync(params.mmapLines, [params.input], { encoding: 'utf8' });
-          const r = JSON.parse(out) as Count & { seconds: number; peakRssMiB: number };
+          const r = JSON.parse(out) as Count & {
+            seconds: number;
+            cpuSeconds: number;
+            peakRssMiB: number;
+          };
           const bytes = statSync(params.input).size;
           return {
             seconds: r.seconds,

@@ -70,6 +70,7 @@ const linesSuite = (kind: TextKind) =>
       'included; "RSS at start" is after loading it).',
     columns: [
       { key: 'linesPerSec', label: 'lines/s', better: 'higher', format: 'si' },
+      { key: 'linesPerCpuSec', label: 'lines/CPU-s', better: 'higher', format: 'si' },
       { key: 'mbPerSec', label: 'MB/s', better: 'higher', format: 'fixed', digits: 0 },
       { key: 'rssMiB', label: 'peak RSS MiB', better: 'lower', format: 'fixed', digits: 0 },
       {
@@ -84,6 +85,7 @@ const linesSuite = (kind: TextKind) =>
       { metric: 'linesPerSec', against: 'readline' },
       { metric: 'linesPerSec', against: 'readline64k' },
       { metric: 'linesPerSec', against: 'split' },
+      { metric: 'linesPerCpuSec', against: 'readline' },
       { metric: 'rssMiB', against: 'split' },
     ],
     targets: [

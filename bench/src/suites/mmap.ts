@@ -209,6 +209,7 @@ const mmapSuite = (kind: TextKind) =>
             lines: r.lines,
             chars: r.chars,
             linesPerSec: r.lines / r.seconds,
+            linesPerCpuSec: r.lines / r.cpuSeconds,
             mbPerSec: bytes / 1e6 / r.seconds,
             peakRssMiB: r.peakRssMiB,
           };

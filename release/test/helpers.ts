@@ -5,6 +5,22 @@ import { join } from 'node:path';
 export const repo = join(import.meta.dirname, '..', '..');
 export const cache = join(repo, '.cache');
 
+/** A package's manifest, by folder name. */
+export function manifest(name: string): { name: string; version: string; [key: string]: unknown } {
+  return JSON.parse(readFileSync(join(repo, 'packages', name, 'package.json'), 'utf8'));
+}
+
+/** The file `pnpm pack` makes of a package: `luaipc-sem-0.1.0.tgz`. */
+export function packedName(name: string): string {
+  const { name: full, version } = manifest(name);
+  return `${full.replace(/^@/, '').replace('/', '-')}-${version}.tgz`;
+}
+
+/** Every public package's tarball in `dir` (the release checks' setup packs them), by folder name. */
+export function tarballs(dir: string): Map<string, string> {
+  return new Map(publicPackages().map((name) => [name, join(dir, packedName(name))]));
+}
+
 /** The public packages, by folder name. */
 export function publicPackages(): string[] {
   return readdirSync(join(repo, 'packages')).filter((name) => {

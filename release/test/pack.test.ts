@@ -14,26 +14,16 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativePackages, nodeBinary, publicPackages, repo, run } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { nativePackages, nodeBinary, tarballs as packed, repo, run } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'luaipc-pack-'));
-const tarballs = new Map<string, string>();
+const tarballs = packed(inject('tarballs'));
 // PATH for the installs and runs: node and npm, and nothing that could compile an addon.
 const bin = join(work, 'bin');
 let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
-  const packs = join(work, 'tarballs');
-  mkdirSync(packs);
-  for (const name of publicPackages()) {
-    const p = run('npx', ['-y', 'pnpm@12.4.2', 'pack', '--pack-destination', packs], {
-      cwd: join(repo, 'packages', name),
-    });
-    expect([name, p.status, p.stderr]).toEqual([name, 0, '']);
-    const file = readdirSync(packs).find((f) => f.startsWith(`luaipc-${name}-`));
-    tarballs.set(name, join(packs, file as string));
-  }
   mkdirSync(bin);
   symlinkSync(process.execPath, join(bin, 'node'));
   // npm's own script, wherever this machine's npm lives (its `npm` is a link to it).

@@ -106,6 +106,21 @@ function(luaipc_add_addon name)
     target_compile_definitions(${name} PRIVATE WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0A00)
   endif()
   target_link_libraries(${name} PRIVATE ${CMAKE_JS_LIB} Threads::Threads ${CMAKE_DL_LIBS})
+  if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    # Before glibc 2.34, shm_open and shm_unlink live in librt, which Node does not load: a
+    # missing librt is a symbol lookup error that kills the process at the first call. (Newer
+    # glibc and musl ship an empty librt.a, so naming it costs nothing there.)
+    target_link_libraries(${name} PRIVATE rt)
+  endif()
+  if(LUAIPC_COMPAT_GLIBC)
+    # A prebuild is linked against a newer glibc, whose libpthread, libdl and librt are empty
+    # stubs reachable only as .a archives: -pthread, -ldl and -lrt above name nothing. On the
+    # old systems it runs on, those libraries hold sem_*, pthread_*, dl* and shm_*, so the
+    # prebuild names their runtime files itself instead of trusting the host process to have
+    # loaded them (Node loads libpthread and libdl, but not librt).
+    target_link_libraries(${name} PRIVATE "-Wl,--push-state,--no-as-needed"
+      "-l:libpthread.so.0" "-l:libdl.so.2" "-l:librt.so.1" "-Wl,--pop-state")
+  endif()
   if(MSVC AND CMAKE_JS_NODELIB_DEF AND CMAKE_JS_NODELIB_TARGET)
     execute_process(COMMAND ${CMAKE_AR} /def:${CMAKE_JS_NODELIB_DEF} /out:${CMAKE_JS_NODELIB_TARGET} ${CMAKE_STATIC_LINKER_FLAGS})
   endif()

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds the prebuilt binaries every native package ships, all from this Linux machine:
-//   prebuilds/linux-x64-glibc/<name>.node    this machine's g++, for glibc >= 2.28
-//   prebuilds/linux-arm64-glibc/<name>.node  aarch64-linux-gnu-g++, for glibc >= 2.28
-//   prebuilds/win32-x64/<name>.node          mingw-w64 (scripts/build-win.mjs)
+// Builds the prebuilt binaries of every native package, all from this Linux machine, each into
+// its per-platform package (scripts/targets.mjs):
+//   packages/<name>-linux-x64-glibc/<name>.node    this machine's g++, for glibc >= 2.28
+//   packages/<name>-linux-arm64-glibc/<name>.node  aarch64-linux-gnu-g++, for glibc >= 2.28
+//   packages/<name>-win32-x64/<name>.node          mingw-w64 (scripts/build-win.mjs)
 // The Linux binaries must load on every system Node 20 supports, down to RHEL 8: no symbol newer
 // than GLIBC_2.28 or GLIBCXX_3.4.25. Each is built twice: once to learn which versioned symbols
 // it needs, then with a generated header of .symver lines binding each one to its oldest version
@@ -10,12 +11,12 @@
 // The result is checked; a newer need fails the build.
 //   node scripts/prebuild.mjs [--target linux-x64-glibc|linux-arm64-glibc|win32-x64] [package ...]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { aboveFloor, newer, parseVersion, versionNeeds } from './elf-needs.mjs';
+import { nativePackages, platformPackageDir, root } from './targets.mjs';
 
-const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const targetArg = args.indexOf('--target');
 const targets =
@@ -47,11 +48,7 @@ const LINUX = {
 
 const require = createRequire(join(root, 'packages', 'sem', 'package.json'));
 const headers = join(require.resolve('node-api-headers/package.json'), '..');
-const packages = readdirSync(join(root, 'packages')).filter(
-  (name) =>
-    existsSync(join(root, 'packages', name, 'src', 'native', 'CMakeLists.txt')) &&
-    (wanted.length === 0 || wanted.includes(name)),
-);
+const packages = nativePackages().filter((name) => wanted.length === 0 || wanted.includes(name));
 
 /** Every version each dynamic symbol of the target's libraries is defined with. */
 function versionsOf(objdump, libs) {
@@ -92,6 +89,7 @@ function cmakeBuild(name, target, buildDir, out, extra) {
       `-DCMAKE_JS_INC=${join(headers, 'include')}`,
       `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${out}`,
       '-DLUAIPC_COMPAT_GLIBC=ON',
+      '-DLUAIPC_PREBUILD=ON',
       ...extra,
       '-Wno-dev',
     ],
@@ -111,7 +109,7 @@ function buildLinux(target) {
   for (const name of packages) {
     const t0 = performance.now();
     const work = join(root, 'build-prebuild', target, name);
-    const out = join(root, 'packages', name, 'prebuilds', target);
+    const out = platformPackageDir(name, target);
     mkdirSync(out, { recursive: true });
     // Two builds in two folders, so a second run with nothing changed rebuilds nothing: the
     // first, without pins, shows which versions the compiler's choices need; the second binds

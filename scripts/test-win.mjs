@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every package's Windows suite (packages/<name>/test-win/*.test.mjs, node:test) under Wine
-// with the official Node.js for Windows, against the win32-x64 prebuilds (scripts/build-win.mjs
-// makes them; run it first, or `pnpm test:win`, which does both). Prints each suite's TAP output
+// with the official Node.js for Windows, against the win32-x64 prebuilds in the per-platform
+// packages (packages/<name>-win32-x64/, which scripts/build-win.mjs makes; run it first, or
+// `pnpm test:win`, which does both). Prints each suite's TAP output
 // and one closing line: "N passed, N failed".
 //   node scripts/test-win.mjs [package ...]
 import { execFileSync, spawnSync } from 'node:child_process';

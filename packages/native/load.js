@@ -8,12 +8,26 @@ let libcFamily;
 /** 'glibc' or 'musl' on Linux, '' elsewhere (platform tags have no libc part there). */
 function libc() {
   if (libcFamily !== undefined) return libcFamily;
-  libcFamily = '';
-  if (process.platform === 'linux') {
-    const header = process.report?.getReport?.().header;
-    libcFamily = header?.glibcVersionRuntime ? 'glibc' : 'musl';
-  }
+  libcFamily = process.platform === 'linux' ? linuxLibc() : '';
   return libcFamily;
+}
+
+/**
+ * The C library this process runs on. Deno says which it was built for; elsewhere the process's
+ * own mappings tell: musl's library is its dynamic loader (ld-musl-<arch>.so.1), glibc's is
+ * libc.so.6. Node's report also says, but gathers far more (and needs `--allow-sys` in Deno): it
+ * is only the fallback where /proc is not readable.
+ */
+function linuxLibc() {
+  const deno = globalThis.Deno?.build?.env;
+  if (deno === 'gnu' || deno === 'musl') return deno === 'gnu' ? 'glibc' : 'musl';
+  try {
+    const maps = fs.readFileSync('/proc/self/maps', 'latin1');
+    if (maps.includes('/ld-musl-')) return 'musl';
+    if (/\/libc(\.so|-\d)/.test(maps)) return 'glibc';
+  } catch {}
+  const header = process.report?.getReport?.().header;
+  return header?.glibcVersionRuntime ? 'glibc' : 'musl';
 }
 
 /**

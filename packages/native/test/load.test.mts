@@ -115,9 +115,15 @@ describe('@luaipc/native', () => {
   it('on musl (Alpine: libc detection faked) the error names musl, the prebuilt platforms and the build command', () => {
     const root = fakePackage({ optional: ['linux-x64-glibc', 'linux-arm64-glibc', 'win32-x64'] });
     try {
-      // Node's report has no glibc version where the C library is musl.
+      // What the loader reads to tell: where the C library is musl, the process maps musl's
+      // dynamic loader and no libc.so.6.
       const script = `
-        process.report.getReport = () => ({ header: {} });
+        const fs = require('node:fs');
+        const readFileSync = fs.readFileSync;
+        fs.readFileSync = (file, ...rest) =>
+          file === '/proc/self/maps'
+            ? '7f0000000000-7f0000001000 r-xp 00000000 00:00 1 /lib/ld-musl-x86_64.so.1\\n'
+            : readFileSync(file, ...rest);
         const { loadAddon, platformTag } = require(${JSON.stringify(join(here, '..', 'load.js'))});
         try {
           loadAddon({ name: 'fake', from: ${JSON.stringify(join(root, 'dist', 'index.mjs'))} });

@@ -238,22 +238,82 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
     }, 300_000);
   }
 
+  // Bun and Deno, each installing with its own package manager (which picks the per-platform
+  // packages itself) into a project of its own, with caches of their own (the tarballs change
+  // between runs under one version).
+  const RUNTIMES = {
+    bun: {
+      title: 'Bun',
+      install: (names: string[]) => ['add', ...names],
+      run: ['smoke.mjs'],
+      probe: [],
+    },
+    deno: {
+      title: 'Deno',
+      install: (names: string[]) => ['install', ...names.map((n) => `npm:${n}`)],
+      // What @luaipc needs (Node-API addons, the loader reading them and its one variable),
+      // and what smoke.mjs itself does (temporary files).
+      run: ['run', '--allow-ffi', '--allow-read', '--allow-env', '--allow-write', 'smoke.mjs'],
+      probe: ['run', '-A'],
+    },
+  } as const;
+  const runtimeEnv = (dir: string) => ({
+    ...env,
+    NO_COLOR: '1',
+    DENO_NO_UPDATE_CHECK: '1',
+    DENO_DIR: join(dir, '.deno-cache'),
+    BUN_INSTALL_CACHE_DIR: join(dir, '.bun-cache'),
+  });
+
   for (const runtime of ['bun', 'deno'] as const) {
-    it(`the smoke run passes on ${runtime === 'bun' ? 'Bun' : 'Deno'}`, () => {
+    const { title, install, run: args } = RUNTIMES[runtime];
+    it(`${title} installs every package with this platform's binaries; the smoke run and the probes pass`, () => {
       const exe = runtimeBinaries()[runtime];
-      cpSync(join(repo, 'release', 'smoke.mjs'), join(all, 'smoke.mjs'));
-      const args = runtime === 'bun' ? ['smoke.mjs'] : ['run', '-A', 'smoke.mjs'];
-      const r = run(exe, args, {
-        cwd: all,
-        env: { ...env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
-        timeout: 120_000,
-      });
+      const dir = folder(`on-${runtime}`);
+      const names = userPackages.map((name) => manifest(name).name);
+      const opts = { cwd: dir, env: runtimeEnv(dir), timeout: 300_000 };
+      const added = run(exe, install(names), opts);
+      expect(added.status, added.stderr).toBe(0);
+      const binaries =
+        runtime === 'deno'
+          ? join(dir, 'node_modules', '.deno')
+          : join(dir, 'node_modules', '@luaipc');
+      expect(readdirSync(binaries).filter((d) => d.includes(HOST_TAG)).length).toBe(
+        nativePackages().length,
+      );
+      cpSync(join(repo, 'release', 'smoke.mjs'), join(dir, 'smoke.mjs'));
+      const r = run(exe, [...args], { ...opts, timeout: 120_000 });
       console.log(r.stdout.trim().split('\n')[0], '->', r.stdout.trim().split('\n').pop());
       expect([r.signal, r.stderr]).toEqual([null, '']);
       expect(r.stdout).toContain(`${runtime} `);
       expect(r.stdout.trim().split('\n').pop()).toBe('smoke ok');
-    }, 300_000);
+      // Workers, shrunk mappings, process.exit() and GC, with every permission (Deno: -A).
+      const probe = RUNTIMES[runtime].probe;
+      cpSync(join(repo, 'release', 'probes.mjs'), join(dir, 'probes.mjs'));
+      const p = run(exe, [...probe, 'probes.mjs', exe, ...probe], { ...opts, timeout: 300_000 });
+      expect([p.signal, p.stderr]).toEqual([null, '']);
+      expect(p.stdout.trim().split('\n').pop()).toBe('probes ok');
+    }, 600_000);
   }
+
+  it('Node: workers, shrunk mappings, process.exit() and GC (release/probes.mjs)', () => {
+    cpSync(join(repo, 'release', 'probes.mjs'), join(all, 'probes.mjs'));
+    const r = run('node', ['probes.mjs', 'node'], { cwd: all, env, timeout: 300_000 });
+    expect([r.signal, r.stderr]).toEqual([null, '']);
+    expect(r.stdout.trim().split('\n').pop()).toBe('probes ok');
+  }, 300_000);
+
+  it('Deno without --allow-ffi: importing a native package fails naming the flag', () => {
+    const dir = join(work, 'on-deno');
+    writeFileSync(join(dir, 'no-ffi.mjs'), "await import('@luaipc/sem');\n");
+    const r = run(runtimeBinaries().deno, ['run', '--allow-read', '--allow-env', 'no-ffi.mjs'], {
+      cwd: dir,
+      env: runtimeEnv(dir),
+      timeout: 120_000,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/Requires ffi access to .*sem\.node.*--allow-ffi/);
+  }, 300_000);
 
   it('each package installed alone stays small: @luaipc/sem under 600 KiB (printed)', () => {
     const rows: string[] = [];

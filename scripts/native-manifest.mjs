@@ -79,10 +79,10 @@ for (const name of nativePackages()) {
 The prebuilt addon of \`${pkg.name}\` for ${target.title}: \`${name}.node\` and nothing else.
 
 Install \`${pkg.name}\`, not this package. It names one such package per platform as an optional
-dependency, and npm, pnpm, yarn and bun install only the one whose \`os\`, \`cpu\` and \`libc\` match
-the machine. Where none matches, or optional dependencies were left out, \`${pkg.name}\` throws
-\`ERR_IPC_NO_BINARY\` with the command that builds the addon from the sources it ships:
-\`npx luaipc-build-addon ${pkg.name}\`.
+dependency, and package managers (npm, pnpm, bun and deno among them) install only the one whose
+\`os\`, \`cpu\` and \`libc\` match the machine. Where none matches, or optional dependencies were
+left out, \`${pkg.name}\` throws \`ERR_IPC_NO_BINARY\` with the command that builds the addon from
+the sources it ships: \`npx luaipc-build-addon ${pkg.name}\`.
 `,
     );
     keep(join(out, 'LICENSE'), readFileSync(join(dir, 'LICENSE'), 'utf8'));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Keeps every native package in one shape for publishing:
-// - `@luaipc/<name>` ships dist and the sources and CMake files luaipc-build-addon builds from,
+// - `@luaipc/<name>` ships dist, the sources and CMake files luaipc-build-addon builds from (and
+//   a peer module for another language where it has one),
 //   installs on every OS it has a backend for, and names its per-platform packages as optional
 //   dependencies (`workspace:*`, which packing turns into its own exact version);
 // - `@luaipc/<name>-<tag>` (scripts/targets.mjs) ships `<name>.node` alone, for one os/cpu/libc,
@@ -43,7 +44,9 @@ for (const name of nativePackages()) {
   const dir = join(root, 'packages', name);
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   names.push(pkg.name);
-  pkg.files = FILES;
+  // A package with a peer for another language (channel's python/) ships it too.
+  const peers = existsSync(join(dir, 'python')) ? ['python/*.py'] : [];
+  pkg.files = [...FILES.slice(0, -2), ...peers, ...FILES.slice(-2)];
   pkg.os = OS;
   pkg.cpu = CPU;
   pkg.optionalDependencies = Object.fromEntries(

@@ -101,7 +101,11 @@ function runCase(
         return;
       }
       const why = signal ? `killed by ${signal}` : `exit code ${code}`;
-      const detail = stderr.trim().split('\n').slice(-3).join(' / ') || 'no result line';
+      // The message (the first line that is not a stack frame), then where it came from.
+      const lines = stderr.trim().split('\n');
+      const message = lines.find((l) => l.trim() !== '' && !/^\s+at /.test(l));
+      const where = lines.filter((l) => /^\s+at /.test(l)).slice(0, 2);
+      const detail = [message, ...where].filter(Boolean).join(' / ') || 'no result line';
       reject(new Error(`${why}: ${detail}`));
     });
   });
@@ -172,7 +176,10 @@ async function main(): Promise<void> {
     process.stderr.write(`wrote ${writeChart(join(benchRoot, 'RESULTS.md'))}\n`);
     return;
   }
-  const unknown = options.names.filter((n) => !suites.some((s) => s.name === n));
+  // A name selects that suite and its family: `channel` also runs `channel-big`, `channel-rtt`...
+  const picks = (name: string, suite: Suite<unknown>) =>
+    suite.name === name || suite.name.startsWith(`${name}-`);
+  const unknown = options.names.filter((n) => !suites.some((s) => picks(n, s)));
   if (unknown.length) {
     throw new Error(
       `unknown suite ${unknown.join(', ')} (have: ${suites.map((s) => s.name).join(', ')})`,
@@ -180,7 +187,7 @@ async function main(): Promise<void> {
   }
   if (!existsSync(runnerPath)) throw new Error(`${runnerPath} missing: run the build first`);
   const selected = options.names.length
-    ? suites.filter((s) => options.names.includes(s.name))
+    ? suites.filter((s) => options.names.some((n) => picks(n, s)))
     : suites;
   const start = process.hrtime.bigint();
   const sections = new Map<string, string>();

@@ -53,6 +53,37 @@ describe('pingpong suite runner', () => {
   }
 });
 
+describe('channel suites runner', () => {
+  for (const caseId of [
+    'channel',
+    'channel-drain',
+    'channel-4',
+    'ipc-json',
+    'ipc-advanced',
+    'uds',
+  ]) {
+    it(`${caseId} streams every message`, () => {
+      const result = runCase('channel', caseId, { messages: 4000, slowMessages: 1000 });
+      expect(result.messages).toBe(caseId.startsWith('ipc') ? 1000 : 4000);
+      expect(result.msgsPerSec).toBeGreaterThan(0);
+    });
+  }
+
+  for (const caseId of ['channel', 'channel-sync', 'js-fifo', 'ipc']) {
+    it(`channel-rtt ${caseId} completes its round trips`, () => {
+      const result = runCase('channel-rtt', caseId, { roundTrips: 300, warmup: 20 });
+      expect(result.roundTrips).toBe(300);
+    });
+  }
+
+  for (const caseId of ['channel', 'port']) {
+    it(`channel-workers ${caseId} streams between two threads`, () => {
+      const result = runCase('channel-workers', caseId, { messages: 20_000 });
+      expect(result.messages).toBe(20_000);
+    });
+  }
+});
+
 describe('report', () => {
   it('median of odd and even counts', () => {
     expect(median([3, 1, 2])).toBe(2);

@@ -21,12 +21,36 @@ describe('pnpm run docs', () => {
       encoding: 'utf8',
       timeout: 120_000,
     });
-    expect(r.stderr + r.stdout).not.toMatch(/\[error\]/);
+    expect(r.stderr + r.stdout).not.toMatch(/\[(error|warning)\]/);
     expect(r.status).toBe(0);
     const index = readFileSync(join(out, 'index.html'), 'utf8');
-    for (const name of ['filelike', 'strfile', 'shm', 'sem', 'mmap', 'filelock', 'proc']) {
+    for (const name of [
+      'filelike',
+      'strfile',
+      'shm',
+      'sem',
+      'mmap',
+      'filelock',
+      'proc',
+      'channel',
+    ]) {
       expect(index, name).toContain(`@luaipc/${name}`);
       expect(existsSync(join(out, 'modules', `_luaipc_${name}.html`)), name).toBe(true);
+    }
+    // The front page introduces the project (docs/api-index.md) and links every module.
+    expect(index).toContain('Portable inter-process communication for Node.js');
+    const modules = readFileSync(join(out, 'modules.html'), 'utf8');
+    const listed = [
+      ...modules.matchAll(
+        /<dt class="tsd-member-summary".*?<a href="(modules\/[^"]+)">([^<]+)<\/a>.*?<\/dt><dd class="tsd-member-summary">(.*?)<\/dd>/gs,
+      ),
+    ];
+    expect(listed.map((m) => m[2])).toHaveLength(10);
+    for (const [, href, name, summary] of listed) {
+      expect(index, `${name} linked from the front page`).toContain(`href="${href}"`);
+      // Each module has its one-line description (its @packageDocumentation comment).
+      const text = summary?.replace(/<[^>]+>/g, '').trim() ?? '';
+      expect(text.length, `${name} has a description`).toBeGreaterThan(20);
     }
     // The pages come from the TSDoc comments: one that every package has.
     expect(readFileSync(join(out, 'functions', '_luaipc_shm.create.html'), 'utf8')).toContain(

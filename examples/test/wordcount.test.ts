@@ -162,7 +162,7 @@ describe('the word-count showcase', () => {
     expect(r.stdout).toMatch(/its total matches the partial counts \(4 processes/);
     expect(r.stdout).toMatch(/^ {2}top 10 words +the [\d,]+ · /m);
     expect(r.stdout).toMatch(
-      /^ {2}cleaned up +removed 5 worker processes, 2 semaphores, 4 shm segments, 1 directory$/m,
+      /^ {2}cleaned up +removed 5 worker processes, 2 semaphores, 2 channels, 2 shm segments, 1 directory$/m,
     );
     expect(r.stdout).toMatch(/^ {2}left behind +nothing$/m);
     expectClean(run.child.pid);
@@ -263,13 +263,18 @@ describe('the word-count showcase', () => {
   it('on SIGINT to the coordinator while workers count: ends by SIGINT, removes everything', async () => {
     const run = start(['--size', '4', '--throttle', '200']);
     await run.waitFor(': counting');
-    expect(shmLeft(runId(run.child.pid)).length).toBe(3); // control, results, semaphore
+    // The control segment, the semaphore, and the results channel: its segment, lock file and
+    // doorbell (and a doorbell per worker that had to wait for room: none here).
+    const id = `${runId(run.child.pid)}p`;
+    expect(shmLeft(runId(run.child.pid)).sort()).toEqual(
+      [`${id}-ctl`, `${id}-res`, `${id}-res.lock`, `${id}-res.rx`, `sem.${id}-slots`].sort(),
+    );
     expect(processesLeft(runId(run.child.pid)).length).toBeGreaterThan(0);
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r).toMatchObject({ code: null, signal: 'SIGINT' });
     expect(r.stdout).toMatch(
-      /Interrupted \(SIGINT\): removed \d+ worker processes?, 1 semaphore, 2 shm segments, 1 directory; left behind: nothing/,
+      /Interrupted \(SIGINT\): removed \d+ worker processes?, 1 semaphore, 1 channel, 1 shm segment, 1 directory; left behind: nothing/,
     );
     expect(r.stderr).toBe('');
     expectClean(run.child.pid);

@@ -1,4 +1,10 @@
 /**
+ * The argument checks the native `@luaipc` packages share (descriptors, timeouts, signals, names,
+ * sizes), with Node's errors. For authors of `@luaipc` packages.
+ *
+ * @packageDocumentation
+ */
+/**
  * Checks a LuaIPC object name (shm, sem): a non-empty string, not `.` or `..`, without '/' or
  * NUL (TypeError), at most `nameMax` bytes (else `IpcError` ENAMETOOLONG for `syscall`).
  * Returns the name.
@@ -11,6 +17,13 @@ export declare function checkInteger(
   min: number,
   max: number,
 ): number;
+/**
+ * A file descriptor: a number, or an object whose `fd` is a number (a `FileHandle`), each an
+ * integer in `[0, 2^31 - 1]` (`RangeError` naming `name`, or `name.fd` for the object's). A
+ * closed FileHandle (`fd` -1) is `IpcError` EBADF for `syscall`; any other value a `TypeError`.
+ * Returns the descriptor.
+ */
+export declare function checkFd(value: unknown, name: string, syscall: string): number;
 /** Seconds (fractions allowed), or -1 for "forever" (`undefined`, negative, `Infinity`). */
 export declare function checkTimeout(timeout: unknown, name?: string): number;
 export declare function checkSignal(signal: unknown, name?: string): AbortSignal | undefined;

@@ -29,6 +29,24 @@ function checkInteger(value, name, min, max) {
   return value;
 }
 
+const MAX_FD = 2 ** 31 - 1;
+
+/**
+ * A file descriptor: a number, or an object whose `fd` is a number (a `FileHandle` of
+ * `fs.promises`), each an integer in [0, 2^31 - 1] as Node checks descriptors
+ * (ERR_OUT_OF_RANGE naming `name`, or `name.fd` for the object's). A closed FileHandle (its `fd`
+ * is -1) is `IpcError` EBADF for `syscall`. Anything else is ERR_INVALID_ARG_TYPE. Returns the
+ * descriptor.
+ */
+function checkFd(value, name, syscall) {
+  if (typeof value === 'number') return checkInteger(value, name, 0, MAX_FD);
+  if (typeof value === 'object' && value !== null && typeof value.fd === 'number') {
+    if (value.fd === -1) throw new IpcError('EBADF', syscall);
+    return checkInteger(value.fd, `${name}.fd`, 0, MAX_FD);
+  }
+  throw invalidArgType(name, 'of type number or an instance of FileHandle', value);
+}
+
 /**
  * A timeout in seconds (fractions allowed): `undefined`, negative or `Infinity` wait forever
  * (-1), `0` only tries. Returns seconds, or -1.
@@ -96,6 +114,7 @@ function checkSize(size, max, min = 1, name = 'size') {
 
 exports.checkName = checkName;
 exports.checkInteger = checkInteger;
+exports.checkFd = checkFd;
 exports.checkTimeout = checkTimeout;
 exports.checkSignal = checkSignal;
 exports.checkOptions = checkOptions;

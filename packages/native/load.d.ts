@@ -1,3 +1,9 @@
+/**
+ * The loader of the `@luaipc` native addons: the prebuild for this platform or a local build,
+ * else `ERR_IPC_NO_BINARY`. For authors of `@luaipc` packages.
+ *
+ * @packageDocumentation
+ */
 export interface LoadAddonOptions {
   /** The addon's file name without `.node` (`'sem'` loads `build/Release/sem.node`). */
   name: string;

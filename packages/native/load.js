@@ -131,6 +131,31 @@ function advice(packageName, platformPackage, tag, versions) {
   return `${none} To use it here, ${build}`;
 }
 
+const FAULT_GUARDS = Symbol.for('@luaipc/native.faultGuards');
+
+/**
+ * Keeps an addon's SIGBUS fault handler (luaipc/mapping_os.h) in place. Node installs its own
+ * handler when the first process.on('SIGBUS') listener comes and restores the default action
+ * when the last one goes, either way replacing ours. Node wires signals in listeners it added
+ * to `process` at startup, which run before these, so by the time these run the change is made
+ * and `arm` puts ours back on top (chained to Node's while a listener exists, so `kill -BUS`
+ * still reaches it). One pair of listeners per `process` (the main thread's is the one that
+ * matters: Node wires no signals in workers), shared by every addon and copy of this loader.
+ */
+function keepFaultGuard(arm) {
+  let guards = process[FAULT_GUARDS];
+  if (guards === undefined) {
+    guards = new Set();
+    Object.defineProperty(process, FAULT_GUARDS, { value: guards });
+    const rearm = (event) => {
+      if (event === 'SIGBUS') for (const guard of guards) guard();
+    };
+    process.on('newListener', rearm);
+    process.on('removeListener', rearm);
+  }
+  guards.add(arm);
+}
+
 /**
  * Loads the addon `<name>.node` of the package whose module `from` is (an `import.meta.url` or
  * a file path inside the package's `src/` or `dist/`): the binary of the installed per-platform
@@ -179,12 +204,11 @@ function loadAddon(options) {
 
 /** Installs the error factory and the exit hook on a freshly loaded addon; returns it. */
 function prepare(addon) {
-  addon.setErrorFactory((errno, syscall, subject, winerror) => {
-    const error = IpcError.fromErrno(
-      errno,
-      syscall,
-      subject === undefined ? {} : { path: subject },
-    );
+  addon.setErrorFactory((errno, syscall, subject, winerror, description) => {
+    const details = {};
+    if (subject !== undefined) details.path = subject;
+    if (description !== undefined) details.description = description;
+    const error = IpcError.fromErrno(errno, syscall, details);
     if (winerror !== undefined)
       Object.defineProperty(error, 'winerror', { value: winerror, enumerable: true });
     return error;
@@ -192,6 +216,7 @@ function prepare(addon) {
   // A normal exit (and a worker's end) closes open handles through the addon's cleanup
   // hook, but process.exit() skips it; without this a creator's name would outlive us.
   if (typeof addon.atProcessExit === 'function') process.once('exit', () => addon.atProcessExit());
+  if (typeof addon.armFaultGuard === 'function') keepFaultGuard(addon.armFaultGuard);
   return addon;
 }
 

@@ -27,6 +27,27 @@ export declare function runChild(
   args?: string[],
   options?: ChildOptions,
 ): Promise<ChildResult>;
+/** A child process a test follows while it runs (see {@link startChild}). */
+export interface StartedChild {
+  readonly pid: number;
+  /** Resolves when the process exits. */
+  done: Promise<ChildResult>;
+  /** The first stdout line containing `marker`; rejects if the process exits before. */
+  line(marker: string): Promise<string>;
+  /** Writes to its stdin. */
+  write(text: string): void;
+  /** Signals it (SIGKILL by default). */
+  kill(signal?: NodeJS.Signals): void;
+}
+/**
+ * Starts a real child process that the test follows line by line while it runs; killed with
+ * SIGKILL after `timeoutMs`.
+ */
+export declare function startChild(
+  command: string,
+  args?: string[],
+  options?: Pick<ChildOptions, 'timeoutMs' | 'env'>,
+): StartedChild;
 /** {@link runChild} for `node [nodeArgs] script ...args`. */
 export declare function runNode(
   script: string,

@@ -86,6 +86,74 @@ function runChild(command, args = [], options = {}) {
   });
 }
 
+/**
+ * Starts `command args` as a real child process that a test follows while it runs: `line(marker)`
+ * resolves with the first stdout line containing `marker` (rejects if the child exits first),
+ * `write(text)` feeds its stdin, `kill(signal?)` signals it (SIGKILL by default), `done` resolves
+ * like {@link runChild}'s result when it exits. Killed with SIGKILL after `timeoutMs`.
+ */
+function startChild(command, args = [], options = {}) {
+  const { timeoutMs = 60_000, env } = options;
+  const child = spawn(command, args, {
+    env: env === undefined ? process.env : { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  const waiters = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    stdout += chunk;
+    const lines = stdout.split('\n');
+    for (const w of waiters.slice()) {
+      const hit = lines.find((l) => l.includes(w.marker));
+      if (hit !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(hit);
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk) => {
+    stderr += chunk;
+  });
+  child.stdin.on('error', () => {});
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const done = new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+  return {
+    pid: child.pid,
+    done,
+    line(marker) {
+      const hit = stdout.split('\n').find((l) => l.includes(marker));
+      if (hit !== undefined) return Promise.resolve(hit);
+      return new Promise((resolve, reject) => {
+        waiters.push({ marker, resolve });
+        done.then(
+          (r) =>
+            reject(
+              new Error(`exited (${r.code ?? r.signal}) before printing '${marker}':\n${r.stderr}`),
+            ),
+          reject,
+        );
+      });
+    },
+    write(text) {
+      child.stdin.write(text);
+    },
+    kill(signal = 'SIGKILL') {
+      child.kill(signal);
+    },
+  };
+}
+
 /** {@link runChild} for `node [nodeArgs] script ...args` with this process's node. */
 function runNode(script, args = [], options = {}) {
   const { nodeArgs = [], ...rest } = options;
@@ -154,4 +222,5 @@ exports.objectPath = objectPath;
 exports.objectExists = objectExists;
 exports.cleanupNames = cleanupNames;
 exports.runChild = runChild;
+exports.startChild = startChild;
 exports.runNode = runNode;

@@ -53,6 +53,23 @@ const HEADLINES: Headline[] = [
     theirs: 'child_process IPC (process.send)',
   },
   {
+    label: 'channel stream vs process.send, 64 B messages',
+    suite: 'channel',
+    column: 'msgs/s',
+    better: 'higher',
+    ours: '@luaipc/channel, for await',
+    theirs: 'process.send, json',
+  },
+  {
+    label: 'channel await receive() vs process.send, round trip',
+    suite: 'channel-rtt',
+    placement: 'two CPUs',
+    column: 'µs/round trip',
+    better: 'lower',
+    ours: '@luaipc/channel await receive()',
+    theirs: 'child_process IPC (process.send)',
+  },
+  {
     label: 'filelock lockSync() vs proper-lockfile',
     suite: 'filelock',
     column: 'pairs/s',

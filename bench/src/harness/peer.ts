@@ -12,6 +12,8 @@ export function peerCpus(): string | undefined {
 export interface PeerOptions {
   /** Open Node's IPC channel to the peer (`process.send`); default true. */
   ipc?: boolean;
+  /** How `process.send` serializes (child_process's `serialization`); default `'json'`. */
+  serialization?: 'json' | 'advanced';
 }
 
 /**
@@ -35,6 +37,7 @@ export function spawnPeer(
   // spawn with an 'ipc' stdio slot is what fork does, and it lets taskset sit in front of node.
   return spawn(command as string, commandArgs as string[], {
     stdio: stdio as ('ignore' | 'inherit' | 'ipc')[],
+    serialization: options.serialization ?? 'json',
   });
 }
 

@@ -1,4 +1,8 @@
 import type { Suite } from '../types.js';
+import channel from './channel.js';
+import channelBig from './channel-big.js';
+import channelRtt from './channel-rtt.js';
+import channelWorkers from './channel-workers.js';
 import copy from './copy.js';
 import filelock from './filelock.js';
 import filelockHandoff from './filelock-handoff.js';
@@ -6,6 +10,7 @@ import lines from './lines.js';
 import mmap from './mmap.js';
 import pingpong from './pingpong.js';
 import procCat from './proc-cat.js';
+import procFlood from './proc-flood.js';
 import procSpawn from './proc-spawn.js';
 import procStdout from './proc-stdout.js';
 
@@ -24,4 +29,9 @@ export const suites: Suite<any>[] = [
   procSpawn,
   procStdout,
   procCat,
+  procFlood,
+  channel,
+  channelBig,
+  channelRtt,
+  channelWorkers,
 ];

@@ -34,6 +34,40 @@ export function uniqueName(tag: string): string {
   return `luaipc-bench-${tag}-${process.pid}-${Date.now().toString(36)}`;
 }
 
+/**
+ * Round trips with `process.send`, what a Node user would use for this: the peer (`ipc-echo`,
+ * registered under that name by the suite) sends every message back.
+ */
+export async function ipcPingPong(
+  suite: string,
+  params: { roundTrips: number; warmup: number },
+): Promise<Metrics> {
+  const peer = spawnPeer(suite, 'ipc-echo');
+  await once(peer, 'message');
+  const total = params.warmup + params.roundTrips;
+  let start = 0n;
+  await new Promise<void>((resolve) => {
+    let n = 0;
+    peer.on('message', () => {
+      n++;
+      if (n === params.warmup) start = process.hrtime.bigint();
+      if (n === total) resolve();
+      else peer.send(n);
+    });
+    peer.send(0);
+  });
+  const seconds = secondsSince(start);
+  peer.disconnect();
+  await peerExit(peer);
+  return pingPongMetrics(seconds, params.roundTrips);
+}
+
+/** The peer of {@link ipcPingPong}. */
+export function ipcEcho(): void {
+  process.on('message', (m) => process.send?.(m));
+  process.send?.('ready');
+}
+
 /** How long `c-sem-spin` tries sem_trywait + sched_yield before sem_wait (as @luaipc/sem does). */
 const SPIN_NS = 50_000;
 
@@ -99,26 +133,7 @@ export default defineSuite<PingPongParams>({
     {
       id: 'ipc',
       label: 'child_process IPC (process.send)',
-      async run({ params }) {
-        const peer = spawnPeer('pingpong', 'ipc-echo');
-        await once(peer, 'message');
-        const total = params.warmup + params.roundTrips;
-        let start = 0n;
-        await new Promise<void>((resolve) => {
-          let n = 0;
-          peer.on('message', () => {
-            n++;
-            if (n === params.warmup) start = process.hrtime.bigint();
-            if (n === total) resolve();
-            else peer.send(n);
-          });
-          peer.send(0);
-        });
-        const seconds = secondsSince(start);
-        peer.disconnect();
-        await peerExit(peer);
-        return pingPongMetrics(seconds, params.roundTrips);
-      },
+      run: ({ params }) => ipcPingPong('pingpong', params),
     },
     {
       id: 'uds',
@@ -158,10 +173,7 @@ export default defineSuite<PingPongParams>({
     ...semCases,
   ],
   peers: {
-    'ipc-echo'() {
-      process.on('message', (m) => process.send?.(m));
-      process.send?.('ready');
-    },
+    'ipc-echo': ipcEcho,
     'uds-echo'([path]) {
       const socket = createConnection(path as string);
       socket.on('data', (data) => socket.write(data));

@@ -1,13 +1,14 @@
 /**
  * What the coordinator and its workers agree on: the names of the shared objects of one phase,
- * the record each worker keeps in the control segment, and the job a worker is given.
+ * the record each worker keeps in the control segment, the message it sends with its partial
+ * counts, and the job a worker is given.
  */
 
 /** The shared objects of one phase. Short names: 30 bytes is what every OS accepts. */
 export interface Names {
   /** shm: one {@link Rec} record per task (state, progress, totals). */
   control: string;
-  /** shm: one slot of `slotBytes` per task for its partial counts, as text. */
+  /** channel: each worker sends its partial counts as one message (see {@link countsMessage}). */
   results: string;
   /** sem: how many workers may count at once. */
   slots: string;
@@ -25,10 +26,9 @@ export const Rec = {
   bytesTotal: 3,
   lines: 4,
   words: 5,
-  resultBytes: 6,
-  countMs: 7,
+  countMs: 6,
 } as const;
-export const REC_FIELDS = 8;
+export const REC_FIELDS = 7;
 export const REC_BYTES = REC_FIELDS * 8;
 
 export const State = { spawned: 0, waiting: 1, counting: 2, reporting: 3, done: 4 } as const;
@@ -47,10 +47,19 @@ export interface Job {
   /** The byte range of the input this task counts: whole lines. */
   start: number;
   end: number;
-  slotBytes: number;
   /** The shared results file (a running total plus one line per task), under a file lock. */
   resultsFile: string;
   /** Test hooks: milliseconds to sleep per 256 KiB counted, a task that fails halfway. */
   throttleMs: number;
   fail: boolean;
+}
+
+/**
+ * A worker's partial counts as the message it sends: its task number on the first line, then
+ * "count word" lines (the coordinator reads them back with Lua's 'n' and 'l' formats).
+ */
+export function countsMessage(task: number, counts: Map<string, number>): string {
+  let text = `${task}\n`;
+  for (const [w, n] of counts) text += `${n} ${w}\n`;
+  return text;
 }

@@ -5,7 +5,8 @@
  *   mmap      maps the input to cut it at line boundaries; each worker maps its own range
  *   proc      starts one worker process per task and collects what they print to stderr
  *   sem       lets at most `workers` of them count at once
- *   shm       carries each worker's progress (read live for the bars) and partial counts
+ *   shm       carries each worker's progress (read live for the bars)
+ *   channel   brings each worker's partial counts to the coordinator, one message each
  *   filelock  guards the results file the workers add their totals to
  *
  * The same input is then counted by a single process, for the speed-up and to check that both

@@ -1,12 +1,13 @@
 /**
  * One counting phase: the shared objects, one worker process per task (at most `workers` of
  * them counting at once, gated by a semaphore), the live display fed from the shared progress
- * counters, and the merge of the partial counts the workers leave in shared memory.
+ * counters, and the merge of the partial counts the workers send through a channel.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { create as createChannel, type Receiver } from '@luaipc/channel';
 import { lock, unlock } from '@luaipc/filelock';
 import { spawn } from '@luaipc/proc';
 import { open as openSemaphore } from '@luaipc/sem';
@@ -26,6 +27,7 @@ export interface PhaseSpec {
   /** The byte range of each task: whole lines. */
   ranges: [number, number][];
   workers: number;
+  /** Bytes of each worker's ring in the results channel: its partial counts are one message. */
   slotBytes: number;
   resultsFile: string;
   throttleMs: number;
@@ -66,8 +68,14 @@ export async function runPhase(
 
   const control = create(names.control, tasks * REC_BYTES, { encoding: 'buffer' });
   mine.add('shm segment', names.control, () => void control.close());
-  const results = create(names.results, tasks * spec.slotBytes);
-  mine.add('shm segment', names.results, () => void results.close());
+  const results = createChannel(names.results, {
+    capacity: spec.slotBytes,
+    encoding: 'utf8',
+    maxSenders: tasks,
+  });
+  mine.add('channel', names.results, () => results.close());
+  // Taken as they come, while the workers run (a ring holds what its sender sent until then).
+  const collected = collect(results, tasks);
   const slots = openSemaphore(names.slots, spec.workers);
   mine.add('semaphore', names.slots, () => slots.close());
   writeFileSync(
@@ -95,7 +103,6 @@ export async function runPhase(
         input: spec.input,
         start,
         end,
-        slotBytes: spec.slotBytes,
         resultsFile: spec.resultsFile,
         throttleMs: spec.throttleMs,
         fail: task === spec.failTask,
@@ -129,20 +136,13 @@ export async function runPhase(
     await Promise.all(waits);
     poll();
 
-    // The partial counts: "count word" lines in each task's slot, read with Lua's formats.
-    const counts = new Map<string, number>();
+    const counts = await collected;
     let lines = 0;
     let words = 0;
     for (let task = 0; task < tasks; task++) {
       const rec = record(control.buffer, task);
       lines += rec[Rec.lines] ?? 0;
       words += rec[Rec.words] ?? 0;
-      results.seek('set', task * spec.slotBytes);
-      const text = results.read(rec[Rec.resultBytes] ?? 0) ?? '';
-      for (const [n, word] of openString(text).lines('n', 'l')) {
-        const w = String(word).trim();
-        counts.set(w, (counts.get(w) ?? 0) + Number(n));
-      }
     }
     const seconds = (performance.now() - started) / 1000;
     const fileTasks = await checkResultsFile(spec.resultsFile, tasks, lines, words);
@@ -152,6 +152,26 @@ export async function runPhase(
     display.end();
     await releaseMine();
   }
+}
+
+/**
+ * The partial counts of `tasks` workers, one message each: the task's number, then "count word"
+ * lines, read with Lua's formats. Ends early (with what came) if the channel is closed: the
+ * phase failed or was interrupted.
+ */
+async function collect(results: Receiver<string>, tasks: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  let received = 0;
+  for await (const message of results) {
+    const text = openString(message);
+    text.read('n'); // the task's number: order does not matter for a sum
+    for (const [n, word] of text.lines('n', 'l')) {
+      const w = String(word).trim();
+      counts.set(w, (counts.get(w) ?? 0) + Number(n));
+    }
+    if (++received === tasks) break;
+  }
+  return counts;
 }
 
 /** Reads the results file under a shared lock and checks its total against the partial counts. */

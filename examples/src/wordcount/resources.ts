@@ -2,7 +2,13 @@
  * Everything a run creates, with how to undo it, released in reverse order on success, on
  * error and on Ctrl-C alike.
  */
-export type Kind = 'shm segment' | 'semaphore' | 'worker process' | 'file' | 'directory';
+export type Kind =
+  | 'shm segment'
+  | 'channel'
+  | 'semaphore'
+  | 'worker process'
+  | 'file'
+  | 'directory';
 
 interface Entry {
   kind: Kind | undefined;

@@ -1,17 +1,18 @@
 /**
  * One task of the word count, run as its own process by the coordinator (`node worker.js
  * <job>`). It waits for a slot on the semaphore, maps its byte range of the input, counts the
- * words line by line while publishing its progress in shared memory, leaves its partial counts
- * in its slot of the results segment, and adds its totals to the shared results file under an
+ * words line by line while publishing its progress in shared memory, sends its partial counts
+ * to the coordinator through a channel, and adds its totals to the shared results file under an
  * exclusive lock.
  */
 import { open as openFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from '@luaipc/channel';
 import { lock, unlock } from '@luaipc/filelock';
 import { open as mapFile, pagesize } from '@luaipc/mmap';
 import { open as openSemaphore } from '@luaipc/sem';
 import { attach } from '@luaipc/shm';
-import { type Job, Rec, record, State } from './layout.js';
+import { countsMessage, type Job, Rec, record, State } from './layout.js';
 
 const WORD = /[a-z']+/g;
 
@@ -66,22 +67,21 @@ async function main(job: Job): Promise<void> {
     rec[Rec.countMs] = performance.now() - started;
     rec[Rec.state] = State.reporting;
 
-    // The partial counts, as text ("count word" lines), into this task's slot.
-    let text = '';
-    for (const [w, n] of counts) text += `${n} ${w}\n`;
-    const size = Buffer.byteLength(text);
-    if (size > job.slotBytes) {
-      throw new Error(
-        `task ${job.task + 1}: partial counts take ${size} bytes, the slot has ${job.slotBytes} (raise 'slot' in wordcount.conf)`,
-      );
+    // The partial counts, as one message (it waits for room, should the ring be full).
+    const message = countsMessage(job.task, counts);
+    const results = connect(job.names.results);
+    try {
+      if (Buffer.byteLength(message) > results.maxMessage) {
+        throw new Error(
+          `task ${job.task + 1}: partial counts take ${Buffer.byteLength(message)} bytes, a message at most ${results.maxMessage} (raise 'slot' in wordcount.conf)`,
+        );
+      }
+      await results.send(message);
+    } finally {
+      results.close();
     }
-    const results = attach(job.names.results);
-    results.seek('set', job.task * job.slotBytes);
-    results.write(text);
-    results.close();
     rec[Rec.lines] = lines;
     rec[Rec.words] = words;
-    rec[Rec.resultBytes] = size;
 
     await addToResultsFile(job, lines, words, from);
     rec[Rec.state] = State.done;

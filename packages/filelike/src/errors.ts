@@ -12,11 +12,20 @@ export interface IpcErrorDetails {
 const BRAND = Symbol.for('@luaipc/IpcError');
 const errnoByCode = constants.errno as Readonly<Record<string, number>>;
 
+/**
+ * Codes our addons report that the libuv of older Node versions has no description for, worded
+ * as newer libuv (ENOEXEC) and the C library say.
+ */
+const MISSING_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  ENOEXEC: 'exec format error',
+  ECHILD: 'no child processes',
+};
+
 /** libuv's descriptions, keyed by code ('ENOENT' -> 'no such file or directory'). */
 let descriptions: Map<string, string> | undefined;
 function describe(code: string): string {
   if (!descriptions) {
-    descriptions = new Map();
+    descriptions = new Map(Object.entries(MISSING_DESCRIPTIONS));
     for (const [name, text] of getSystemErrorMap().values()) descriptions.set(name, text);
   }
   return descriptions.get(code) ?? 'unknown error';
@@ -82,7 +91,7 @@ Object.defineProperty(IpcError.prototype, 'name', {
  * code `ERR_IPC_CLOSED` and the message `attempt to use a closed <what>` (Lua's wording for
  * files).
  */
-export function closedError(what = 'file'): Error {
+export function closedError(what = 'file'): Error & { code: 'ERR_IPC_CLOSED' } {
   return withCode(new Error(`attempt to use a closed ${what}`), 'ERR_IPC_CLOSED');
 }
 
@@ -121,20 +130,24 @@ function specificType(value: unknown): string {
 }
 
 /** `error` with Node's enumerable `code` property. */
-export function withCode<E extends Error>(error: E, code: string): E & { code: string } {
+export function withCode<E extends Error, C extends string>(error: E, code: C): E & { code: C } {
   Object.defineProperty(error, 'code', {
     value: code,
     enumerable: true,
     writable: true,
     configurable: true,
   });
-  return error as E & { code: string };
+  return error as E & { code: C };
 }
 
 const kind = (name: string): string => (name.includes('.') ? 'property' : 'argument');
 
 /** Node's `ERR_INVALID_ARG_TYPE`; `expected` reads like `of type string`. */
-export function invalidArgType(name: string, expected: string, value: unknown): TypeError {
+export function invalidArgType(
+  name: string,
+  expected: string,
+  value: unknown,
+): TypeError & { code: 'ERR_INVALID_ARG_TYPE' } {
   return withCode(
     new TypeError(`The "${name}" ${kind(name)} must be ${expected}.${describeValue(value)}`),
     'ERR_INVALID_ARG_TYPE',
@@ -142,7 +155,11 @@ export function invalidArgType(name: string, expected: string, value: unknown): 
 }
 
 /** Node's `ERR_INVALID_ARG_VALUE`; `reason` reads like `must not be empty`. */
-export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError {
+export function invalidArgValue(
+  name: string,
+  value: unknown,
+  reason = 'is invalid',
+): TypeError & { code: 'ERR_INVALID_ARG_VALUE' } {
   // As Node shows the value (internal/errors): inspected, cut at 128 characters.
   let shown = inspect(value);
   if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
@@ -156,12 +173,16 @@ export function invalidArgValue(name: string, value: unknown, reason = 'is inval
  * Node's `ERR_ILLEGAL_CONSTRUCTOR`, for handle classes user code must not construct:
  * `Illegal constructor: <how handles are made>`.
  */
-export function illegalConstructor(how: string): TypeError {
+export function illegalConstructor(how: string): TypeError & { code: 'ERR_ILLEGAL_CONSTRUCTOR' } {
   return withCode(new TypeError(`Illegal constructor: ${how}`), 'ERR_ILLEGAL_CONSTRUCTOR');
 }
 
 /** Node's `ERR_OUT_OF_RANGE`; `range` reads like `an integer >= 0 and <= 9`. */
-export function outOfRange(name: string, range: string, value: unknown): RangeError {
+export function outOfRange(
+  name: string,
+  range: string,
+  value: unknown,
+): RangeError & { code: 'ERR_OUT_OF_RANGE' } {
   return withCode(
     new RangeError(
       `The value of "${name}" is out of range. It must be ${range}. Received ${rangeReceived(value)}`,

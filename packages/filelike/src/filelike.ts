@@ -7,9 +7,19 @@ import { type ByteStore, MemoryStore } from './store.js';
 export type Encoding = 'utf8' | 'latin1' | 'buffer';
 /** Which operations a handle allows. */
 export type Mode = 'r' | 'w' | 'rw';
-/** Lua's read formats; a leading `*` is accepted as in Lua 5.1–5.4. A number reads that many bytes. */
-export type ReadFormat = 'n' | 'a' | 'l' | 'L' | '*n' | '*a' | '*l' | '*L' | number;
-type LineFormat = 'l' | 'L' | '*l' | '*L';
+/**
+ * A format letter as Lua reads it: one optional leading `*`, then only the first letter counts,
+ * so `'l'`, `'*l'`, `'*line'` and `'line'` are one format.
+ */
+type Spelled<Letter extends string> = `${'' | '*'}${Letter}${string}`;
+/**
+ * Lua's read formats: `'n'`, `'a'`, `'l'`, `'L'` in any spelling Lua takes (`'*n'`, `'*all'`,
+ * `'*line'`, ...), or a number of bytes.
+ */
+export type ReadFormat = Spelled<'n' | 'a' | 'l' | 'L'> | number;
+type NumberFormat = Spelled<'n'>;
+type AllFormat = Spelled<'a'>;
+type LineFormat = Spelled<'l' | 'L'>;
 /** One value a read returns; `T` is `string` or `Buffer` depending on the encoding. */
 export type ReadValue<T> = T | number | null;
 export type SeekWhence = 'set' | 'cur' | 'end';
@@ -184,8 +194,8 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
    * at the first `null`, as Lua's multiple results do.
    */
   read(): T | null;
-  read(format: 'n' | '*n'): number | null;
-  read(format: 'a' | '*a'): T;
+  read(format: NumberFormat): number | null;
+  read(format: AllFormat): T;
   read(format: LineFormat | number): T | null;
   read(format: ReadFormat): ReadValue<T>;
   read(...formats: ReadFormat[]): ReadValue<T>[];
@@ -203,8 +213,8 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
    * each step yields an array.
    */
   lines(): IterableIterator<T>;
-  lines(format: 'n' | '*n'): IterableIterator<number>;
-  lines(format: LineFormat | 'a' | '*a' | number): IterableIterator<T>;
+  lines(format: NumberFormat): IterableIterator<number>;
+  lines(format: LineFormat | AllFormat | number): IterableIterator<T>;
   lines(format: ReadFormat): IterableIterator<T | number>;
   lines(...formats: ReadFormat[]): IterableIterator<ReadValue<T>[]>;
   lines(...formats: ReadFormat[]): IterableIterator<ReadValue<T> | ReadValue<T>[]> {

@@ -1,3 +1,9 @@
+/**
+ * Lua 5.4 file-handle semantics (`read('n', 'l', ...)`, `lines`, `write`, `seek`) over a byte
+ * buffer, and `IpcError`, the error every `@luaipc` package throws for OS failures.
+ *
+ * @packageDocumentation
+ */
 export {
   closedError,
   describeValue,

@@ -1,3 +1,4 @@
+import { markAsUntransferable } from 'node:worker_threads';
 import { closedError } from './errors.js';
 import { type Encoding, FileLike, type FileLikeOptions, type Mode } from './filelike.js';
 import { MappedStore } from './store.js';
@@ -8,16 +9,27 @@ import { MappedStore } from './store.js';
  */
 export interface NativeMapping {
   readonly closed: boolean;
-  /** Start address of the mapping. */
+  /**
+   * Start address of the mapping. Once asked for, the mapping stays until the handle is
+   * collected (native code may hold the address).
+   */
   addr(): bigint;
   /**
-   * The external ArrayBuffer over the mapping (the same one while it is alive). It keeps the
-   * mapping until it is collected, whether or not the handle was closed.
+   * The handle's own ArrayBuffer over the mapping (the same one each time), for its store: never
+   * handed to user code, holds no reference to the mapping, and `close()` detaches it.
+   */
+  view(): ArrayBuffer;
+  /**
+   * The user's external ArrayBuffer over the mapping (the same one while it is alive). It keeps
+   * the mapping until it is collected, whether or not the handle was closed; never detached.
    */
   arrayBuffer(): ArrayBuffer;
   /** Whether the fault handler replaced lost pages of the mapping (the object shrank). */
   truncated(): boolean;
-  /** Ends the handle; the memory goes once no ArrayBuffer over it is left. Idempotent. */
+  /**
+   * Ends the handle and detaches its view; the memory goes now, or once no user's ArrayBuffer
+   * over it is left (and, after `addr()`, the handle is collected). Idempotent.
+   */
   close(): void;
 }
 
@@ -34,20 +46,27 @@ export interface MappedHandleOptions {
   onFlush?: (store: MappedStore) => void;
 }
 
+const MARK_UNTRANSFERABLE = Number(process.versions.node.split('.')[0]) < 22;
+
 /**
  * A Lua file handle over one memory mapping, with zero-copy access through
  * {@link MappedHandle.buffer} and {@link MappedHandle.addr}: what shm's `SharedMemory` and
  * mmap's `MappedFile` have in common. Their factories make it; closing it (or its collection)
- * lets go of the mapping, which stays while a Buffer over it lives.
+ * lets go of the mapping, which stays while a Buffer the user took from it lives.
+ *
+ * The handle reads and writes through an ArrayBuffer of its own that user code never sees, and
+ * that `close()` detaches: so a handle whose `buffer` was never taken unmaps its memory in
+ * `close()` itself, whatever views its reads left behind.
  */
 export class MappedHandle<T extends string | Buffer = string> extends FileLike<T> {
   readonly #native: NativeMapping;
   readonly #store: MappedStore;
+  #buffer: Buffer | undefined;
 
   protected constructor(native: NativeMapping, options: MappedHandleOptions) {
     const { epoch, path, onFlush, ...rest } = options;
     const store = new MappedStore(
-      native.arrayBuffer(),
+      native.view(),
       { epoch, truncated: () => native.truncated() },
       path,
     );
@@ -55,9 +74,8 @@ export class MappedHandle<T extends string | Buffer = string> extends FileLike<T
       ...rest,
       onFlush: onFlush && (() => onFlush(store)),
       onClose: () => {
-        // The memory stays mapped while Buffers from it live; a closed handle the program
-        // keeps must not be what holds it.
         store.release();
+        this.#buffer = undefined;
         native.close();
       },
     });
@@ -70,11 +88,19 @@ export class MappedHandle<T extends string | Buffer = string> extends FileLike<T
    * Buffer each time. Writes through a shared mapping are seen by every process that maps the
    * same memory. After `close()` this getter throws, but a Buffer taken earlier stays valid and
    * shared: the memory is unmapped once the handle is closed and every Buffer over it has been
-   * collected.
+   * collected. A handle whose `buffer` was never taken unmaps its memory in `close()`.
    */
   get buffer(): Buffer {
     if (this.closed) throw closedError('file');
-    return this.#store.bytes;
+    if (this.#buffer === undefined) {
+      const mapping = this.#native.arrayBuffer();
+      // Transferring the ArrayBuffer to another thread would detach it under every Buffer over
+      // it. Node 22+ refuses to transfer external ArrayBuffers by itself, and there marking one
+      // aborts the process at exit while it is alive: mark on Node 20 only.
+      if (MARK_UNTRANSFERABLE) markAsUntransferable(mapping);
+      this.#buffer = Buffer.from(mapping);
+    }
+    return this.#buffer;
   }
 
   /**
@@ -87,7 +113,11 @@ export class MappedHandle<T extends string | Buffer = string> extends FileLike<T
     return this.#store.truncated;
   }
 
-  /** The start address of the mapping in this process, for FFI users (LuaIPC's `h:addr()`). */
+  /**
+   * The start address of the mapping in this process, for FFI users (LuaIPC's `h:addr()`).
+   * Native code may keep using the address after `close()`: once it was asked for, the memory
+   * stays mapped until the handle itself is collected.
+   */
   addr(): bigint {
     if (this.closed) throw closedError('file');
     return this.#native.addr();

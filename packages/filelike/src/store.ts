@@ -1,5 +1,4 @@
 import { isAscii } from 'node:buffer';
-import { markAsUntransferable } from 'node:worker_threads';
 import { IpcError } from './errors.js';
 
 /**
@@ -107,8 +106,6 @@ function searchByte(bytes: Buffer, byte: number, from: number, to: number): numb
   return bytes.subarray(0, to).indexOf(byte, from);
 }
 
-const MARK_UNTRANSFERABLE = Number(process.versions.node.split('.')[0]) < 22;
-
 /**
  * A {@link ByteStore} over memory that other processes share (shm, mmap): the bytes can change,
  * or vanish, at any moment.
@@ -131,31 +128,18 @@ export class MappedStore implements ByteStore {
   #truncated = false;
 
   /**
-   * `mapping`: the ArrayBuffer the addon made over the mapping (or a Buffer, in tests); `path`:
-   * the name or file, for errors.
+   * `mapping`: the handle's own ArrayBuffer over the mapping (`NativeMapping.view()`: no user
+   * code sees it or the views made of it here), or a Buffer, in tests; `path`: the name or file,
+   * for errors.
    */
   constructor(mapping: ArrayBuffer | Buffer, probe: MappingProbe, path: string) {
-    let bytes: Buffer;
-    if (Buffer.isBuffer(mapping)) {
-      bytes = mapping;
-    } else {
-      // Transferring the ArrayBuffer to another thread would detach it under the handle and
-      // every Buffer over it. Node 22+ refuses to transfer external ArrayBuffers by itself, and
-      // there marking one aborts the process at exit while it is alive: mark on Node 20 only.
-      if (MARK_UNTRANSFERABLE) markAsUntransferable(mapping);
-      bytes = Buffer.from(mapping);
-    }
+    const bytes = Buffer.isBuffer(mapping) ? mapping : Buffer.from(mapping);
     this.#bytes = bytes;
     this.#view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#probe = probe;
     this.#epoch = probe.epoch;
     this.#path = path;
     this.#seen = probe.epoch[0] as number;
-  }
-
-  /** The Buffer over the mapping (empty after {@link release}). */
-  get bytes(): Buffer {
-    return this.#bytes;
   }
 
   get byteLength(): number {
@@ -168,7 +152,7 @@ export class MappedStore implements ByteStore {
     return this.#truncated;
   }
 
-  /** Drops the reference to the Buffer (the owner's close): it no longer keeps the mapping. */
+  /** Lets go of the memory (the owner's close): the store is empty from then on. */
   release(): void {
     this.#bytes = EMPTY;
     this.#view = EMPTY;

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { thrownBy } from '../../../vitest.expect.js';
 import { FileLike, IpcError, MemoryStore } from '../src/index.js';
@@ -454,6 +455,15 @@ describe('IpcError', () => {
     expect(e.path).toBe('/definitely/not/here');
     expect(e.name).toBe('IpcError');
     expect(e.message).toBe(nodeErr?.message);
+  });
+
+  it('describes codes the libuv of Node 20 has no text for (ENOEXEC, ECHILD)', () => {
+    expect(new IpcError('ENOEXEC', 'posix_spawn', { path: './script' }).message).toBe(
+      "ENOEXEC: exec format error, posix_spawn './script'",
+    );
+    expect(IpcError.fromErrno(constants.errno.ECHILD, 'waitpid').message).toBe(
+      'ECHILD: no child processes, waitpid',
+    );
   });
 
   it('accepts negative errno and names unknown numbers', () => {

@@ -30,6 +30,14 @@ export interface Addon {
     inWorker: boolean,
   ): boolean | undefined;
   unlock(fd: number, start: number, len: number): void;
+  /**
+   * What `fd` is, for the message of an EBADF: `kind` (`'file'` for a regular file,
+   * `'directory'`, `'pipe'`, ...), how it is open where that decides what it can lock, its path
+   * where the OS tells it. `undefined` when `fd` is not open.
+   */
+  describe(
+    fd: number,
+  ): { kind: string; readable?: boolean; writable?: boolean; path?: string } | undefined;
   /** Whether this build uses open-file-description locks (else classic POSIX locks). */
   readonly OFD: boolean;
 }

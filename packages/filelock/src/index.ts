@@ -1,8 +1,20 @@
+/**
+ * Byte-range locks on an open file, shared between processes and worker threads:
+ * `await lock(fd, 'w')`, `lockSync`, `trylock`, `unlock` (LuaIPC's `filelock`).
+ *
+ * @packageDocumentation
+ */
 import type { FileHandle } from 'node:fs/promises';
 import { isMainThread } from 'node:worker_threads';
 import { IpcError, invalidArgType, invalidArgValue } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
-import { checkInteger, checkTimeout, type WaitOptions, waitArgs } from '@luaipc/native/args';
+import {
+  checkFd,
+  checkInteger,
+  checkTimeout,
+  type WaitOptions,
+  waitArgs,
+} from '@luaipc/native/args';
 import { addon, type NativeLocker } from './binding.js';
 
 export { IpcError, type WaitOptions };
@@ -31,7 +43,6 @@ export interface LockSyncOptions {
  */
 export const OFD_LOCKS: boolean = addon.OFD;
 
-const MAX_FD = 2147483647;
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
 interface FileHandleLike {
@@ -50,12 +61,46 @@ function isFileHandle(file: unknown): file is FileHandleLike {
 
 /** The descriptor of `file`; a closed FileHandle is `IpcError` EBADF. */
 function fdOf(file: unknown): number {
-  if (typeof file === 'number') return checkInteger(file, 'file', 0, MAX_FD);
-  if (isFileHandle(file)) {
-    if (file.fd < 0) throw new IpcError('EBADF', 'fcntl');
-    return file.fd;
+  if (typeof file === 'object' && file !== null && !isFileHandle(file)) {
+    throw invalidArgType('file', 'of type number or an instance of FileHandle', file);
   }
-  throw invalidArgType('file', 'of type number or an instance of FileHandle', file);
+  return checkFd(file, 'file', 'fcntl');
+}
+
+/**
+ * `call()` (an addon call locking `fd`), its EBADF for a descriptor that is open but can't take
+ * the lock made to say why (the OS's own message names no cause) and, where the OS tells it,
+ * the path.
+ */
+function explainingBadFd<T>(fd: number, exclusive: boolean, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw explained(error, fd, exclusive);
+  }
+}
+
+function explained(error: unknown, fd: number, exclusive: boolean): unknown {
+  if (!(error instanceof IpcError) || error.code !== 'EBADF') return error;
+  const about = addon.describe(fd);
+  let why: string;
+  if (about === undefined) return error;
+  if (about.kind === 'other') {
+    why = 'is not a regular file';
+  } else if (about.kind !== 'file') {
+    why = `is ${/^[aeiou]/.test(about.kind) ? 'an' : 'a'} ${about.kind}, not a regular file`;
+  } else if (exclusive && about.writable === false) {
+    why = "is not open for writing, which a 'w' lock needs";
+  } else if (!exclusive && about.readable === false) {
+    why = "is not open for reading, which an 'r' lock needs";
+  } else {
+    return error;
+  }
+  const where = about.path === undefined ? ' (path unknown)' : '';
+  return new IpcError('EBADF', 'fcntl', {
+    description: `descriptor ${fd}${where} ${why}`,
+    ...(about.path === undefined ? {} : { path: about.path }),
+  });
 }
 
 function isExclusive(mode: unknown): boolean {
@@ -180,12 +225,16 @@ export function lock(
     const native = locker;
     const handle = isFileHandle(file) ? file : undefined;
     if (signal === undefined && handle === undefined) {
-      const result = native.lock(fd, exclusive, start, len, timeout, 0);
+      const result = explainingBadFd(fd, exclusive, () =>
+        native.lock(fd, exclusive, start, len, timeout, 0),
+      );
       return typeof result === 'boolean' ? Promise.resolve(result) : result;
     }
     const id = nextId;
     nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
-    const result = native.lock(fd, exclusive, start, len, timeout, id);
+    const result = explainingBadFd(fd, exclusive, () =>
+      native.lock(fd, exclusive, start, len, timeout, id),
+    );
     if (typeof result === 'boolean') return Promise.resolve(result);
     const forgetAbort =
       signal === undefined ? undefined : onAbort(signal, () => native.cancel(id, signal.reason));
@@ -237,7 +286,11 @@ export function lockSync(
     }
     timeout = checkTimeout(t, 'options.timeout');
   }
-  return addon.lockSync(fd, exclusive, start, len, timeout, !isMainThread) ?? false;
+  return (
+    explainingBadFd(fd, exclusive, () =>
+      addon.lockSync(fd, exclusive, start, len, timeout, !isMainThread),
+    ) ?? false
+  );
 }
 
 /**
@@ -246,7 +299,7 @@ export function lockSync(
  */
 export function trylock(file: LockFile, mode: LockMode, offset?: number, nbytes?: number): boolean {
   const { fd, exclusive, start, len } = parse(file, mode, offset, nbytes, undefined, false);
-  return addon.trylock(fd, exclusive, start, len);
+  return explainingBadFd(fd, exclusive, () => addon.trylock(fd, exclusive, start, len));
 }
 
 /**

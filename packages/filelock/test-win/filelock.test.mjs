@@ -232,6 +232,74 @@ test('closing a FileHandle cancels its pending lock() with ECANCELED', async () 
   await peer.exit();
 });
 
+test('closing the descriptor number rejects a pending lock() with ECANCELED; nothing stays held', async () => {
+  const path = tempFile();
+  const peer = await Peer.start(path);
+  assert.equal(await peer.send('lock w 0 0'), 'locked');
+  const settle = (p) => p.then(String, (e) => e.code);
+  // The holder keeps its lock: the wait notices the close at its next check.
+  let fd = openSync(path, 'r+');
+  let pending = settle(lock(fd, 'w'));
+  await sleep(100);
+  closeSync(fd);
+  assert.equal(await Promise.race([pending, sleep(10_000).then(() => 'pending')]), 'ECANCELED');
+  // The holder lets go right after the close: the wait may be granted first, and gives it back.
+  for (const mode of ['w', 'r']) {
+    fd = openSync(path, 'r+');
+    pending = settle(lock(fd, mode));
+    await sleep(100);
+    closeSync(fd);
+    assert.equal(await peer.send('unlock 0 0'), 'unlocked');
+    assert.equal(await pending, 'ECANCELED');
+    await sleep(300);
+    assert.equal(await peer.send('try w 0 0'), 'true', `the cancelled '${mode}' wait took nothing`);
+  }
+  // The number reused for a new open of the same file: another open file, so ECANCELED too.
+  fd = openSync(path, 'r+');
+  pending = settle(lock(fd, 'w'));
+  await sleep(100);
+  closeSync(fd);
+  const reopened = openSync(path, 'r+');
+  assert.equal(reopened, fd);
+  assert.equal(await peer.send('unlock 0 0'), 'unlocked');
+  assert.equal(await pending, 'ECANCELED');
+  await sleep(300);
+  assert.equal(await peer.send('try w 0 0'), 'true', 'the new descriptor holds nothing');
+  assert.equal(await peer.send('unlock 0 0'), 'unlocked');
+  closeSync(reopened);
+  await peer.exit();
+});
+
+test("closing the descriptor number ends a worker's pending lockSync with ECANCELED", async () => {
+  const path = tempFile();
+  const peer = await Peer.start(path);
+  assert.equal(await peer.send('lock w 0 0'), 'locked');
+  const fd = openSync(path, 'r+');
+  const dist = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const { lockSync } = require(workerData.dist);
+     parentPort.postMessage('blocking');
+     try { parentPort.postMessage(String(lockSync(workerData.fd, 'w'))); }
+     catch (e) { parentPort.postMessage(e.code); }`,
+    { eval: true, workerData: { dist, fd } },
+  );
+  const messages = [];
+  worker.on('message', (m) => messages.push(m));
+  const exited = new Promise((resolve) => worker.on('exit', resolve));
+  // A worker takes a while to start under Wine on a loaded machine.
+  for (let i = 0; i < 300 && messages.length === 0; i++) await sleep(50);
+  await sleep(300); // inside lockSync by now
+  assert.deepEqual(messages, ['blocking']);
+  closeSync(fd);
+  for (let i = 0; i < 100 && messages.length < 2; i++) await sleep(50);
+  assert.deepEqual(messages, ['blocking', 'ECANCELED'], 'noticed while the holder still holds');
+  await exited;
+  assert.equal(await peer.send('unlock 0 0'), 'unlocked');
+  assert.equal(await peer.send('try w 0 0'), 'true');
+  await peer.exit();
+});
+
 test('worker threads that open the file exclude each other; terminate() ends a pending lockSync', async () => {
   const path = tempFile();
   const fd = openSync(path, 'r+');
@@ -249,7 +317,9 @@ test('worker threads that open the file exclude each other; terminate() ends a p
   const messages = [];
   worker.on('message', (m) => messages.push(m));
   const exited = new Promise((resolve) => worker.on('exit', resolve));
-  await sleep(500);
+  // A worker takes a while to start under Wine on a loaded machine.
+  for (let i = 0; i < 300 && messages.length === 0; i++) await sleep(50);
+  await sleep(300); // inside lockSync by now
   assert.deepEqual(messages, [false], "the worker's own descriptor is another owner: it waits");
   const t0 = Date.now();
   await worker.terminate();
@@ -357,7 +427,17 @@ test('EBADF for a closed descriptor and for what is not a regular file', async (
   assert.throws(() => unlock(fd), ebadf);
   await assert.rejects(lock(fd, 'w'), ebadf);
   const folder = openSync(dir, 'r');
-  assert.throws(() => trylock(folder, 'r'), ebadf);
+  // Says why, and where (the path the system gives for the descriptor).
+  assert.throws(
+    () => trylock(folder, 'r'),
+    (e) =>
+      e instanceof IpcError &&
+      e.code === 'EBADF' &&
+      e.syscall === 'fcntl' &&
+      e.path?.toLowerCase() === dir.toLowerCase() &&
+      e.message ===
+        `EBADF: descriptor ${folder} is a directory, not a regular file, fcntl '${e.path}'`,
+  );
   unlock(folder); // nothing can be locked there, so unlocking does nothing, as on Linux
   closeSync(folder);
 });

@@ -88,6 +88,24 @@ describe('file', () => {
   });
 });
 
+describe('file.fd', () => {
+  it("a FileHandle's fd is checked as a descriptor number is, naming file.fd", async () => {
+    const handle = (value: number) => ({ fd: value, once: () => undefined });
+    const range = (v: number) =>
+      rangeError(
+        `The value of "file.fd" is out of range. It must be an integer >= 0 and <= 2147483647.${nodeRangeReceived(v)}`,
+      );
+    // Each of these once locked descriptor `fd` itself (the addon read an int32 from it).
+    for (const bad of [fd + 0.5, 2 ** 32 + fd, -(2 ** 32) + fd, 2 ** 31, -2, Number.NaN]) {
+      await expectBoth([handle(bad), 'w'], range(bad));
+      expect(() => unlock(handle(bad) as never)).toThrow(expect.objectContaining(range(bad)));
+    }
+    // The descriptor itself was never locked by any of them.
+    expect(trylock(fd, 'w')).toBe(true);
+    unlock(fd);
+  });
+});
+
 describe('mode', () => {
   it("anything but 'r', 'w' (or LuaIPC's 'rw') is refused", async () => {
     const must = "The argument 'mode' must be 'r' (shared) or 'w' (exclusive).";

@@ -36,6 +36,40 @@ export function runFixture(
 }
 
 /**
+ * Starts `node fixtures/<script> ...args` and lets a test follow it: its output lines as they
+ * come, its stderr, its exit (killed after `killAfterMs`, so a hang fails the test).
+ */
+export function startFixture(script: string, args: string[], killAfterMs = 30_000) {
+  const child = spawn(process.execPath, [join(fixtures, script), ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (code, signal) => resolve([code, signal])),
+  );
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  void exited.then(() => clearTimeout(killer));
+  return {
+    child,
+    exited,
+    stderr: () => err,
+    /** The first `n` output lines once there are `n` (fewer when the child ended first). */
+    async lines(n: number): Promise<string[]> {
+      while (out.split('\n').length <= n && child.exitCode === null && child.signalCode === null)
+        await new Promise((r) => setTimeout(r, 20));
+      return out.split('\n').slice(0, n);
+    },
+  };
+}
+
+/**
  * Another process holding locks on `path`, driven line by line (fixtures/locker.mjs for Node,
  * fixtures/py_lock.py for Python's fcntl.lockf): `await peer.send('lock w 0 0')` resolves with
  * its reply line.

@@ -4,7 +4,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cleanupNames, uniqueName } from '@luaipc/native/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OFD_LOCKS } from '../src/index.js';
-import { cleanup, closePeers, fixtures, Peer, runFixture, tempFile } from './helpers.js';
+import {
+  cleanup,
+  closePeers,
+  fixtures,
+  Peer,
+  runFixture,
+  startFixture,
+  tempFile,
+} from './helpers.js';
 
 afterEach(async () => {
   await closePeers();
@@ -122,25 +130,8 @@ describe('a worker blocked in lockSync()', () => {
     const path = tempFile();
     const holder = await Peer.node(path);
     expect(await holder.send('lock w 0 0')).toBe('locked');
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [`${fixtures}sync-worker.mjs`, path, 'terminate'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-    });
-    const exited = new Promise<[number | null, string | null]>((resolve) =>
-      child.on('exit', (code, signal) => resolve([code, signal])),
-    );
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    while (!out.includes('\n') && child.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const c = startFixture('sync-worker.mjs', [path, 'terminate'], 20_000);
+    await c.lines(1);
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
     await new Promise((r) => setTimeout(r, 200)); // a wait still running would take it now
     // Another process can take it while the child lives: with classic per-process locks (the
@@ -148,14 +139,12 @@ describe('a worker blocked in lockSync()', () => {
     // trylock below sees it with OFD locks.
     expect(await holder.send('try w 0 0')).toBe('true');
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
-    child.stdin.write('check\n');
-    const [code, signal] = await exited;
-    clearTimeout(killer);
-    expect(err).toBe('');
-    expect([code, signal]).toEqual([0, null]);
-    const [line, free] = out.trim().split('\n');
+    c.child.stdin?.write('check\n');
+    expect(await c.exited).toEqual([0, null]);
+    expect(c.stderr()).toBe('');
+    const [line, free] = await c.lines(2);
     const ms = Number(/^terminated 1 in (\d+) ms$/.exec(line ?? '')?.[1]);
-    // DESIGN asks for 100 ms; the bound leaves room for a loaded machine, while an untimed wait
+    // The README promises 100 ms; the bound leaves room for a loaded machine, while an untimed wait
     // that never ended would hit the 20 s kill.
     expect(ms).toBeLessThan(1000);
     expect(free).toBe('free true');
@@ -192,5 +181,45 @@ describe('an idle pending lock()', () => {
     // 3 s at one wake-up a second; a poll every 50 ms would be ~60.
     expect(Number(m?.[1])).toBeLessThanOrEqual(5);
     expect(Number(m?.[2])).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('a wait whose descriptor number is closed', () => {
+  it('a pending lock() rejects with ECANCELED and no longer keeps the process alive', async () => {
+    const path = tempFile();
+    const holder = await Peer.node(path);
+    expect(await holder.send('lock w 0 0')).toBe('locked');
+    const r = await runFixture('closed-under-wait.mjs', [path, 'async'], [], 20_000);
+    expect(r.timedOut).toBe(false);
+    expect(r).toMatchObject({ code: 0, signal: null, stderr: '', stdout: 'error ECANCELED\n' });
+  });
+
+  it("a worker's lockSync() throws ECANCELED while the holder still holds", async () => {
+    const path = tempFile();
+    const holder = await Peer.node(path);
+    expect(await holder.send('lock w 0 0')).toBe('locked');
+    const c = startFixture('closed-under-wait.mjs', [path, 'sync-worker']);
+    expect(await c.lines(1), c.stderr()).toEqual(['error ECANCELED']);
+    expect(await holder.send('unlock 0 0')).toBe('unlocked');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await holder.send('try w 0 0')).toBe('true'); // the child holds nothing
+    c.child.stdin.end('done\n');
+    expect(await c.exited).toEqual([0, null]);
+    expect(c.stderr()).toBe('');
+  });
+
+  it('an untimed lockSync() on the main thread throws ECANCELED once granted, holding nothing', async () => {
+    const path = tempFile();
+    const holder = await Peer.node(path);
+    expect(await holder.send('lock w 0 0')).toBe('locked');
+    const c = startFixture('closed-under-wait.mjs', [path, 'sync-main']);
+    expect(await c.lines(1), c.stderr()).toEqual(['blocking']);
+    await new Promise((r) => setTimeout(r, 500)); // the child's worker closed the descriptor
+    expect(await holder.send('unlock 0 0')).toBe('unlocked');
+    expect(await c.lines(2), c.stderr()).toEqual(['blocking', 'error ECANCELED']);
+    expect(await holder.send('try w 0 0')).toBe('true'); // the child holds nothing
+    c.child.stdin.end('done\n');
+    expect(await c.exited).toEqual([0, null]);
+    expect(c.stderr()).toBe('');
   });
 });

@@ -1,10 +1,11 @@
 // The Promise-form wait: cancellation by AbortSignal, timeout and FileHandle close, and what it
 // leaves behind; use after close; pending waits and the event loop.
-import { closeSync, openSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IpcError, lock, lockSync, trylock, unlock } from '../src/index.js';
+import { IpcError, lock, lockSync, OFD_LOCKS, trylock, unlock } from '../src/index.js';
 import { cleanup, closePeers, Peer, tempFile } from './helpers.js';
 
 const fds: number[] = [];
@@ -176,6 +177,80 @@ describe('cancelling a pending lock()', () => {
   });
 });
 
+describe('closing the descriptor number under a pending lock()', () => {
+  /** Settles to the value, or to the rejection's code. */
+  const outcome = (p: Promise<boolean>) =>
+    p.then(
+      (v) => v,
+      (e: { code?: string; name?: string }) => e.code ?? e.name,
+    );
+  /** Bounds a wait that could hang: 'pending' after `ms`. */
+  const within = <T>(p: Promise<T>, ms: number) =>
+    Promise.race([p, sleep(ms).then(() => 'pending' as const)]);
+
+  it('rejects with ECANCELED while the holder still holds, and lets go of its duplicate', async () => {
+    const { path, peer } = await held();
+    const count = () => readdirSync('/proc/self/fd').length;
+    const fd = openSync(path, 'r+');
+    const before = count();
+    const p = outcome(lock(fd, 'w'));
+    await sleep(50);
+    closeSync(fd);
+    // Noticed at the wait's next check, at most a second later.
+    expect(await within(p, 10_000)).toBe('ECANCELED');
+    await sleep(50);
+    expect(count()).toBe(before - 1);
+    await expectFreeAfterRelease(peer);
+  });
+
+  it('the holder releases right after the close: ECANCELED, never true, and nothing stays held', async () => {
+    const { path, peer } = await held();
+    for (let i = 0; i < 10; i++) {
+      const fd = openSync(path, 'r+');
+      const p = outcome(lock(fd, i % 2 ? 'w' : 'r', { timeout: 30 }));
+      await sleep(20);
+      closeSync(fd);
+      await sleep(i * 3);
+      expect(await peer.send('unlock 0 0')).toBe('unlocked');
+      expect(await within(p, 10_000), `round ${i}`).toBe('ECANCELED');
+      expect(await peer.send('try w 0 0'), `round ${i}`).toBe('true');
+    }
+    expect(await peer.send('unlock 0 0')).toBe('unlocked');
+  });
+
+  it('the number reused for another file: ECANCELED, and that file is not locked', async () => {
+    const { path, peer } = await held();
+    const other = tempFile(64, 'other');
+    const otherPeer = await Peer.node(other);
+    const fd = openSync(path, 'r+');
+    const p = outcome(lock(fd, 'w'));
+    await sleep(20);
+    closeSync(fd);
+    const reused = openFd(other);
+    expect(reused).toBe(fd);
+    expect(await peer.send('unlock 0 0')).toBe('unlocked');
+    expect(await within(p, 10_000)).toBe('ECANCELED');
+    expect(await otherPeer.send('try w 0 0')).toBe('true');
+    expect(await peer.send('try w 0 0')).toBe('true');
+  });
+
+  it.runIf(OFD_LOCKS)(
+    'the number reused for a new open of the same file: ECANCELED, the new descriptor holds nothing',
+    async () => {
+      const { path, peer } = await held();
+      const fd = openSync(path, 'r+');
+      const p = outcome(lock(fd, 'w'));
+      await sleep(20);
+      closeSync(fd);
+      const reopened = openFd(path);
+      expect(reopened).toBe(fd);
+      expect(await peer.send('unlock 0 0')).toBe('unlocked');
+      expect(await within(p, 10_000)).toBe('ECANCELED');
+      expect(await peer.send('try w 0 0')).toBe('true');
+    },
+  );
+});
+
 describe('the event loop', () => {
   it('10 pending lock() calls do not delay setTimeout or fs.readFile', async () => {
     const { path, peer } = await held();
@@ -231,6 +306,58 @@ describe('descriptors that cannot be locked', () => {
       // Nothing can be locked there, so there is nothing to unlock: a no-op, documented.
       expect(unlock(fd)).toBeUndefined();
     }
+  });
+
+  it('the EBADF of an open descriptor that cannot be locked says why, and the path where known', async () => {
+    const path = tempFile();
+    const dir = path.replace(/\/lock$/, '');
+    const fifo = `${dir}/fifo`;
+    execFileSync('mkfifo', [fifo]);
+    const cases: [fd: number, mode: 'r' | 'w', why: string, path: string | undefined][] = [
+      [openFd(dir, 'r'), 'r', 'is a directory, not a regular file', dir],
+      [openFd('/dev/null', 'r'), 'r', 'is a character device, not a regular file', '/dev/null'],
+      [openFd(fifo, 'r+'), 'w', 'is a pipe, not a regular file', fifo],
+      [openFd(path, 'r'), 'w', "is not open for writing, which a 'w' lock needs", path],
+      [openFd(path, 'a'), 'r', "is not open for reading, which an 'r' lock needs", path],
+    ];
+    // Removed since it was opened: the OS no longer gives a path.
+    const removed = `${dir}/removed`;
+    writeFileSync(removed, 'x');
+    cases.push([
+      openFd(removed, 'r'),
+      'w',
+      "is not open for writing, which a 'w' lock needs",
+      undefined,
+    ]);
+    unlinkSync(removed);
+    for (const [fd, mode, why, where] of cases) {
+      const message =
+        where === undefined
+          ? `EBADF: descriptor ${fd} (path unknown) ${why}, fcntl`
+          : `EBADF: descriptor ${fd} ${why}, fcntl '${where}'`;
+      const expected = { name: 'IpcError', code: 'EBADF', errno: -9, syscall: 'fcntl', message };
+      const check = (e: unknown) => {
+        expect(e, message).toMatchObject(expected);
+        expect((e as IpcError).path, message).toBe(where);
+      };
+      for (const call of [trylock, lockSync] as const) {
+        try {
+          call(fd, mode, 0, 10);
+          expect.fail(`${call.name} locked ${message}`);
+        } catch (e) {
+          check(e);
+        }
+      }
+      check(await lock(fd, mode).catch((e: unknown) => e));
+    }
+    // A FileHandle: the same message.
+    const fh = await open(path, 'r');
+    const error = await lock(fh, 'w').catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      message: `EBADF: descriptor ${fh.fd} is not open for writing, which a 'w' lock needs, fcntl '${path}'`,
+      path,
+    });
+    await fh.close();
   });
 
   it("a descriptor not open for writing can't take 'w', nor one not open for reading 'r' (EBADF)", () => {

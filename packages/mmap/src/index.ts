@@ -1,3 +1,9 @@
+/**
+ * Memory-mapped files: `open(path, mode?, offset?, size?)`, `pagesize`, a Lua file handle and a
+ * zero-copy `buffer` over the mapping (LuaIPC's `mmap`).
+ *
+ * @packageDocumentation
+ */
 import { constants as bufferConstants } from 'node:buffer';
 import type { PathLike } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -167,6 +167,20 @@ test('Windows refuses to truncate a mapped file; once the mapping is gone it may
   assert.equal(readFileSync(path, 'utf8'), 'x'.repeat(10));
 });
 
+test('close() of a handle whose buffer was never taken unmaps the file at once', () => {
+  // The mapping is gone in close() itself (no collection needed): Windows lets the file be
+  // truncated and removed right after, even after lines() read it all.
+  const path = file('line\n'.repeat(3 * pagesize));
+  const h = open(path, 'rw');
+  let lines = 0;
+  for (const _ of h.lines()) lines++;
+  assert.equal(lines, 3 * pagesize);
+  assert.throws(() => truncateSync(path, 10), { code: 'UNKNOWN', syscall: 'ftruncate' });
+  h.close();
+  truncateSync(path, 10);
+  rmSync(path);
+});
+
 test('a Buffer taken before close stays valid; the handle refuses use', () => {
   const h = open(file('abc\n'), 'rw');
   const buf = h.buffer;

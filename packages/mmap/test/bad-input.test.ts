@@ -1,4 +1,5 @@
-import { nodeRangeReceived } from '@luaipc/native/testing';
+import { fileURLToPath } from 'node:url';
+import { nodeRangeReceived, runChild } from '@luaipc/native/testing';
 import { describe, expect, it } from 'vitest';
 import { MAX_SIZE, open, pagesize } from '../src/index.js';
 import { tempFile } from './helpers.js';
@@ -106,5 +107,21 @@ describe('bad arguments to open()', () => {
     );
     expect(() => h.truncate(100)).toThrow(RangeError);
     h.close();
+  });
+});
+
+describe('no addon', () => {
+  it('importing the package throws ERR_IPC_NO_BINARY (there is no pagesize without it)', async () => {
+    const dist = new URL('../dist/', import.meta.url);
+    const script = `
+      const show = (e) => console.log(e.code, e.message.includes('npx luaipc-build-addon @luaipc/mmap'));
+      try { require(${JSON.stringify(fileURLToPath(new URL('index.cjs', dist)))}); console.log('required'); } catch (e) { show(e); }
+      import(${JSON.stringify(new URL('index.mjs', dist).href)}).then(() => console.log('imported'), show);`;
+    // A build folder that does not exist: the loader finds no addon to load.
+    const r = await runChild(process.execPath, ['-e', script], {
+      env: { LUAIPC_ADDON_DIR: 'no-such-build' },
+    });
+    expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
+    expect(r.stdout).toBe('ERR_IPC_NO_BINARY true\nERR_IPC_NO_BINARY true\n');
   });
 });

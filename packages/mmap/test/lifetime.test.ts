@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, parseOk, runNode, tempPath } from './helpers.js';
 
-// DESIGN "Memory views" and "Lifetime": close() ends the handle, never the memory; the mapping
-// goes when the handle is closed (or collected) and every Buffer over it has been collected.
-// Each scenario in its own process, which must exit 0 without a signal.
+// The lifetime rules of the README ("Lifetime and safety"): close() ends the handle and releases
+// the mapping, unless a Buffer or the address the user took still refers to it; then the mapping
+// goes when that Buffer has been collected (or the handle, after addr()). Each scenario in its
+// own process, which must exit 0 without a signal.
 
 let dir: string;
 beforeAll(async () => {
@@ -54,6 +55,55 @@ describe('garbage collection', () => {
     expect(out.peakMappings).toBeGreaterThan(10_000);
     expect(out.peakMappings).toBeLessThan(65_530);
     expect(out.after).toBe('mapped');
+  });
+});
+
+describe('close() releases the mapping when the user took no Buffer and no address', () => {
+  // Issue 15, item 3: close() unmapped nothing until a collection ran from the event loop (the
+  // handle's own views held the mapping), so a synchronous open/read/close loop got ENOMEM at
+  // about 32,765 cycles, and a file read with lines() stayed in RSS after close().
+  it('40,000 open/read/close cycles in one synchronous loop: mappings, descriptors and RSS flat', async () => {
+    const out = parseOk(
+      await runNode(fixture('close-frees.mjs'), [tempPath('cycles'), 'cycles', '40000'], {
+        timeoutMs: 120_000,
+      }),
+    );
+    expect(out.cycles).toBe(40_000);
+    expect(out.peakMaps).toBe(0);
+    expect(out.mapsAfter).toBe(0);
+    expect(out.fdsAfter).toBe(out.fdsBefore);
+    // What grows is V8's heap and Node's bookkeeping of collected objects until the loop
+    // yields; 40,000 leaked mappings would have failed with ENOMEM at about 32,765.
+    expect(out.rssGrowthMiB).toBeLessThan(256);
+  });
+
+  it('a 64 MiB file read to the end with lines(): close() takes its pages out of RSS', async () => {
+    const out = parseOk(
+      await runNode(fixture('close-frees.mjs'), [tempPath('big'), 'big', '64'], {
+        timeoutMs: 120_000,
+      }),
+    );
+    expect(out.lines).toBe(851_968);
+    expect(out.mapsRead).toBe(1);
+    expect(out.mapsClosed).toBe(0);
+    expect(out.rssReadMiB - out.rssClosedMiB).toBeGreaterThan(48);
+  });
+
+  it('a Buffer or the address the user took keeps the mapping until collected', async () => {
+    const out = parseOk(
+      await runNode(fixture('close-frees.mjs'), [tempPath('kept'), 'kept'], {
+        nodeArgs: ['--expose-gc'],
+      }),
+    );
+    expect(out).toEqual({
+      bufferClosed: 1,
+      bufferReads: 'kept',
+      bufferCollected: 0,
+      addr: 'bigint',
+      addrClosed: 1,
+      addrCollected: 0,
+      droppedCollected: 0,
+    });
   });
 });
 

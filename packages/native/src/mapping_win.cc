@@ -78,6 +78,15 @@ extern "C" int luaipc_mapping_release(luaipc_mapping* m) {
   return err;
 }
 
+// Nothing to repair, so nothing to watch: a handle that is never truncated.
+extern "C" int luaipc_mapping_watch(void* addr, size_t size, int, luaipc_mapping** out) {
+  *out = new (std::nothrow) luaipc_mapping{addr, size};
+  return *out == nullptr ? ENOMEM : 0;
+}
+
+extern "C" void luaipc_mapping_unwatch(luaipc_mapping* m) { delete m; }
+
+extern "C" void luaipc_mapping_arm(void) {}
 
 extern "C" size_t luaipc_mapping_size(const luaipc_mapping* m) { return m->size; }
 

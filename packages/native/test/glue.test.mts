@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { onAbort } from '../abort.js';
-import { checkName, checkTimeout, waitArgs } from '../args.js';
+import { checkFd, checkName, checkTimeout, waitArgs } from '../args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = join(here, '..', '..');
@@ -56,6 +56,40 @@ describe('args', () => {
     expect(() => checkTimeout(Number.NaN)).toThrow(
       expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
     );
+  });
+
+  it('checkFd checks a FileHandle-like `fd` exactly as a descriptor number', () => {
+    expect(checkFd(7, 'file', 'fcntl')).toBe(7);
+    expect(checkFd({ fd: 7 }, 'file', 'fcntl')).toBe(7);
+    expect(checkFd(2 ** 31 - 1, 'file', 'fcntl')).toBe(2 ** 31 - 1);
+    const range = (name: string, received: string) =>
+      expect.objectContaining({
+        name: 'RangeError',
+        code: 'ERR_OUT_OF_RANGE',
+        message: `The value of "${name}" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${received}`,
+      });
+    for (const [value, received] of [
+      [7.5, '7.5'],
+      [2 ** 32 + 7, '4_294_967_303'],
+      [2 ** 31, '2147483648'],
+      [-2, '-2'],
+      [Number.NaN, 'NaN'],
+    ] as const) {
+      expect(() => checkFd(value, 'file', 'fcntl')).toThrow(range('file', received));
+      expect(() => checkFd({ fd: value }, 'options.stdin', 'dup2')).toThrow(
+        range('options.stdin.fd', received),
+      );
+    }
+    // A closed FileHandle reports -1: use after close, as fs does.
+    expect(() => checkFd({ fd: -1 }, 'file', 'fcntl')).toThrow(
+      expect.objectContaining({ name: 'IpcError', code: 'EBADF', syscall: 'fcntl' }),
+    );
+    expect(() => checkFd(-1, 'file', 'fcntl')).toThrow(range('file', '-1'));
+    for (const value of ['3', { fd: '3' }, null, undefined, 3n]) {
+      expect(() => checkFd(value, 'file', 'fcntl')).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+    }
   });
 
   it('checkName puts a too-long name in the IpcError path', () => {

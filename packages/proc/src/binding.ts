@@ -3,7 +3,8 @@ import { loadAddon } from '@luaipc/native/load';
 /**
  * How index.ts hears from the addon (see binding.cc):
  * `(0, stream, bytes)` output, `(1, stream)` end of a stream, `(2, stream, errno)` a read error,
- * `(3, errno, signaled, code)` the exit.
+ * `(3, errno, signaled, code)` the exit, `(4)` more is queued than one dispatch hands over:
+ * call `drain()` once the event loop has had its turn.
  */
 export type Dispatch = (kind: number, a: number, b?: Buffer | number | boolean, c?: number) => void;
 
@@ -13,6 +14,8 @@ export interface NativeProcess {
   write(chunk: string | Uint8Array): void;
   end(): void;
   kill(signal: number): void;
+  /** Hands the next batch of queued events to dispatch (after a `(4)`). */
+  drain(): void;
   /** Runs the I/O loop here until the exit has been dispatched. */
   waitSync(): void;
   /** Whether the child's thread keeps the event loop (and this handle) alive. */

@@ -1,3 +1,9 @@
+/**
+ * Subprocesses with piped stdin/stdout/stderr: a callback per output chunk, `await wait()`, a
+ * streaming `waitSync()`, group `kill()` (LuaIPC's `proc`).
+ *
+ * @packageDocumentation
+ */
 import { constants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +19,7 @@ import {
   withCode,
 } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
-import { checkInteger, checkOptions, checkSignal } from '@luaipc/native/args';
+import { checkFd, checkInteger, checkOptions, checkSignal } from '@luaipc/native/args';
 import { addon, type Dispatch, INHERIT, type NativeProcess, PIPE } from './binding.js';
 
 export { type Encoding, IpcError };
@@ -123,12 +129,11 @@ function noNul(value: string, name: string): string {
 function checkRedirect(value: unknown, name: string): number {
   if (value === undefined || value === null || value === false) return INHERIT;
   if (value === true) return PIPE;
-  if (typeof value === 'number') return checkInteger(value, name, 0, INT_MAX);
-  if (typeof value === 'object' && typeof (value as HasFd).fd === 'number') {
-    const { fd } = value as HasFd;
-    // A closed FileHandle reports fd -1.
-    if (!Number.isInteger(fd) || fd < 0) throw new IpcError('EBADF', 'dup2');
-    return fd;
+  if (
+    typeof value === 'number' ||
+    (typeof value === 'object' && typeof (value as HasFd).fd === 'number')
+  ) {
+    return checkFd(value, name, 'dup2');
   }
   throw invalidArgType(name, 'of type boolean or number or an instance of FileHandle', value);
 }
@@ -148,13 +153,18 @@ function checkEnv(env: unknown): { list: string[] | null; path: string | undefin
     if (isMainThread) return { list: null, path: process.env.PATH };
     env = process.env;
   }
-  if (env === null || typeof env !== 'object') {
+  // An array is an execve-style list ['A=1'], which would become '0=A=1'.
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) {
     throw invalidArgType('options.env', 'of type object', env);
   }
   const list: string[] = [];
   let path: string | undefined;
   for (const [key, raw] of Object.entries(env as Record<string, unknown>)) {
     if (raw === undefined) continue;
+    // Anything else is made a string, as child_process does; a Symbol cannot be one there.
+    if (typeof raw === 'symbol') {
+      throw invalidArgType(`options.env['${key}']`, 'of type string', raw);
+    }
     const value = String(raw);
     noNul(key, `options.env['${key}']`);
     noNul(value, `options.env['${key}']`);
@@ -173,10 +183,13 @@ function prepare(cmd: unknown, options: unknown): Prepared {
     if (cmd.length === 0) {
       throw invalidArgValue('cmd', cmd, 'must not be empty');
     }
-    argv = cmd.map((arg: unknown, i) => {
+    argv = [];
+    // By index: map() skips holes (['echo', , 'x']), which must be reported as undefined.
+    for (let i = 0; i < cmd.length; i++) {
+      const arg: unknown = cmd[i];
       if (typeof arg !== 'string') throw invalidArgType(`cmd[${i}]`, 'of type string', arg);
-      return noNul(arg, `cmd[${i}]`);
-    });
+      argv.push(noNul(arg, `cmd[${i}]`));
+    }
     if (argv[0] === '') throw invalidArgValue('cmd[0]', '', 'must not be empty');
   } else {
     throw invalidArgType('cmd', 'of type string or an instance of Array', cmd);
@@ -343,6 +356,15 @@ export class Process implements Disposable {
         }
         this.#pending.clear();
         break;
+      case 4: {
+        // The rest of the queued output comes after timers and I/O had their turn; the child's
+        // thread stops reading meanwhile once the queue is full.
+        const immediate = setImmediate(() => {
+          if (!this.#native.closed) this.#native.drain();
+        });
+        if (!this.#keep) immediate.unref();
+        break;
+      }
     }
   }
 
@@ -390,8 +412,9 @@ export class Process implements Disposable {
   /**
    * Sends a signal to the child, or with `group: true` to its whole process group:
    * `'term'` (default) and `'kill'` as in LuaIPC, any other name with or without `SIG`
-   * (`'int'`, `'SIGUSR1'`), or a number. Does nothing once the child has been reaped (a group
-   * is still signalled: its other members may live on).
+   * (`'int'`, `'SIGUSR1'`), or a number. Does nothing once the child has been reaped. With
+   * `group: true` the exited child is held unreaped until {@link close}, so the group is still
+   * signalled (its other members may live on) and its id can't have passed to another group.
    */
   kill(signal: string | number = 'term'): void {
     const n = signalNumber(signal);
@@ -469,7 +492,8 @@ export class Process implements Disposable {
   /**
    * Stops listening to the child: our ends of its pipes are closed (it reads EOF on stdin, and
    * writing to stdout gets EPIPE), pending `wait()`s reject with `IpcError` `ECANCELED`. The
-   * child is not killed; when it ends it is reaped in the background. Idempotent.
+   * child is not killed; when it ends it is reaped in the background (an exited `group: true`
+   * child, held for {@link kill}, is reaped now). Idempotent.
    */
   close(): void {
     if (this.#native.closed) return;
@@ -488,7 +512,8 @@ export class Process implements Disposable {
 /**
  * Starts `cmd`: a string runs through `/bin/sh -c` (as LuaIPC, `os.execute` and `io.popen`
  * do), an array `[program, ...args]` runs without a shell (the program is looked up in `PATH`
- * when it has no `/`; a missing one throws `IpcError` `ENOENT` here, not a later exit status).
+ * when it has no `/`; a missing one throws `IpcError` `ENOENT` here, not a later exit status;
+ * an executable script without `#!` runs with `/bin/sh`, as `execvp` does).
  * See {@link SpawnOptions}.
  */
 export function spawn<E extends Encoding = 'utf8'>(

@@ -169,6 +169,37 @@ for (const mode of ['waitSync', 'wait']) {
   });
 }
 
+/** Runs the Linux suite's volume.mjs in a node.exe child (see there) and returns its report. */
+async function volume(how, kind, bytes) {
+  const script = fileURLToPath(new URL('../test/fixtures/volume.mjs', import.meta.url));
+  const rec = recorder();
+  const p = spawn([node, script, how, kind, String(bytes)], {
+    stdout: true,
+    stderr: true,
+    callback: rec.callback,
+  });
+  assert.deepEqual(await p.wait(), [true, 'exit', 0]);
+  assert.equal(rec.text.stderr, '');
+  const report = JSON.parse(rec.text.stdout);
+  // Every byte, once and in order: pattern.mjs sends the digest of what it wrote.
+  assert.deepEqual(report.result, [true, 'exit', 0]);
+  assert.equal(report.received, bytes);
+  assert.equal(report.sha256, report.digest);
+  return report;
+}
+
+// Generous bounds, as in the Linux suite (bench/ has the figures for Linux).
+test('waitSync() frees as it goes: 256 MiB through a callback that keeps nothing', async () => {
+  const { rssGrowthMiB } = await volume('waitSync', 'fast', 256 << 20);
+  assert.ok(rssGrowthMiB < 128, `RSS grew ${rssGrowthMiB} MiB`);
+});
+
+test('await wait() with a slow callback (0.3 ms a call): bounded, the timer fires, nothing lost', async () => {
+  const { rssGrowthMiB, lateMs } = await volume('wait', 'slow', 32 << 20);
+  assert.ok(rssGrowthMiB < 128, `RSS grew ${rssGrowthMiB} MiB`);
+  assert.ok(lateMs < 1000, `a 10 ms timer fired ${lateMs} ms late`);
+});
+
 test('stdout and stderr both piped, each to its own stream name', async () => {
   const rec = recorder();
   const p = spawn(
@@ -355,7 +386,7 @@ test('a missing program is IpcError ENOENT from spawn (with the Win32 code)', ()
   assert.equal(rec.text.stdout, 'found');
 });
 
-test('what is not a program: a directory is EACCES, a text file ENOEXEC, a batch file EINVAL', () => {
+test('what is not a program: a directory is EACCES, a text file ENOEXEC (no /bin/sh to retry with), a batch file EINVAL', () => {
   const sub = join(dir, 'subdir.exe');
   mkdirSync(sub, { recursive: true });
   assert.throws(() => spawn([sub]), { name: 'IpcError', code: 'EACCES', path: sub });
@@ -363,7 +394,12 @@ test('what is not a program: a directory is EACCES, a text file ENOEXEC, a batch
   writeFileSync(text, 'not a program\n');
   assert.throws(
     () => spawn([text]),
-    (e) => e instanceof IpcError && e.code === 'ENOEXEC' && e.path === text && e.winerror === 193,
+    (e) =>
+      e instanceof IpcError &&
+      e.code === 'ENOEXEC' &&
+      e.path === text &&
+      e.winerror === 193 &&
+      e.message === `ENOEXEC: exec format error, posix_spawn '${text}'`,
   );
   const batch = join(dir, 'tool.bat');
   writeFileSync(batch, '@echo from batch %1\r\n');

@@ -42,6 +42,23 @@ describe('spawn(cmd)', () => {
     expect(call([''])).toThrow(valueError("The argument 'cmd[0]' must not be empty. Received ''"));
   });
 
+  it('every element of cmd is checked: holes, non-strings', () => {
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested.
+    expect(call(['echo', , 'x'])).toThrow(typeError('cmd[1]', 'of type string', undefined));
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested.
+    expect(call([, 'x'])).toThrow(typeError('cmd[0]', 'of type string', undefined));
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested.
+    expect(call(['echo', 'x', ,])).toThrow(typeError('cmd[2]', 'of type string', undefined));
+    expect(call(new Array(3))).toThrow(typeError('cmd[0]', 'of type string', undefined));
+    const sym = Symbol('s');
+    for (const value of [undefined, 1, 1n, true, sym, {}, ['x'], new String('x'), () => 1]) {
+      expect(call(['echo', 'a', value])).toThrow(typeError('cmd[2]', 'of type string', value));
+    }
+    expect(call(['echo', 'a', 'b\0'])).toThrow(
+      valueError("The argument 'cmd[2]' must be a string without null bytes. Received 'b\\x00'"),
+    );
+  });
+
   // Node shows the value as util.inspect does (fs.openSync('a\0b'): "Received 'a\\x00b'").
   it('no NUL bytes in the command, its arguments, cwd or env', () => {
     expect(call('echo a\0b')).toThrow(
@@ -92,6 +109,22 @@ describe('spawn options', () => {
     }
   });
 
+  it("a FileHandle's fd is checked as a descriptor number is, naming options.<stream>.fd", () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      for (const stream of ['stdin', 'stdout', 'stderr']) {
+        // Each of these once handed descriptor `fd` itself to the child.
+        for (const value of [fd + 0.5, 2 ** 32 + fd, -(2 ** 32) + fd, 2 ** 31, -2, Number.NaN]) {
+          expect(call(['true'], { [stream]: { fd: value } })).toThrow(
+            rangeError(`options.${stream}.fd`, 'an integer >= 0 and <= 2147483647', value),
+          );
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('a closed descriptor or FileHandle is IpcError EBADF', async () => {
     const fd = openSync('/dev/null', 'r');
     closeSync(fd);
@@ -132,12 +165,25 @@ describe('spawn options', () => {
     }
   });
 
-  it('env: an object', () => {
-    for (const value of [null, 'A=1', 42]) {
+  it('env: an object (not an execve-style array); values are made strings, Symbols refused', () => {
+    for (const value of [null, 'A=1', 42, ['A=1'], []]) {
       expect(call(['true'], { env: value })).toThrow(
         typeError('options.env', 'of type object', value),
       );
     }
+    const sym = Symbol('s');
+    expect(call(['true'], { env: { A: '1', B: sym } })).toThrow(
+      typeError("options.env['B']", 'of type string', sym),
+    );
+    const { text, callback } = recorder();
+    const env = { N: 1, T: true, O: { toString: () => 'o' }, U: undefined };
+    const p = spawn(['/usr/bin/env'], {
+      env: env as unknown as Record<string, string>,
+      stdout: true,
+      callback,
+    });
+    expect(p.waitSync()).toEqual([true, 'exit', 0]);
+    expect(text.stdout).toBe('N=1\nT=true\nO=o\n');
   });
 
   it("encoding: 'utf8', 'latin1' or 'buffer'", () => {

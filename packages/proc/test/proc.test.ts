@@ -1,12 +1,22 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { runChild } from '@luaipc/native/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EOF, type ExitResult, IpcError, type Process, spawn } from '../src/index.js';
-import { counterChecker, fixtures, processes, recorder, runFixture, sleep } from './helpers.js';
+import {
+  counterChecker,
+  fixtures,
+  processes,
+  recorder,
+  runFixture,
+  sleep,
+  zombies,
+} from './helpers.js';
 
 const LUA = 'lua5.4';
 let dir: string;
@@ -188,6 +198,52 @@ describe('kill', () => {
     await expect.poll(() => running().length, { timeout: 5000 }).toBe(1);
     p.kill('kill');
     await expect.poll(() => running().length, { timeout: 5000 }).toBe(0);
+  });
+});
+
+describe("kill with group: true never reaches a group that is not the child's", () => {
+  // A pid namespace of our own (as root) makes pid reuse safe and steerable.
+  const unshare = ['-p', '-f', '--mount-proc'];
+  const available =
+    process.getuid?.() === 0 && spawnSync('unshare', [...unshare, 'true']).status === 0;
+
+  it.skipIf(!available)(
+    'the exited leader is held until close(): its group id cannot pass to another group (in a pid namespace: skipped without root and unshare)',
+    async () => {
+      const r = await runChild('unshare', [
+        ...unshare,
+        process.execPath,
+        join(fixtures, 'group-reuse.mjs'),
+      ]);
+      expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
+      expect(JSON.parse(r.stdout)).toEqual({
+        result: [true, 'exit', 0],
+        // Unreaped while the handle is open: its pid, the group id, stays taken...
+        leaderState: 'Z',
+        otherGotTheId: false,
+        // ...so kill() had no other group to reach.
+        otherAlive: true,
+        // close() reaps it; the id is free again, and the handle can signal nothing.
+        leaderAfterClose: 'gone',
+        nextGotTheId: true,
+        killAfterClose: 'ERR_IPC_CLOSED',
+        nextAlive: true,
+      });
+    },
+  );
+
+  it('a collected Process, or one whose worker ended, lets its held leader go', async () => {
+    const r = await runFixture('group-gc.mjs', [], ['--expose-gc']);
+    expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
+    expect(r.stdout).toBe('held 20 after gc 0\nheld in worker 20 after it ended 0\n');
+  });
+
+  it('close() of an exited group leader leaves no zombie', async () => {
+    const p = spawn(['true'], { group: true });
+    expect(await p.wait()).toEqual([true, 'exit', 0]);
+    expect(zombies().map((z) => z.pid)).toContain(p.pid);
+    p.close();
+    expect(zombies().map((z) => z.pid)).not.toContain(p.pid);
   });
 });
 
@@ -680,6 +736,33 @@ describe('spawning', () => {
     const file = join(dir, 'not-executable');
     writeFileSync(file, '#!/bin/sh\n', { mode: 0o644 });
     expect(() => spawn([file])).toThrow(expect.objectContaining({ code: 'EACCES', path: file }));
+  });
+
+  it('an executable script without "#!" runs with /bin/sh, as execvp and child_process run it', () => {
+    const script = join(dir, 'no-shebang');
+    writeFileSync(script, 'echo "ran as $0 with [$1] [$2]"\n', { mode: 0o755 });
+    const expected = execFileSync(script, ['a b', 'c'], { encoding: 'utf8' });
+    expect(expected).toBe(`ran as ${script} with [a b] [c]\n`);
+    const run = (cmd: string[], options = {}) => {
+      const rec = recorder();
+      const p = spawn(cmd, { ...options, stdout: true, stderr: true, callback: rec.callback });
+      expect(p.waitSync()).toEqual([true, 'exit', 0]);
+      return rec.text;
+    };
+    expect(run([script, 'a b', 'c'])).toEqual({ stdout: expected, stderr: '' });
+    // Found in PATH, and by a relative path in cwd: $0 is the path that was run, as for execvp.
+    expect(run(['no-shebang', 'a b', 'c'], { env: { PATH: dir } })).toEqual({
+      stdout: `ran as ${script} with [a b] [c]\n`,
+      stderr: '',
+    });
+    expect(run(['./no-shebang', 'x'], { cwd: dir })).toEqual({
+      stdout: 'ran as ./no-shebang with [x] []\n',
+      stderr: '',
+    });
+    // Not executable: still EACCES, never run.
+    const plain = join(dir, 'no-shebang-plain');
+    writeFileSync(plain, 'echo should not run\n', { mode: 0o644 });
+    expect(() => spawn([plain])).toThrow(expect.objectContaining({ code: 'EACCES', path: plain }));
   });
 
   it('a bad cwd is IpcError from chdir, not a missing program', () => {

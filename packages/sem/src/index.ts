@@ -1,3 +1,9 @@
+/**
+ * Named counting semaphores: `open(name, n?)`, `inc`, `await dec(timeout?)`, `decSync` (LuaIPC's
+ * `sem`).
+ *
+ * @packageDocumentation
+ */
 import { isMainThread } from 'node:worker_threads';
 import { IpcError, illegalConstructor } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';

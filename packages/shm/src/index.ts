@@ -1,3 +1,9 @@
+/**
+ * Named shared memory: `create(name, size)`, `attach(name)`, a Lua file handle and a zero-copy
+ * `buffer` over the segment (LuaIPC's `shm`).
+ *
+ * @packageDocumentation
+ */
 import { constants as bufferConstants } from 'node:buffer';
 import {
   checkEncoding,

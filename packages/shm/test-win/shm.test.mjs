@@ -61,6 +61,22 @@ test('a Buffer taken before close stays valid; the handle refuses use', () => {
   assert.throws(() => h.buffer, { code: 'ERR_IPC_CLOSED' });
 });
 
+test('close() of handles whose buffer was never taken ends the section at once', () => {
+  // A section lives while a handle or a view of it is open: with both handles closed, and no
+  // collection, the name is gone.
+  const name = unique('gone');
+  const h = create(name, 1 << 20);
+  h.write('x'.repeat(1000), '\n');
+  const a = attach(name);
+  assert.equal(a.read('l').length, 1000);
+  a.close();
+  h.close();
+  assert.throws(
+    () => attach(name),
+    (e) => e instanceof IpcError && e.code === 'ENOENT',
+  );
+});
+
 test('two node.exe processes meet on one segment', async () => {
   const name = unique('procs');
   const h = create(name, 64);

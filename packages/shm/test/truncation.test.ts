@@ -133,6 +133,68 @@ describe('the SIGBUS handler passes on what is not ours', () => {
     });
   }
 
+  // Issue 15, item 7: the two copies share one handler (the first copy's), which comes back
+  // whenever a process.on('SIGBUS') listener comes or goes; before, a listener added and removed
+  // left the default action, and with this copy loaded first nothing re-armed the other's.
+  for (const order of [
+    ['shm', 'copy'],
+    ['copy', 'shm'],
+  ]) {
+    it(`two copies (${order.join(' first, then ')}), listeners added and removed: both repaired, no loop`, async () => {
+      for (const last of ['kill', 'fault']) {
+        const r = await run(uniqueName('listen'), [...order, 'listen', 'shrink', last]);
+        const [seen] = r.stdout.split('\n');
+        expect(JSON.parse(seen as string)).toEqual(
+          order.map((who) => ({ who, zero: 0, truncated: true })),
+        );
+        // What neither owns ends the process by SIGBUS: neither a loop between the copies nor a
+        // stack overflow (SIGSEGV).
+        expect(r.stdout).not.toContain('survived');
+        expect({ code: r.code, signal: r.signal }).toEqual({ code: null, signal: 'SIGBUS' });
+      }
+    });
+  }
+
+  it('with a listener, our faults are repaired and kill -BUS reaches the listener; removed, SIGBUS kills', async () => {
+    const r = await run(uniqueName('heard'), [
+      'shm',
+      'listener',
+      'copy',
+      'shrink',
+      'kill',
+      'unlisten',
+      'fault',
+    ]);
+    const [seen, ...rest] = r.stdout.split('\n');
+    expect(JSON.parse(seen as string)).toEqual([
+      { who: 'shm', zero: 0, truncated: true },
+      { who: 'copy', zero: 0, truncated: true },
+    ]);
+    expect(rest.slice(0, 2)).toEqual(['listener heard SIGBUS', 'survived kill']);
+    expect(r.stdout).not.toContain('survived fault');
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: null, signal: 'SIGBUS' });
+  });
+
+  it('a handler installed over ours that calls ours back: repaired, and no endless loop', async () => {
+    // The next mapping installs ours over it again, so a fault not ours goes ours -> it -> ours:
+    // the second visit takes the default action.
+    const r = await run(uniqueName('chain'), [
+      'shm',
+      'chaining-handler',
+      'shm2',
+      'shrink',
+      'fault',
+    ]);
+    const [seen] = r.stdout.split('\n');
+    expect(JSON.parse(seen as string)).toEqual([
+      { who: 'shm', zero: 0, truncated: true },
+      { who: 'shm2', zero: 0, truncated: true },
+    ]);
+    expect(r.stderr).toBe('chaining handler\n');
+    expect(r.stdout).not.toContain('survived');
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: null, signal: 'SIGBUS' });
+  });
+
   it('a handler installed before ours gets the faults that are not ours', async () => {
     const name = uniqueName('prev');
     const r = await run(name, ['foreign-handler', 'shm', 'copy', 'shrink', 'fault']);

@@ -1,3 +1,8 @@
+/**
+ * `open(str)`: a read-only Lua file handle over a string or bytes (LuaIPC's `strfile`).
+ *
+ * @packageDocumentation
+ */
 import {
   checkEncoding,
   type DataOf,
@@ -29,20 +34,15 @@ export function open<E extends Encoding = 'utf8'>(
   data: string | Uint8Array,
   options: OpenOptions<E> = {},
 ): FileLike<DataOf<E>> {
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw invalidArgType('data', 'of type string or an instance of Uint8Array', data);
+  }
   if (typeof options !== 'object' || options === null) {
     throw invalidArgType('options', 'of type object', options);
   }
   const encoding = checkEncoding(options);
-  let bytes: Uint8Array;
-  if (typeof data === 'string') {
-    bytes = Buffer.from(data, encoding === 'latin1' ? 'latin1' : 'utf8');
-  } else if (data instanceof Uint8Array) {
-    bytes = data;
-  } else {
-    throw new TypeError(
-      `bad argument #1 to 'open' (string or Uint8Array expected, got ${data === null ? 'null' : typeof data})`,
-    );
-  }
+  const bytes =
+    typeof data === 'string' ? Buffer.from(data, encoding === 'latin1' ? 'latin1' : 'utf8') : data;
   // The bytes must not change while reading (see above), so line reads may decode ahead.
   return new FileLike<DataOf<E>>(bytes, {
     mode: 'r',

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileLike, IpcError, open } from '../src/index.js';
 
@@ -63,15 +64,32 @@ describe('open', () => {
     expect([...f.lines()]).toEqual([]);
   });
 
-  it('rejects what is neither a string nor bytes', () => {
-    for (const bad of [undefined, null, 42, {}, [1, 2]]) {
-      expect(() => open(bad as unknown as string)).toThrow(TypeError);
+  it("rejects what is neither a string nor bytes with Node's ERR_INVALID_ARG_TYPE", () => {
+    /** Node's own " Received ..." for `value`, from a check of Node's (path.join). */
+    const received = (value: unknown) => {
+      try {
+        join(value as string);
+      } catch (e) {
+        return (e as Error).message.replace(/^.* Received /, ' Received ');
+      }
+      throw new Error('Node accepted the value');
+    };
+    for (const bad of [undefined, null, 42, {}, [1, 2], new Uint16Array(2)]) {
+      const error = expect.objectContaining({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: `The "data" argument must be of type string or an instance of Uint8Array.${received(bad)}`,
+      });
+      expect(() => open(bad as unknown as string)).toThrow(error);
+      // The first argument is checked first, as Node's functions do.
+      expect(() => open(bad as unknown as string, null as unknown as object)).toThrow(error);
     }
-    expect(() => open(42 as unknown as string)).toThrow(
-      new TypeError("bad argument #1 to 'open' (string or Uint8Array expected, got number)"),
+    expect(() => open('x', { encoding: 'hex' as 'utf8' })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
-    expect(() => open('x', { encoding: 'hex' as 'utf8' })).toThrow(TypeError);
-    expect(() => open('x', null as unknown as object)).toThrow(TypeError);
+    expect(() => open('x', null as unknown as object)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
   });
 
   it('closes once and then refuses use', () => {

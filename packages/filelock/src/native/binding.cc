@@ -23,7 +23,8 @@ namespace {
 
 constexpr int64_t kMs = 1000000;
 // A Sync wait in a worker looks whether the worker is being terminated this often (the one
-// periodic wake-up DESIGN allows, so that terminate() and process.exit() end it within 100 ms).
+// periodic wake-up of this package, so that terminate() and process.exit() end it within 100 ms
+// as the README promises).
 constexpr int64_t kSyncSliceNs = 50 * kMs;
 // A Promise-form wait is interrupted by a signal when cancelled; it also re-checks its cancel
 // flag this often, in case the interruption landed just before it went to sleep.
@@ -115,6 +116,83 @@ Range RangeArgs(const Napi::CallbackInfo& info) {
   return Range{info[1].As<Napi::Boolean>().Value() ? 1 : 0, Int64Arg(info, 2), Int64Arg(info, 3)};
 }
 
+// The descriptor a wait locks through, for the user's descriptor `user`. With OFD locks (and on
+// Windows) it is a duplicate, closed when the wait is done: the user may close `user` (and its
+// number may be reused for another file) while the wait is pending; the lock must then neither
+// land on nor be undone on another file, and what the duplicate took is given back through it.
+// Classic locks belong to the process and closing a duplicate would drop them all, so there the
+// user's descriptor itself is used, and `file` tells whether it still is the same file.
+struct WaitFd {
+  int user = -1;
+  int fd = -1;
+  bool owned = false;
+  luaipc_flock_file file{};
+  WaitFd() = default;
+  WaitFd(const WaitFd&) = delete;
+  WaitFd& operator=(const WaitFd&) = delete;
+  ~WaitFd() {
+    if (owned) luaipc_flock_close_dup(fd);
+  }
+  // Whether the user's descriptor is still open on what the wait locks (and, where the OS can
+  // tell, on the same open file as the duplicate). Looked at during the wait (WaitThrough) and
+  // when it ends: a wait whose descriptor was closed is cancelled (ECANCELED).
+  bool UserStillOpen() const { return luaipc_flock_is(user, &file, owned ? &fd : nullptr) != 0; }
+  // Whether a lock the wait took can be given back through `fd`: always through a duplicate;
+  // through the user's descriptor only while it is still that file.
+  bool CanUnlock() const { return owned || UserStillOpen(); }
+};
+
+// The WaitFd for the user's `fd`, which luaipc_flock_check found to be `file`.
+std::shared_ptr<WaitFd> OpenWaitFd(Napi::Env env, int fd, const luaipc_flock_file& file) {
+  auto w = std::make_shared<WaitFd>();
+  w->user = fd;
+  w->file = file;
+  if (luaipc_flock_ofd()) {
+    int err = luaipc_flock_dup(fd, &w->fd);
+    if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
+    w->owned = true;
+  } else {
+    w->fd = fd;
+  }
+  return w;
+}
+
+// Waits through `w` (see WaitSliced; `tryFirst`: one attempt first) with `interruptible` around
+// each blocking call. A user's descriptor found closed is ECANCELED, and what the wait took
+// meanwhile is given back.
+template <typename Stop, typename Interruptible>
+int WaitThrough(const WaitFd& w, const Range& r, bool tryFirst, int64_t deadline, int64_t slice, Stop stop,
+                Interruptible interruptible, Syscall* failed) {
+  *failed = kFcntl;
+  int e = tryFirst ? luaipc_flock_try(w.fd, r.exclusive, r.start, r.len) : EAGAIN;
+  if (e == EAGAIN) {
+    // A duplicate locks the right file whatever happens to the user's descriptor: it is looked at
+    // after each interruption (the slices), not before the first call. The user's own descriptor
+    // (classic locks) must be the same file before every call.
+    bool first = w.owned;
+    e = WaitSliced(
+        deadline, slice, stop,
+        [&] {
+          bool look = !first;
+          first = false;
+          if (look && !w.UserStillOpen()) return ECANCELED;
+          return interruptible([&] { return luaipc_flock_wait(w.fd, r.exclusive, r.start, r.len); });
+        },
+        failed);
+  }
+  if (e == 0 && !w.UserStillOpen()) {
+    // Closed while the lock was being granted (through a duplicate); or, with classic locks,
+    // the number swapped to another file between the check and the call: what we locked is
+    // then the other file's.
+    luaipc_flock_unlock(w.fd, r.start, r.len);
+    e = ECANCELED;
+  }
+  // Classic locks: the kernel gives up a lock granted to a descriptor closed meanwhile (EBADF);
+  // the first attempt through the same descriptor had passed its checks.
+  if (e == EBADF && !w.owned) e = ECANCELED;
+  return e;
+}
+
 // trylock(fd, exclusive, start, len): whether it locked.
 Napi::Value TryLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -138,24 +216,20 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
   bool inWorker = info[5].As<Napi::Boolean>().Value();
   int64_t deadline = luaipc::DeadlineAfter(timeout);
   Syscall failed = kFcntl;
-  int err;
-  if (deadline < 0 && !inWorker) {
-    // The main thread's untimed wait needs no alarm: one blocking call, as C would do it.
-    err = WaitSliced(
-        -1, -1, [] { return false; }, [&] { return luaipc_flock_wait(fd, r.exclusive, r.start, r.len); }, &failed);
-  } else {
-    err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
-    if (err == EAGAIN && timeout != 0) {
-      std::unique_ptr<luaipc::JsProbe> probe;
-      if (inWorker) probe = std::make_unique<luaipc::JsProbe>(env);
-      err = WaitSliced(
-          deadline, inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
-          [&] { return luaipc_flock_wait(fd, r.exclusive, r.start, r.len); }, &failed);
-      if (err == ECANCELED) return env.Undefined();
-      if (err == 0 && probe && !probe->CanRunJs()) {
-        luaipc_flock_unlock(fd, r.start, r.len);
-        return env.Undefined();
-      }
+  int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+  if (err == EAGAIN && timeout != 0) {
+    std::shared_ptr<WaitFd> w = OpenWaitFd(env, fd, file);
+    std::unique_ptr<luaipc::JsProbe> probe;
+    if (inWorker) probe = std::make_unique<luaipc::JsProbe>(env);
+    // The main thread's untimed wait needs no alarm (slice and deadline -1): one blocking call
+    // at a time, as C would do it.
+    // The attempt above was just made: no second one.
+    err = WaitThrough(
+        *w, r, false, deadline, inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
+        [](auto call) { return call(); }, &failed);
+    if (probe && !probe->CanRunJs()) {
+      if (err == 0) luaipc_flock_unlock(w->fd, r.start, r.len);
+      return env.Undefined();
     }
   }
   if (err == EAGAIN || err == ETIMEDOUT) return Napi::Boolean::New(env, false);
@@ -174,27 +248,34 @@ Napi::Value Unlock(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// The descriptor a Promise-form wait locks through. With OFD locks it is a duplicate, closed
-// when the wait is done: the user's fd may be closed (and its number reused for another file)
-// while the wait is pending, and the lock must neither land on nor be undone on another file.
-// Classic locks belong to the process and closing a duplicate would drop them all, so there the
-// user's fd is used and `file` tells whether it still is the same file when a lock is undone.
-struct WaitFd {
-  int fd = -1;
-  bool owned = false;
-  luaipc_flock_file file{};
-  WaitFd() = default;
-  WaitFd(const WaitFd&) = delete;
-  WaitFd& operator=(const WaitFd&) = delete;
-  ~WaitFd() {
-    if (owned) luaipc_flock_close_dup(fd);
+const char* KindName(int kind) {
+  switch (kind) {
+    case LUAIPC_FLOCK_REGULAR: return "file";
+    case LUAIPC_FLOCK_DIRECTORY: return "directory";
+    case LUAIPC_FLOCK_FIFO: return "pipe";
+    case LUAIPC_FLOCK_SOCKET: return "socket";
+    case LUAIPC_FLOCK_PIPE_OR_SOCKET: return "pipe or socket";
+    case LUAIPC_FLOCK_CHAR_DEVICE: return "character device";
+    case LUAIPC_FLOCK_BLOCK_DEVICE: return "block device";
+    default: return "other";
   }
-  bool SameFile() const {
-    if (owned) return true;
-    luaipc_flock_file now;
-    return luaipc_flock_check(fd, &now) == 0 && now.dev == file.dev && now.ino == file.ino;
+}
+
+// describe(fd): { kind, readable?, writable?, path? } for the message of an EBADF (index.ts),
+// undefined when fd is not open. Only on that error path.
+Napi::Value Describe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  luaipc_flock_about about;
+  if (luaipc_flock_describe(Int32Arg(info, 0), &about) != 0) return env.Undefined();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("kind", KindName(about.file.kind));
+  if (about.access >= 0) {
+    out.Set("readable", (about.access & LUAIPC_FLOCK_READ) != 0);
+    out.Set("writable", (about.access & LUAIPC_FLOCK_WRITE) != 0);
   }
-};
+  if (about.path[0] != '\0') out.Set("path", about.path);
+  return out;
+}
 
 // Owns the thread-backed waits of lock() for one JS environment (binding.ts makes one).
 class Locker : public luaipc::Handle<Locker> {
@@ -240,49 +321,23 @@ class Locker : public luaipc::Handle<Locker> {
     if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
     if (err == 0 || timeout == 0) return Napi::Boolean::New(env, err == 0);
 
-    auto waitFd = std::make_shared<WaitFd>();
-    waitFd->file = file;
-    if (luaipc_flock_ofd()) {
-      err = luaipc_flock_dup(fd, &waitFd->fd);
-      if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
-      waitFd->owned = true;
-    } else {
-      waitFd->fd = fd;
-    }
+    std::shared_ptr<WaitFd> w = OpenWaitFd(env, fd, file);
     int64_t deadline = luaipc::DeadlineAfter(timeout);
     luaipc::WaitOp op;
-    op.wait = [waitFd, r, deadline](const luaipc::CancelToken& token) {
-      int wfd = waitFd->fd;
-      int e = luaipc_flock_try(wfd, r.exclusive, r.start, r.len);
+    op.wait = [w, r, deadline](const luaipc::CancelToken& token) {
       Syscall failed = kFcntl;
-      if (e == EAGAIN) {
-        // Classic locks wait on the user's fd: should it be closed (and its number reused) while
-        // we wait, don't lock (or block on) the other file. A file closed under a pending wait
-        // cancels it, whether the close or its 'close' event is seen first: ECANCELED.
-        e = WaitSliced(
-            deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
-            [&] {
-              return token.Interruptible([&] {
-                return waitFd->SameFile() ? luaipc_flock_wait(wfd, r.exclusive, r.start, r.len) : ECANCELED;
-              });
-            },
-            &failed);
-      }
-      if (e == 0 && !waitFd->SameFile()) {
-        // Swapped between the check and the call: what we locked is the other file's.
-        luaipc_flock_unlock(wfd, r.start, r.len);
-        e = ECANCELED;
-      }
-      // The descriptor we wait on (the user's own, with classic locks) was closed under us.
-      if (e == EBADF && !waitFd->SameFile()) e = ECANCELED;
+      // Another attempt first: the range may have come free since the one on the JS thread.
+      int e = WaitThrough(
+          *w, r, true, deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
+          [&](auto call) { return token.Interruptible(call); }, &failed);
       if (e == 0) return luaipc::WaitOutcome{0, 1};
       if (e == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};
       return luaipc::WaitOutcome{e, failed};
     };
     // Cancelled (abort, FileHandle closed) just as it was granted: give the range back.
-    op.undo = [waitFd, r](const luaipc::WaitOutcome& outcome) {
-      if (outcome.err == 0 && outcome.value == 1 && waitFd->SameFile()) {
-        luaipc_flock_unlock(waitFd->fd, r.start, r.len);
+    op.undo = [w, r](const luaipc::WaitOutcome& outcome) {
+      if (outcome.err == 0 && outcome.value == 1 && w->CanUnlock()) {
+        luaipc_flock_unlock(w->fd, r.start, r.len);
       }
     };
     op.settle = [](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {
@@ -307,6 +362,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trylock", Napi::Function::New(env, TryLock, "trylock"));
   exports.Set("lockSync", Napi::Function::New(env, LockSync, "lockSync"));
   exports.Set("unlock", Napi::Function::New(env, Unlock, "unlock"));
+  exports.Set("describe", Napi::Function::New(env, Describe, "describe"));
   exports.Set("OFD", Napi::Boolean::New(env, luaipc_flock_ofd() != 0));
   return exports;
 }

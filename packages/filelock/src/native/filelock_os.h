@@ -17,12 +17,45 @@ extern "C" {
 // process (classic POSIX record locks).
 int luaipc_flock_ofd(void);
 
-// Which file `fd` is; EBADF when it is not an open descriptor of a regular file.
+// What a descriptor is open on; only regular files can be locked.
+enum {
+  LUAIPC_FLOCK_REGULAR = 0,
+  LUAIPC_FLOCK_DIRECTORY = 1,
+  LUAIPC_FLOCK_FIFO = 2,
+  LUAIPC_FLOCK_SOCKET = 3,
+  LUAIPC_FLOCK_PIPE_OR_SOCKET = 4,  // Windows can't tell them apart
+  LUAIPC_FLOCK_CHAR_DEVICE = 5,
+  LUAIPC_FLOCK_BLOCK_DEVICE = 6,
+  LUAIPC_FLOCK_OTHER = 7
+};
+
+// Which file `fd` is. EBADF when it is not an open descriptor, or (with `kind` set) not one of a
+// regular file.
 typedef struct luaipc_flock_file {
   uint64_t dev;
   uint64_t ino;
+  int kind;
 } luaipc_flock_file;
 int luaipc_flock_check(int fd, luaipc_flock_file* file);
+
+// Whether `fd` is still an open descriptor of `file` (from luaipc_flock_check), and, when `dup`
+// is given (a luaipc_flock_dup of the descriptor `file` came from), still of the same open file
+// as *dup where the OS can tell (Linux: kcmp; Windows: CompareObjectHandles); elsewhere, of the
+// same file. 1 or 0. A wait asks this to notice that its user closed the descriptor.
+int luaipc_flock_is(int fd, const luaipc_flock_file* file, const int* dup);
+
+// For the message of an EBADF: how `fd` is open (LUAIPC_FLOCK_READ | LUAIPC_FLOCK_WRITE, or -1
+// where the OS would not refuse a lock for it) and its path where the OS can tell (else "").
+// 0, or the error of looking (EBADF: not open).
+#define LUAIPC_FLOCK_READ 1
+#define LUAIPC_FLOCK_WRITE 2
+#define LUAIPC_FLOCK_PATH_MAX 4096
+typedef struct luaipc_flock_about {
+  luaipc_flock_file file;
+  int access;
+  char path[LUAIPC_FLOCK_PATH_MAX];
+} luaipc_flock_about;
+int luaipc_flock_describe(int fd, luaipc_flock_about* about);
 
 // The range is [start, start + len), len 0 meaning "to the end of the file and beyond".
 // exclusive: 1 = write lock, 0 = read (shared) lock; locking a range this owner already holds in
@@ -35,9 +68,9 @@ int luaipc_flock_wait(int fd, int exclusive, int64_t start, int64_t len);
 int luaipc_flock_unlock(int fd, int64_t start, int64_t len);
 
 // A second descriptor of the same open file description, owning the same locks, for a wait that
-// must not be redirected to another file when `fd` is closed and its number reused. Only with
-// open-file-description locks: with classic locks, closing it would drop every lock the process
-// holds on the file (ENOTSUP then).
+// must not be redirected to another file when `fd` is closed and its number reused, and that can
+// still give back what it took once `fd` is closed. Only with open-file-description locks: with
+// classic locks, closing it would drop every lock the process holds on the file (ENOTSUP then).
 int luaipc_flock_dup(int fd, int* out);
 void luaipc_flock_close_dup(int fd);
 

@@ -53,6 +53,19 @@ int HandleOf(int fd, HANDLE* h) {
 // The Win32 code of a failure becomes the errno (and err.winerror in JavaScript).
 int Fail(DWORD code) { return luaipc_errno_from_win32(code); }
 
+// 1 when two handles are one kernel object, 0 when not, -1 when the system can't say
+// (CompareObjectHandles is Windows 10's).
+int SameObject(HANDLE a, HANDLE b) {
+  using Compare = BOOL(WINAPI*)(HANDLE, HANDLE);
+  static const Compare compare = [] {
+    HMODULE kernelbase = GetModuleHandleW(L"kernelbase.dll");
+    FARPROC f = kernelbase == nullptr ? nullptr : GetProcAddress(kernelbase, "CompareObjectHandles");
+    return reinterpret_cast<Compare>(reinterpret_cast<void*>(f));
+  }();
+  if (compare == nullptr) return -1;
+  return compare(a, b) ? 1 : 0;
+}
+
 // Windows has no "to the end and beyond": len 0 is the largest range from start, [start, 2^64)
 // (from 0 it stops one byte short). Such a range never wraps, which Windows and Wine refuse.
 struct Span {
@@ -154,12 +167,56 @@ int luaipc_flock_check(int fd, luaipc_flock_file* file) {
   HANDLE h;
   int err = HandleOf(fd, &h);
   if (err != 0) return err;
-  if (GetFileType(h) != FILE_TYPE_DISK) return EBADF;
+  file->dev = 0;
+  file->ino = 0;
+  switch (GetFileType(h)) {
+    case FILE_TYPE_DISK: break;
+    case FILE_TYPE_PIPE: file->kind = LUAIPC_FLOCK_PIPE_OR_SOCKET; return EBADF;
+    case FILE_TYPE_CHAR: file->kind = LUAIPC_FLOCK_CHAR_DEVICE; return EBADF;
+    default: file->kind = LUAIPC_FLOCK_OTHER; return EBADF;
+  }
   BY_HANDLE_FILE_INFORMATION info;
   if (!GetFileInformationByHandle(h, &info)) return Fail(GetLastError());
-  if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) return EBADF;
   file->dev = info.dwVolumeSerialNumber;
   file->ino = (static_cast<uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
+  file->kind = info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY ? LUAIPC_FLOCK_DIRECTORY : LUAIPC_FLOCK_REGULAR;
+  return file->kind == LUAIPC_FLOCK_REGULAR ? 0 : EBADF;
+}
+
+int luaipc_flock_is(int fd, const luaipc_flock_file* file, const int* dup) {
+  HANDLE h;
+  if (HandleOf(fd, &h) != 0) return 0;
+  if (dup != nullptr) {
+    // One kernel object: the duplicate's. No I/O on the handle, so this never queues behind a
+    // wait pending on the same file object.
+    int same = SameObject(h, Decode(*dup));
+    if (same >= 0) return same;
+  }
+  luaipc_flock_file now;
+  int err = luaipc_flock_check(fd, &now);
+  luaipc_take_win32_error(0);
+  return err == 0 && now.dev == file->dev && now.ino == file->ino;
+}
+
+int luaipc_flock_describe(int fd, luaipc_flock_about* about) {
+  about->file.kind = LUAIPC_FLOCK_REGULAR;
+  int err = luaipc_flock_check(fd, &about->file);
+  if (err != 0 && !(err == EBADF && about->file.kind != LUAIPC_FLOCK_REGULAR)) return err;
+  luaipc_take_win32_error(0);
+  // LockFileEx takes either mode with read or write access (EACCES with neither): access never
+  // explains an EBADF here.
+  about->access = -1;
+  about->path[0] = '\0';
+  HANDLE h;
+  if (HandleOf(fd, &h) != 0) return 0;
+  wchar_t wide[LUAIPC_FLOCK_PATH_MAX];
+  DWORD n = GetFinalPathNameByHandleW(h, wide, LUAIPC_FLOCK_PATH_MAX, FILE_NAME_NORMALIZED);
+  if (n == 0 || n >= LUAIPC_FLOCK_PATH_MAX) return 0;
+  // "\\?\C:\dir\file" is "C:\dir\file" as the user wrote it; UNC paths keep their "\\?\UNC\".
+  const wchar_t* path = wide;
+  if (n > 6 && wcsncmp(wide, L"\\\\?\\", 4) == 0 && wide[5] == L':') path = wide + 4;
+  int bytes = WideCharToMultiByte(CP_UTF8, 0, path, -1, about->path, LUAIPC_FLOCK_PATH_MAX, nullptr, nullptr);
+  if (bytes == 0) about->path[0] = '\0';
   return 0;
 }
 

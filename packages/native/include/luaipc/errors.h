@@ -70,8 +70,10 @@ inline void InitErrors(Napi::Env env, Napi::Object exports) {
 }
 
 // Builds (does not throw) the error for OS error `err` (positive errno) from `syscall` on
-// `path`: the file, or the shm/sem name as the user gave it. JS thread only.
-inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const char* path = nullptr) {
+// `path`: the file, or the shm/sem name as the user gave it. `description`, when given, replaces
+// the standard description of the code in the message. JS thread only.
+inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const char* path = nullptr,
+                            const char* description = nullptr) {
   AddonData* data = GetAddonData(env);
 #ifdef _WIN32
   // The Win32 code behind `err`, when a backend mapped one on this thread (glue_os.h).
@@ -82,13 +84,14 @@ inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const c
 #endif
   if (!data->errorFactory.IsEmpty()) {
     Napi::Value made = data->errorFactory.Call({Napi::Number::New(env, err), Napi::String::New(env, syscall),
-                                                detail::OptionalString(env, path), raw});
+                                                detail::OptionalString(env, path), raw,
+                                                detail::OptionalString(env, description)});
     if (made.IsObject()) return Napi::Error(env, made);
   }
   // No factory (an addon used without its loader): a plain Error of the same shape.
   const char* known = detail::ErrnoCode(err);
   std::string code = known != nullptr ? known : "E" + std::to_string(err);
-  std::string message = code + ": " + std::strerror(err) + ", " + syscall;
+  std::string message = code + ": " + (description != nullptr ? description : std::strerror(err)) + ", " + syscall;
   if (path != nullptr) message += std::string(" '") + path + "'";
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, code));

@@ -1,17 +1,20 @@
 // A memory mapping as JavaScript sees it, shared by the addons that map memory (shm, mmap): the
-// lifetime rule of DESIGN "Memory views", the external-memory report to V8, the owner of a
-// name, and the truncation state the fault handler of mapping_os.h keeps.
+// lifetime rule of the "Memory views" section of @luaipc/native's README, the owner of a name,
+// and the truncation state the fault handler of mapping_os.h keeps.
 //
 //   int err = 0;
 //   luaipc::Mapping* m = luaipc::Mapping::Adopt(env, addr, size, LUAIPC_MAP_READ | LUAIPC_MAP_WRITE,
 //                                               std::move(owner), &err);   // owner may be null
 //   if (m == nullptr) throw luaipc::IpcError(env, err, "mmap", name);
-//   m->ArrayBuffer(env);   // the same ArrayBuffer while it lives; each keeps the mapping
+//   m->View(env);          // the handle's own ArrayBuffer: no reference, detached by DetachView
+//   m->ArrayBuffer(env);   // the user's: the same one while it lives; each keeps the mapping
 //   m->Disown();           // a creator's close(): let go of the name now
+//   m->DetachView(env);    // the handle's close(): its own views end here
 //   m->Release();          // the handle's close() or collection
 //
 // A handle that is one mapping (shm's Segment, mmap's MappedFile) derives from MappedHandle<T>,
-// which holds it, releases it once and gives JavaScript its addr/arrayBuffer/truncated methods:
+// which holds it, releases it once and gives JavaScript its addr/view/arrayBuffer/truncated
+// methods:
 //
 //   class Segment : public luaipc::MappedHandle<Segment> {
 //     static constexpr const char* kWhat = "file";
@@ -20,12 +23,20 @@
 //   };
 //   DefineClass(env, "Segment", Segment::Methods({/* T's own */}));
 //
-// The range is unmapped when the handle has released it AND every ArrayBuffer made over it has
-// been collected: a Buffer taken before close() stays valid and shared, and work in flight on it
-// (zlib, fs.write, ...) holds the Buffer and so the mapping. Nothing is ever detached.
+// Two kinds of ArrayBuffer are made over the mapping. The view (View()) is the handle's own, for
+// the reads and writes of @luaipc/filelike's MappedStore; user code never sees it, so close()
+// detaches it (every view over it then has length 0) and it holds no reference. The user's
+// (ArrayBuffer(), the `buffer` and through it every Buffer the user takes) holds a reference
+// until V8 frees it and is never detached: work in flight on it (zlib, fs.write, ...) keeps the
+// mapping. addr() hands out the address itself; the handle then holds a reference until it is
+// collected. So the range is unmapped by close() itself when the user took no Buffer and no
+// address (or the Buffer was collected), else when the last of those goes.
 //
-// Each mapping reports its size to V8 as external memory while it exists, so unclosed handles
-// get collected before the address space, the kernel's mapping limit or /dev/shm run out.
+// V8 counts the size of every ArrayBuffer as external memory, which drives its collections: the
+// view, alive as long as the JS handle that reads through it, makes unclosed handles get
+// collected before the address space, the kernel's mapping limit or /dev/shm run out, and a
+// user's ArrayBuffer counts while it keeps a closed mapping. (A report of our own on top made V8
+// count each mapping two or three times and collect far more often than needed.)
 //
 // The owner (shm: the creator's name) is let go of once: at Disown(), when the mapping goes, at
 // env teardown, or on process.exit() (which skips teardown), whichever comes first. Owners are
@@ -54,6 +65,10 @@
 #include "luaipc/mapping_os.h"
 
 namespace luaipc {
+
+// How an IpcError ENXIO describes a mapping whose object another process shrank (the wording of
+// @luaipc/filelike's MappedStore).
+constexpr const char* kTruncatedDescription = "mapped object was truncated";
 
 // The creator of a named object. Disown() runs at most once per mapping and must not call
 // JavaScript (it may run during teardown or at exit).
@@ -167,7 +182,6 @@ class Mapping {
         return nullptr;
       }
     }
-    m->Report(env);
     return m;
   }
 
@@ -175,8 +189,48 @@ class Mapping {
   size_t size() const { return size_; }
   bool truncated() const { return luaipc_mapping_truncated(os_) != 0; }
 
-  // The ArrayBuffer over the whole mapping: the same object while it is alive, a new one once it
-  // was collected. Each one holds a reference until V8 frees it.
+  // The handle's own ArrayBuffer over the whole mapping: the same object while it is alive, a new
+  // one once it was collected. It holds no reference to the mapping, and the reference to it is
+  // weak (whoever uses it holds it, so it goes in the same collection as its handle): whoever
+  // releases the mapping ends it first (DetachView), or it is unreachable by then (DropView: at
+  // collection of the handle, or at teardown).
+  Napi::ArrayBuffer View(Napi::Env env) {
+    if (view_ != nullptr) {
+      napi_value alive = nullptr;
+      if (napi_get_reference_value(env, view_, &alive) == napi_ok && alive != nullptr) {
+        return Napi::ArrayBuffer(env, alive);
+      }
+      DropView();
+    }
+    napi_value ab;
+    NAPI_THROW_IF_FAILED(env, napi_create_external_arraybuffer(env, addr_, size_, nullptr, nullptr, &ab),
+                         Napi::ArrayBuffer());
+    if (napi_create_reference(env, ab, 0, &view_) != napi_ok) {
+      // Without the reference close() could not end it: better no view than one that outlives
+      // the mapping.
+      napi_detach_arraybuffer(env, ab);
+      view_ = nullptr;
+      NAPI_THROW(Napi::Error::New(env, "napi_create_reference failed"), Napi::ArrayBuffer());
+    }
+    return Napi::ArrayBuffer(env, ab);
+  }
+
+  // Ends the view, if it is still alive: every typed array over it has length 0 from now on.
+  // JS thread, JS alive.
+  void DetachView(Napi::Env env) noexcept {
+    if (view_ == nullptr) return;
+    napi_value ab = nullptr;
+    if (napi_get_reference_value(env, view_, &ab) == napi_ok && ab != nullptr) napi_detach_arraybuffer(env, ab);
+    DropView();
+  }
+
+  // Lets go of the view without detaching it (collection, teardown: nothing can use it).
+  void DropView() noexcept {
+    if (view_ != nullptr) napi_delete_reference(env_, std::exchange(view_, nullptr));
+  }
+
+  // The user's ArrayBuffer over the whole mapping: the same object while it is alive, a new one
+  // once it was collected. Each one holds a reference until V8 frees it.
   Napi::ArrayBuffer ArrayBuffer(Napi::Env env) {
     if (weak_ != nullptr) {
       napi_value alive = nullptr;
@@ -203,7 +257,11 @@ class Mapping {
     if (owned_ != nullptr) std::exchange(owned_, nullptr)->Remove(this);
   }
 
-  // Drops the handle's reference.
+  // Takes one more reference (the handle's, once it handed out the address), dropped by
+  // Release().
+  void Ref() noexcept { ++refs_; }
+
+  // Drops one reference.
   void Release() noexcept { Unref(); }
 
  private:
@@ -216,19 +274,11 @@ class Mapping {
     static_cast<Mapping*>(hint)->Unref();
   }
 
-  // What the mapping costs the process: its whole pages.
-  void Report(Napi::Env env) {
-    reported_ = static_cast<int64_t>(luaipc_mapping_size(os_));
-    int64_t ignored;
-    if (napi_adjust_external_memory(env, reported_, &ignored) != napi_ok) reported_ = 0;
-  }
-
   void Unref() noexcept {
     if (--refs_ > 0) return;
     Disown();
+    DropView();
     if (weak_ != nullptr) napi_delete_reference(env_, weak_);
-    int64_t ignored;
-    if (reported_ != 0) napi_adjust_external_memory(env_, -reported_, &ignored);
     luaipc_mapping_release(os_);
     delete this;
   }
@@ -238,8 +288,8 @@ class Mapping {
   void* addr_;
   size_t size_;
   int refs_ = 1;
-  int64_t reported_ = 0;
   napi_ref weak_ = nullptr;
+  napi_ref view_ = nullptr;
   std::unique_ptr<MappingOwner> owner_;
   detail::OwnedMappings* owned_ = nullptr;
 };
@@ -251,19 +301,23 @@ inline void detail::OwnedMappings::DisownAll() noexcept {
   for (Mapping* m : owned) m->Disown();
 }
 
-// The JS handle over one Mapping (see the top of this file). The memory stays while an
-// ArrayBuffer over it lives; a handle that is closed (not collected) lets go of its owner's name
-// at once, a collected one when the last ArrayBuffer goes.
+// The JS handle over one Mapping (see the top of this file). close() ends the handle's view and
+// lets go of its owner's name at once; the memory stays while a user's ArrayBuffer over it lives,
+// or, once addr() was called, until the handle is collected. A collected handle lets go of the
+// name when the last of those goes.
 template <typename T>
 class MappedHandle : public Handle<T> {
  public:
   using Handle<T>::Handle;
 
-  // addr(), arrayBuffer(), truncated(), close() and `closed`, then T's own.
+  ~MappedHandle() override { ReleasePin(); }
+
+  // addr(), view(), arrayBuffer(), truncated(), close() and `closed`, then T's own.
   static std::vector<Napi::ClassPropertyDescriptor<T>> Methods(
       std::initializer_list<Napi::ClassPropertyDescriptor<T>> own) {
     std::vector<Napi::ClassPropertyDescriptor<T>> all{
         T::InstanceMethod("addr", &T::Addr),
+        T::InstanceMethod("view", &T::GetView),
         T::InstanceMethod("arrayBuffer", &T::GetArrayBuffer),
         T::InstanceMethod("truncated", &T::Truncated),
         T::InstanceMethod("close", &T::Close),
@@ -274,16 +328,34 @@ class MappedHandle : public Handle<T> {
   }
 
   // Runs once (luaipc::Handle): close(), collection of the handle, or env teardown.
-  void OnClose(Napi::Env /*env*/, CloseKind kind) {
+  void OnClose(Napi::Env env, CloseKind kind) {
     Mapping* m = std::exchange(mapping_, nullptr);
     if (m == nullptr) return;
+    if (kind == CloseKind::Explicit) {
+      m->DetachView(env);
+    } else {
+      // Collected with the handle, or JavaScript is gone: nothing can reach the view.
+      m->DropView();
+      ReleasePin();
+    }
     if (kind != CloseKind::Finalize) m->Disown();
     m->Release();
   }
 
+  // Hands out the address: the mapping then stays until the handle is collected, as native code
+  // may hold the address without any JavaScript object that keeps it.
   Napi::Value Addr(const Napi::CallbackInfo& info) {
     this->EnsureOpen(info.Env());
+    if (pinned_ == nullptr) {
+      pinned_ = mapping_;
+      pinned_->Ref();
+    }
     return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(mapping_->addr())));
+  }
+
+  Napi::Value GetView(const Napi::CallbackInfo& info) {
+    this->EnsureOpen(info.Env());
+    return mapping_->View(info.Env());
   }
 
   Napi::Value GetArrayBuffer(const Napi::CallbackInfo& info) {
@@ -299,6 +371,14 @@ class MappedHandle : public Handle<T> {
  protected:
   // Set by T's constructor; null once closed.
   Mapping* mapping_ = nullptr;
+
+ private:
+  void ReleasePin() noexcept {
+    if (pinned_ != nullptr) std::exchange(pinned_, nullptr)->Release();
+  }
+
+  // The mapping whose address was handed out (a reference of its own), until collection.
+  Mapping* pinned_ = nullptr;
 };
 
 // exports.mappings(): how many mappings the addon holds in this process and the most it allows
@@ -321,10 +401,23 @@ inline Napi::Uint32Array FaultEpoch(Napi::Env env) {
   return Napi::Uint32Array::New(env, 1, Napi::ArrayBuffer(env, ab), 0);
 }
 
-// What every mapping addon exports besides its handle class: `mappings` and `faultEpoch`.
+// exports.armFaultGuard(): installs the fault handler again if something replaced it. The loader
+// (@luaipc/native/load) calls it whenever a process.on('SIGBUS') listener comes or goes, as Node
+// replaces the handler then. Every addon whose memory the handler protects exports it.
+inline void ExportFaultGuard(Napi::Env env, Napi::Object exports) {
+  auto arm = [](const Napi::CallbackInfo& info) -> Napi::Value {
+    luaipc_mapping_arm();
+    return info.Env().Undefined();
+  };
+  exports.Set("armFaultGuard", Napi::Function::New(env, arm, "armFaultGuard"));
+}
+
+// What every mapping addon exports besides its handle class: `mappings`, `faultEpoch` and
+// `armFaultGuard`.
 inline void ExportMappingState(Napi::Env env, Napi::Object exports) {
   exports.Set("mappings", Napi::Function::New(env, MappingCount, "mappings"));
   exports.Set("faultEpoch", FaultEpoch(env));
+  ExportFaultGuard(env, exports);
 }
 
 }  // namespace luaipc

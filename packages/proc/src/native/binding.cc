@@ -6,11 +6,14 @@
 //   1, stream                that stream ended
 //   2, stream, errno         reading it failed (it ended too)
 //   3, errno, signaled, code the child was reaped (errno != 0: reaping failed)
+//   4                        more is queued than one dispatch hands over: call drain() once
+//                            the event loop has had its turn (index.ts uses setImmediate)
 #include <napi.h>
 
-#include <cerrno>
-#include <cstring>
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -34,6 +37,12 @@ constexpr int kSyncSliceMs = 50;
 // Largest Buffer made by joining queued output of one stream. Small enough to come from the
 // heap: a larger allocation is a fresh mapping whose every page faults on the copy.
 constexpr size_t kMergeMax = 64 * 1024;
+// One dispatch on the async path stops calling back once it has handed over this much output or
+// run this long, and returns to the event loop (the rest follows from drain()): timers and I/O
+// keep their turn however slow the callback, and the thread stops reading while the queue is
+// full.
+constexpr size_t kDispatchBytes = 1024 * 1024;
+constexpr auto kDispatchTime = std::chrono::milliseconds(2);
 
 class Process;
 
@@ -81,6 +90,7 @@ class Process : public luaipc::Handle<Process> {
                            InstanceMethod<&Process::Kill>("kill"),
                            InstanceMethod<&Process::WaitSync>("waitSync"),
                            InstanceMethod<&Process::SetKeepAlive>("setKeepAlive"),
+                           InstanceMethod<&Process::DrainMore>("drain"),
                            InstanceMethod("close", &Process::Close),
                            InstanceAccessor("closed", &Process::IsClosed, nullptr),
                        });
@@ -173,18 +183,32 @@ class Process : public luaipc::Handle<Process> {
     keep_ = false;
   }
 
-  // From the tsfn, on the JS thread: hands queued events to JavaScript.
+  // On the JS thread, from the tsfn or from drain(): hands a bounded batch of queued events to
+  // JavaScript. Until a dispatch finds nothing more to do, the Core does not call the notifier
+  // again: Node would run that call in the same turn of the event loop.
   void Drain(Napi::Env env) {
+    auto until = std::chrono::steady_clock::now() + kDispatchTime;
+    size_t bytes = 0;
+    bool delivered = false;
     Event ev;
     while (!closed() && Next(&ev)) {
+      delivered = true;
       try {
-        Deliver(env, ev);
+        bytes += DeliverScoped(env, ev);
       } catch (const Napi::Error& error) {
         // A callback threw: the same as a throwing 'data' listener, an uncaught exception.
         Napi::Value value = error.Value();
         if (!value.IsEmpty()) napi_fatal_exception(env, value);
       }
+      if (bytes >= kDispatchBytes || std::chrono::steady_clock::now() >= until) break;
     }
+    if (closed() || exitDelivered_ || !core_) return;
+    // Something was delivered: look again from setImmediate, after timers and I/O had their
+    // turn, before letting the thread notify again.
+    if (!core_->EndDispatch(delivered || !ready_.empty())) return;
+    Napi::HandleScope scope(env);
+    Napi::Function fn = dispatch_.Value();
+    if (!fn.IsEmpty()) fn.Call({Napi::Number::New(env, 4)});
   }
 
  private:
@@ -216,7 +240,14 @@ class Process : public luaipc::Handle<Process> {
 
   void DeliverQueued(Napi::Env env) {
     Event ev;
-    while (!closed() && !exitDelivered_ && Next(&ev)) Deliver(env, ev);
+    while (!closed() && !exitDelivered_ && Next(&ev)) DeliverScoped(env, ev);
+  }
+
+  // Every call in a scope of its own: the values made for it are garbage once it returns, however
+  // long the loop around it runs (waitSync() runs one for the child's whole life).
+  size_t DeliverScoped(Napi::Env env, Event& ev) {
+    Napi::HandleScope scope(env);
+    return Deliver(env, ev);
   }
 
   // The next event the thread queued. They are taken from the Core all at once (one lock per
@@ -231,7 +262,7 @@ class Process : public luaipc::Handle<Process> {
 
   // Output bytes as one Buffer, together with the same stream's output queued right behind
   // them: when JavaScript falls behind, it gets fewer, larger calls.
-  Napi::Value TakeBytes(Napi::Env env, Event& ev) {
+  Napi::Buffer<char> TakeBytes(Napi::Env env, Event& ev) {
     if (maxChunk_ > 0 && ev.size > maxChunk_) {
       // Too much for one call: the rest stays first in line (a callback that throws loses
       // nothing).
@@ -268,18 +299,20 @@ class Process : public luaipc::Handle<Process> {
     return bytes;
   }
 
-  void Deliver(Napi::Env env, Event& ev) {
+  // Returns the number of output bytes handed over.
+  size_t Deliver(Napi::Env env, Event& ev) {
     if (ev.kind == Event::kExit) {
       exitDelivered_ = true;
       ReleaseTsfn();
     }
     Napi::Function fn = dispatch_.Value();
-    if (fn.IsEmpty()) return;
+    if (fn.IsEmpty()) return 0;
     switch (ev.kind) {
       case Event::kData: {
-        Napi::Value bytes = TakeBytes(env, ev);
+        Napi::Buffer<char> bytes = TakeBytes(env, ev);
+        size_t size = bytes.Length();  // before the callback, which may transfer the buffer
         fn.Call({Napi::Number::New(env, 0), Napi::Number::New(env, ev.stream), bytes});
-        break;
+        return size;
       }
       case Event::kEnd:
         fn.Call({Napi::Number::New(env, 1), Napi::Number::New(env, ev.stream)});
@@ -292,6 +325,13 @@ class Process : public luaipc::Handle<Process> {
                  Napi::Number::New(env, ev.code)});
         break;
     }
+    return 0;
+  }
+
+  // drain(): the rest of what one dispatch left queued (index.ts calls it from setImmediate).
+  Napi::Value DrainMore(const Napi::CallbackInfo& info) {
+    Drain(info.Env());
+    return info.Env().Undefined();
   }
 
   Napi::Value Pid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), pid_); }

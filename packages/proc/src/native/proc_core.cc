@@ -70,7 +70,6 @@ void Core::DisableNotify() {
 
 void Core::PopAll(std::deque<Event>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  jsNotified_ = false;
   if (events_.empty()) return;
   // Taken early (the JS thread looked while the loop lingered): nothing left to tell.
   notifyPending_ = false;
@@ -82,6 +81,12 @@ void Core::PopAll(std::deque<Event>* out) {
     throttled_ = false;
     luaipc_proc_wake(proc_);
   }
+}
+
+bool Core::EndDispatch(bool again) {
+  std::lock_guard<std::mutex> lock(mu_);
+  jsNotified_ = again || !events_.empty();
+  return jsNotified_;
 }
 
 void Core::Write(const char* data, size_t len) {
@@ -121,6 +126,11 @@ void Core::Detach() {
   std::lock_guard<std::mutex> lock(mu_);
   if (detached_) return;
   detached_ = true;
+  if (exited_) {
+    // A held group leader: nothing can signal its group any more, so let it go.
+    int exited = 0, signaled = 0, code = 0;
+    luaipc_proc_reap(proc_, 0, &exited, &signaled, &code);
+  }
   // in_ is left to the loop owner (Prepare drops it): it may be writing from it right now.
   events_.clear();
   eventBytes_ = 0;
@@ -260,7 +270,10 @@ bool Core::TakeDue() {
 
 void Core::NotifyNow() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (notify_ != nullptr) notify_(notifyArg_);
+  // Already told: a dispatch is on its way, and it looks until the queue is empty.
+  if (jsNotified_ || notify_ == nullptr) return;
+  jsNotified_ = true;
+  notify_(notifyArg_);
 }
 
 void Core::CloseStdinLocked() {
@@ -468,7 +481,9 @@ bool Core::TryReap() {
   std::lock_guard<std::mutex> lock(mu_);
   if (exited_) return true;
   int exited = 0, signaled = 0, code = 0;
-  int err = luaipc_proc_reap(proc_, &exited, &signaled, &code);
+  // A group leader stays unreaped while the handle is open, so that kill() can only reach its
+  // own group (Detach reaps it).
+  int err = luaipc_proc_reap(proc_, group_ && !detached_ ? 1 : 0, &exited, &signaled, &code);
   if (err != 0) {
     exitErr_ = err;
     exited_ = true;

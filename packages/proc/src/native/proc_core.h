@@ -55,6 +55,11 @@ class Core {
 
   // JS thread. Moves every queued event to the end of `out`.
   void PopAll(std::deque<Event>* out);
+  // JS thread, at the end of a dispatch. With `again` (it delivered something, or stopped with
+  // events left) or when events are queued, returns true: the JS thread must look again later,
+  // and until then the notifier is not called (Node would run that call in the same turn of the
+  // event loop, before timers and I/O). Otherwise the next event calls the notifier.
+  bool EndDispatch(bool again);
   // Any thread: a pooled event buffer whose bytes have been copied out, for the next read.
   void Recycle(std::unique_ptr<char[]> buffer);
 
@@ -78,7 +83,8 @@ class Core {
   void NotifyNow();
 
   // Stop delivering: close our pipe ends, drop queued input and events, and only reap the
-  // child when it ends (the thread does that). Any thread; idempotent.
+  // child when it ends (the thread does that; a group leader held unreaped is reaped here).
+  // Any thread; idempotent.
   void Detach();
 
   // Undoes a spawn whose thread could not start: SIGKILL, then reap.
@@ -129,7 +135,7 @@ class Core {
   // about data once kNotifyBytes have piled up or the oldest has waited kLingerMs (the loop
   // polls with that timeout meanwhile). Each wake-up of the JS thread takes a CPU from the
   // child and the reader; batching them is what keeps a fast producer fast.
-  bool jsNotified_ = false;     // told, and has not taken the events yet
+  bool jsNotified_ = false;     // told, and not yet through with the queue (EndDispatch)
   bool due_ = false;            // Sync wait: the queue is ready for JavaScript
   bool notifyPending_ = false;  // data queued that the JS thread has not been told about
   size_t unnotifiedBytes_ = 0;

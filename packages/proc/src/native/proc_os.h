@@ -87,17 +87,21 @@ void luaipc_proc_close_stream(luaipc_proc* p, int stream);
 
 // Never blocks. *exited = 1 once the child has ended; then *signaled says whether a signal
 // ended it and *code is the exit status or the signal number. After the first success the
-// result is kept and the pid is never waited for again. ECHILD: someone else reaped our child
-// (SIGCHLD ignored, or a waitpid(-1) elsewhere in the process).
-int luaipc_proc_reap(luaipc_proc* p, int* exited, int* signaled, int* code);
+// result is kept. With `hold`, an ended child is left unreaped (a zombie, its status read with
+// WNOWAIT): its pid, and with it the id of the process group it leads, can't pass to another
+// process meanwhile; a later call without `hold` reaps it (backends without pid reuse ignore
+// `hold`). ECHILD: someone else reaped our child (SIGCHLD ignored, or a waitpid(-1) elsewhere
+// in the process).
+int luaipc_proc_reap(luaipc_proc* p, int hold, int* exited, int* signaled, int* code);
 
 // Undoes a spawn: kills the child at once, reaps it (blocks until it is gone) and closes every
 // descriptor (luaipc_proc_free still frees the rest).
 int luaipc_proc_abandon(luaipc_proc* p);
 
-// Sends `sig` to the child (nothing once it is reaped) or, with `group`, to its process group
-// (also after the child itself ended: its descendants may live on). A process that is already
-// gone is not an error.
+// Sends `sig` to the child or, with `group`, to its process group (also after the child itself
+// ended, while it is held unreaped: its descendants may live on). Nothing once the child is
+// reaped: its pid, and the group id with it, may belong to someone else by then. A process
+// that is already gone is not an error.
 int luaipc_proc_kill(luaipc_proc* p, int sig, int group);
 
 // Closes the descriptors poll and wake use (once the loop is over, so a handle that lingers

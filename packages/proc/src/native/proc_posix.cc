@@ -48,11 +48,15 @@
 
 extern char** environ;
 
+// What runs a command string, and a script that has no "#!" line (execvp's _PATH_BSHELL).
+constexpr const char* kShell = "/bin/sh";
+
 struct luaipc_proc {
   pid_t pid;
   int fds[3];  // our ends: stdin's write end, stdout's and stderr's read ends
   int pidfd;
   int wake[2];  // eventfd: wake[0] == wake[1]; else a pipe
+  int exited;  // the status below is known (the child may still be held unreaped)
   int reaped;
   int signaled;
   int code;
@@ -336,7 +340,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     } else {
       // No addchdir in this C library: a shell changes directory and execs the program.
       cdScript = "cd -- \"$0\" && exec \"$@\"";
-      argv.push_back(const_cast<char*>("/bin/sh"));
+      argv.push_back(const_cast<char*>(kShell));
       argv.push_back(const_cast<char*>("-c"));
       argv.push_back(const_cast<char*>(cdScript.c_str()));
       argv.push_back(const_cast<char*>(args->cwd));
@@ -346,7 +350,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
         for (char* const* a = args->argv + 1; *a != nullptr; ++a) argv.push_back(*a);
       }
       argv.push_back(nullptr);
-      program = "/bin/sh";
+      program = kShell;
     }
   }
 
@@ -379,6 +383,18 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   char* const* envp = args->envp != nullptr ? args->envp : environ;
   // glibc reports the child's exec failure (ENOENT, EACCES, ENOEXEC) as this return value.
   err = posix_spawn(&pid, program.c_str(), &actions, &attr, useArgv, envp);
+  if (err == ENOEXEC) {
+    // Found and executable, but no format the kernel runs: as execvp (and so child_process)
+    // does, take it for a shell script without "#!" and run `/bin/sh file args...`.
+    std::vector<char*> script;
+    script.push_back(const_cast<char*>(kShell));
+    script.push_back(const_cast<char*>(program.c_str()));
+    if (useArgv[0] != nullptr) {
+      for (char* const* a = useArgv + 1; *a != nullptr; ++a) script.push_back(*a);
+    }
+    script.push_back(nullptr);
+    err = posix_spawn(&pid, kShell, &actions, &attr, script.data(), envp);
+  }
   if (err != 0) {
     *subject = args->file;
     return fail(err, "posix_spawn");
@@ -416,7 +432,7 @@ extern "C" int luaipc_proc_poll(luaipc_proc* p, unsigned want, int timeout_ms, u
     pf[n] = {p->fds[2], POLLIN, 0};
     bit[n++] = LUAIPC_PROC_EV_STDERR;
   }
-  if ((want & LUAIPC_PROC_EV_EXIT) != 0 && p->pidfd >= 0 && !p->reaped) {
+  if ((want & LUAIPC_PROC_EV_EXIT) != 0 && p->pidfd >= 0 && !p->exited) {
     pf[n] = {p->pidfd, POLLIN, 0};
     bit[n++] = LUAIPC_PROC_EV_EXIT;
   }
@@ -501,26 +517,29 @@ extern "C" int luaipc_proc_write_pieces(luaipc_proc* p, const void* const* bufs,
 
 extern "C" void luaipc_proc_close_stream(luaipc_proc* p, int stream) { CloseFd(&p->fds[stream]); }
 
-extern "C" int luaipc_proc_reap(luaipc_proc* p, int* exited, int* signaled, int* code) {
-  if (!p->reaped) {
-    int status = 0;
-    pid_t rv;
+extern "C" int luaipc_proc_reap(luaipc_proc* p, int hold, int* exited, int* signaled, int* code) {
+  if (!p->reaped && !(p->exited && hold)) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rv;
     do {
       // Only our own pid: libuv reaps its children the same way, and neither takes the other's.
-      rv = waitpid(p->pid, &status, WNOHANG);
+      rv = waitid(P_PID, static_cast<id_t>(p->pid), &info, WEXITED | WNOHANG | (hold ? WNOWAIT : 0));
     } while (rv < 0 && errno == EINTR);
-    if (rv < 0) return errno;
-    if (rv == 0) {
+    if (rv < 0) {
+      if (!p->exited) return errno;
+      // Reaped by someone else after we read its status: the status stands.
+      p->reaped = 1;
+    } else if (info.si_pid == 0) {
       *exited = 0;
       return 0;
-    }
-    p->reaped = 1;
-    if (WIFSIGNALED(status)) {
-      p->signaled = 1;
-      p->code = WTERMSIG(status);
     } else {
-      p->signaled = 0;
-      p->code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+      if (!p->exited) {
+        p->exited = 1;
+        p->signaled = info.si_code == CLD_EXITED ? 0 : 1;
+        p->code = info.si_status;
+      }
+      if (!hold) p->reaped = 1;
     }
   }
   *exited = 1;
@@ -541,20 +560,20 @@ extern "C" int luaipc_proc_abandon(luaipc_proc* p) {
   } while (rv < 0 && errno == EINTR);
   if (rv < 0) return errno;
   p->reaped = 1;
-  p->signaled = WIFSIGNALED(status) ? 1 : 0;
-  p->code = WIFSIGNALED(status) ? WTERMSIG(status) : (WIFEXITED(status) ? WEXITSTATUS(status) : 0);
+  if (!p->exited) {
+    p->exited = 1;
+    p->signaled = WIFSIGNALED(status) ? 1 : 0;
+    p->code = WIFSIGNALED(status) ? WTERMSIG(status) : (WIFEXITED(status) ? WEXITSTATUS(status) : 0);
+  }
   return 0;
 }
 
 extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group) {
-  int rv;
-  if (group) {
-    rv = kill(-p->pid, sig);
-  } else {
-    // Once reaped, the pid may belong to someone else.
-    if (p->reaped) return 0;
-    rv = kill(p->pid, sig);
-  }
+  // Once reaped, the pid may belong to someone else, and so may the group id: a group's id is
+  // free for reuse once its last member is gone. While the leader is unreaped (held), the id
+  // is still its own, so the group is the child's or empty.
+  if (p->reaped) return 0;
+  int rv = kill(group ? -p->pid : p->pid, sig);
   if (rv == 0 || errno == ESRCH) return 0;
   return errno;
 }
@@ -566,6 +585,12 @@ extern "C" void luaipc_proc_release_watch(luaipc_proc* p) {
 
 extern "C" void luaipc_proc_free(luaipc_proc* p) {
   if (p == nullptr) return;
+  if (p->exited && !p->reaped) {
+    // A held zombie: it has ended, so this does not wait.
+    int status;
+    while (waitpid(p->pid, &status, WNOHANG) < 0 && errno == EINTR) {
+    }
+  }
   for (int& fd : p->fds) CloseFd(&fd);
   CloseFd(&p->pidfd);
   CloseWake(p->wake);

@@ -814,7 +814,8 @@ extern "C" void luaipc_proc_close_stream(luaipc_proc* p, int stream) {
   }
 }
 
-extern "C" int luaipc_proc_reap(luaipc_proc* p, int* exited, int* signaled, int* code) {
+// `hold` is not needed here: a Job object, not a reusable id, stands for the group.
+extern "C" int luaipc_proc_reap(luaipc_proc* p, int /*hold*/, int* exited, int* signaled, int* code) {
   if (!p->reaped) {
     if (p->process == nullptr) return ECHILD;
     DWORD rc = WaitForSingleObject(p->process, 0);
@@ -854,7 +855,7 @@ extern "C" int luaipc_proc_abandon(luaipc_proc* p) {
     p->killedBy = 9;
     WaitForSingleObject(p->process, INFINITE);
     int exited = 0, signaled = 0, code = 0;
-    err = luaipc_proc_reap(p, &exited, &signaled, &code);
+    err = luaipc_proc_reap(p, 0, &exited, &signaled, &code);
   }
   luaipc_proc_release_watch(p);
   return err;

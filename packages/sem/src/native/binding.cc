@@ -11,6 +11,7 @@
 
 #include "luaipc/addon.h"
 #include "luaipc/handle.h"
+#include "luaipc/mapping.h"
 #include "luaipc/waiter.h"
 #include "sem_os.h"
 
@@ -26,11 +27,21 @@ constexpr int64_t kSpinNs = 50 * 1000;
 // the JS thread's. Bench results are in bench/RESULTS.md (pingpong).
 constexpr int64_t kAsyncSpinNs = 150 * 1000;
 // A Sync wait looks whether its worker is being terminated this often (the one periodic wake-up
-// DESIGN allows, so that terminate() and process.exit() end it within 100 ms).
+// allowed, so that terminate() and process.exit() end it within 100 ms, as the README promises).
 constexpr int64_t kSyncSliceNs = 50 * kMs;
 // A Promise-form wait is interrupted by a signal when cancelled; it also re-checks its cancel
 // flag this often, in case the interruption landed just before it went to sleep.
 constexpr int64_t kAsyncSliceNs = 1000 * kMs;
+
+// The IpcError for a failed call. ENXIO and EINVAL come from the checks of sem_posix.cc (the
+// semaphore's file lost its page; bytes glibc never writes, as sem_post's own EINVAL means too)
+// and say so.
+Napi::Error SemError(Napi::Env env, int err, const char* syscall, const std::string& name) {
+  const char* description = err == ENXIO    ? luaipc::kTruncatedDescription
+                            : err == EINVAL ? "not a valid semaphore"
+                                            : nullptr;
+  return luaipc::IpcError(env, err, syscall, name.c_str(), description);
+}
 
 // Shared by the handle and any wait in flight, so the OS object is closed only after the last
 // thread has finished with it.
@@ -97,7 +108,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     creator_ = n > 0;
     core_ = std::make_shared<Core>();
     int err = luaipc_sem_open(name_.c_str(), n, creator_ ? 1 : 0, &core_->sem);
-    if (err != 0) throw luaipc::IpcError(env, err, "sem_open", name_.c_str());
+    if (err != 0) throw SemError(env, err, "sem_open", name_);
     waiter_.KeepAliveWhileBusy(this);
   }
 
@@ -130,7 +141,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     Napi::Env env = info.Env();
     EnsureOpen(env);
     int err = luaipc_sem_post(core_->sem);
-    if (err != 0) throw luaipc::IpcError(env, err, "sem_post", name_.c_str());
+    if (err != 0) throw SemError(env, err, "sem_post", name_);
     return env.Undefined();
   }
 
@@ -138,7 +149,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     Napi::Env env = info.Env();
     EnsureOpen(env);
     int err = luaipc_sem_trywait(core_->sem);
-    if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "sem_trywait", name_.c_str());
+    if (err != 0 && err != EAGAIN) throw SemError(env, err, "sem_trywait", name_);
     return Napi::Boolean::New(env, err == 0);
   }
 
@@ -163,7 +174,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
       if (err == ECANCELED) return env.Undefined();
     }
     if (err == EAGAIN || err == ETIMEDOUT) return Napi::Boolean::New(env, false);
-    if (err != 0) throw luaipc::IpcError(env, err, timeout == 0 ? "sem_trywait" : "sem_wait", name_.c_str());
+    if (err != 0) throw SemError(env, err, timeout == 0 ? "sem_trywait" : "sem_wait", name_);
     return Napi::Boolean::New(env, true);
   }
 
@@ -175,7 +186,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     double timeout = info[0].As<Napi::Number>().DoubleValue();
     uint32_t id = info[1].As<Napi::Number>().Uint32Value();
     int err = luaipc_sem_trywait(core_->sem);
-    if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "sem_trywait", name_.c_str());
+    if (err != 0 && err != EAGAIN) throw SemError(env, err, "sem_trywait", name_);
     if (err == 0 || timeout == 0) return Napi::Boolean::New(env, err == 0);
 
     std::shared_ptr<Core> core = core_;
@@ -198,7 +209,7 @@ class Semaphore : public luaipc::Handle<Semaphore> {
       if (outcome.err == 0 && outcome.value == 1) luaipc_sem_post(core->sem);
     };
     op.settle = [name](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {
-      if (outcome.err != 0) throw luaipc::IpcError(e, outcome.err, "sem_wait", name.c_str());
+      if (outcome.err != 0) throw SemError(e, outcome.err, "sem_wait", name);
       return Napi::Boolean::New(e, outcome.value == 1);
     };
     return waiter_.Submit(env, std::move(op), id, name_.c_str());
@@ -222,6 +233,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   luaipc::ExportUnlink<luaipc_sem_unlink>(env, exports, "sem_unlink");
   exports.Set("SEM_VALUE_MAX", Napi::Number::New(env, static_cast<double>(luaipc_sem_value_max())));
   exports.Set("NAME_MAX", Napi::Number::New(env, static_cast<double>(luaipc_sem_name_max())));
+  // The semaphore lives in a mapping too (sem_posix.cc).
+  luaipc::ExportFaultGuard(env, exports);
   return exports;
 }
 

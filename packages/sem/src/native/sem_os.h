@@ -28,11 +28,15 @@ void luaipc_sem_close(luaipc_sem* sem);
 int luaipc_sem_unlink(const char* name);
 int luaipc_sem_unlink_if_created(luaipc_sem* sem);
 
+// Each of these (luaipc_sem_open too) fails with ENXIO when the OS object under the semaphore
+// lost its memory (another process truncated the file glibc keeps it in), and EINVAL when its
+// bytes cannot be a semaphore (another process overwrote them): see sem_posix.cc.
 int luaipc_sem_post(luaipc_sem* sem);
 // 0 when decremented, EAGAIN when the value is zero.
 int luaipc_sem_trywait(luaipc_sem* sem);
 // Blocks until decremented (0), until `deadline_ns` on luaipc_now_ns()'s clock passes
-// (ETIMEDOUT; a negative deadline never passes), or until a signal interrupts it (EINTR).
+// (ETIMEDOUT; a negative deadline never passes), or until a signal interrupts it (EINTR; a wait
+// without a deadline may also return EINTR now and then on its own). Callers loop on EINTR.
 int luaipc_sem_wait(luaipc_sem* sem, int64_t deadline_ns);
 
 #ifdef __cplusplus

@@ -1,0 +1,606 @@
+// POSIX backend of channel_os.h.
+//
+// Locks: open-file-description locks (F_OFD_SETLK, Linux) where the OS has them: owned by the
+// descriptor, so each handle opens the lock file itself and worker threads of one process are as
+// separate as processes. Elsewhere (and under LUAIPC_PORTABLE) classic POSIX record locks, which
+// belong to the process and all vanish when *any* descriptor of the file is closed: there one
+// descriptor per lock file serves the whole process (never closed while a lock on it is held),
+// and a table of which handle holds which byte does the rest. That is also why the locks live
+// on a file of their own: the segment is opened and closed freely.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <new>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "channel_os.h"
+#include "luaipc/glue_os.h"
+
+#if defined(F_OFD_SETLK) && !defined(LUAIPC_PORTABLE)
+#define LUAIPC_CHAN_OFD 1
+#else
+#define LUAIPC_CHAN_OFD 0
+#endif
+
+// posix_fallocate and hole punching (Linux tmpfs). Without them a page the system cannot provide
+// faults at first touch, which the mapping glue turns into zeros and an error (luaipc/mapping.h).
+#if defined(__linux__) && !defined(LUAIPC_PORTABLE)
+#define LUAIPC_CHAN_RESERVE 1
+#else
+#define LUAIPC_CHAN_RESERVE 0
+#endif
+
+struct luaipc_chan_file {
+  int fd;
+};
+
+namespace {
+
+// The longest doorbell suffix: ".tx" and a slot number below 1024 (MAX_SENDERS in src/layout.ts).
+constexpr size_t kSuffixMax = 7;
+#if defined(__APPLE__)
+// PSHMNAMLEN is 31, the leading '/' included. (Not tested on real hardware yet.)
+constexpr size_t kNameMax = 30;
+#else
+// The doorbells are files named <name>.tx<k> in one directory.
+constexpr size_t kNameMax = NAME_MAX - kSuffixMax;
+#endif
+
+#if defined(__linux__) && !defined(LUAIPC_PORTABLE)
+constexpr int kDir = LUAIPC_CHAN_DIR_DEV_SHM;
+#else
+constexpr int kDir = LUAIPC_CHAN_DIR_TMP;
+#endif
+
+const char* DirPath(int dir) { return dir == LUAIPC_CHAN_DIR_DEV_SHM ? "/dev/shm" : "/tmp"; }
+
+bool TooLong(const char* name) { return strlen(name) > kNameMax; }
+
+std::string ShmName(const char* name) { return std::string("/") + name; }
+
+std::string FilePath(const char* name, int dir, const char* suffix) {
+  return std::string(DirPath(dir)) + "/" + name + suffix;
+}
+
+std::string BellPath(const char* name, int dir, int lane) {
+  return lane < 0 ? FilePath(name, dir, ".rx") : FilePath(name, dir, (".tx" + std::to_string(lane)).c_str());
+}
+
+int Retry(int rc) { return rc < 0 ? errno : 0; }
+
+int OpenNoIntr(const char* path, int flags, mode_t mode) {
+  int fd;
+  do {
+    fd = open(path, flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+int ShmOpen(const char* name, int flags, mode_t mode, int* fd) {
+  std::string os = ShmName(name);
+  do {
+    *fd = shm_open(os.c_str(), flags | O_CLOEXEC, mode);
+  } while (*fd < 0 && errno == EINTR);
+  return *fd < 0 ? errno : 0;
+}
+
+// Removes the doorbells and the lock file of `name` in `dir` (whatever exists of them).
+void RemoveFiles(const char* name, int dir) {
+  unlink(FilePath(name, dir, ".lock").c_str());
+  unlink(FilePath(name, dir, ".rx").c_str());
+  DIR* d = opendir(DirPath(dir));
+  if (d == nullptr) return;
+  std::string prefix = std::string(name) + ".tx";
+  std::vector<std::string> doomed;
+  while (dirent* e = readdir(d)) {
+    const char* n = e->d_name;
+    if (strncmp(n, prefix.c_str(), prefix.size()) != 0) continue;
+    const char* digits = n + prefix.size();
+    size_t len = strlen(digits);
+    if (len == 0 || len > 4 || strspn(digits, "0123456789") != len) continue;
+    doomed.push_back(std::string(DirPath(dir)) + "/" + n);
+  }
+  closedir(d);
+  for (const std::string& path : doomed) unlink(path.c_str());
+}
+
+}  // namespace
+
+extern "C" {
+
+size_t luaipc_chan_name_max(void) { return kNameMax; }
+
+int luaipc_chan_dir(void) { return kDir; }
+
+int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_chan_file** file, void** addr,
+                       luaipc_chan_id* id, const char** syscall) {
+  *syscall = "shm_open";
+  if (TooLong(name)) return ENAMETOOLONG;
+  auto* f = new (std::nothrow) luaipc_chan_file{-1};
+  if (f == nullptr) return ENOMEM;
+  int err = ShmOpen(name, O_RDWR | O_CREAT | O_EXCL, 0600, &f->fd);
+  if (err != 0) {
+    delete f;
+    return err;
+  }
+  struct stat st;
+  if (fstat(f->fd, &st) < 0) {
+    err = errno;
+    *syscall = "fstat";
+  } else {
+    id->dev = static_cast<uint64_t>(st.st_dev);
+    id->ino = static_cast<uint64_t>(st.st_ino);
+  }
+  if (err == 0) {
+    int rc;
+    do {
+      rc = ftruncate(f->fd, static_cast<off_t>(size));
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+      err = errno;
+      *syscall = "ftruncate";
+    }
+  }
+#if LUAIPC_CHAN_RESERVE
+  if (err == 0) {
+    do {
+      err = posix_fallocate(f->fd, 0, static_cast<off_t>(reserve));
+    } while (err == EINTR);
+    if (err != 0) *syscall = "posix_fallocate";
+  }
+#else
+  (void)reserve;
+#endif
+  void* mapped = MAP_FAILED;
+  if (err == 0) {
+    mapped = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
+    if (mapped == MAP_FAILED) {
+      err = errno;
+      *syscall = "mmap";
+    }
+  }
+  if (err == 0) {
+    // The lock file. One left by a receiver that was killed is taken over: the segment was ours
+    // to create, so the name is ours.
+    std::string lock = FilePath(name, kDir, ".lock");
+    int fd = OpenNoIntr(lock.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      unlink(lock.c_str());
+      fd = OpenNoIntr(lock.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    }
+    if (fd < 0) {
+      err = errno;
+      *syscall = "open";
+    } else {
+      close(fd);
+    }
+  }
+  if (err != 0) {
+    if (mapped != MAP_FAILED) munmap(mapped, size);
+    close(f->fd);
+    delete f;
+    shm_unlink(ShmName(name).c_str());
+    return err;
+  }
+  *file = f;
+  *addr = mapped;
+  return 0;
+}
+
+int luaipc_chan_open(const char* name, size_t min_size, size_t max_size, luaipc_chan_file** file, void** addr,
+                     size_t* size, const char** syscall) {
+  *syscall = "shm_open";
+  if (TooLong(name)) return ENAMETOOLONG;
+  auto* f = new (std::nothrow) luaipc_chan_file{-1};
+  if (f == nullptr) return ENOMEM;
+  int err = ShmOpen(name, O_RDWR, 0, &f->fd);
+  if (err != 0) {
+    delete f;
+    return err;
+  }
+  struct stat st;
+  if (fstat(f->fd, &st) < 0) {
+    err = errno;
+    *syscall = "fstat";
+  } else if (st.st_size < 0 || static_cast<unsigned long long>(st.st_size) < min_size) {
+    err = EPROTO;
+    *syscall = "mmap";
+  } else if (static_cast<unsigned long long>(st.st_size) > max_size) {
+    err = EFBIG;
+    *syscall = "mmap";
+  } else {
+    *size = static_cast<size_t>(st.st_size);
+    void* mapped = mmap(nullptr, *size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
+    if (mapped == MAP_FAILED) {
+      err = errno;
+      *syscall = "mmap";
+    } else {
+      *addr = mapped;
+    }
+  }
+  if (err != 0) {
+    close(f->fd);
+    delete f;
+    return err;
+  }
+  *file = f;
+  return 0;
+}
+
+void luaipc_chan_file_close(luaipc_chan_file* file) {
+  if (file == nullptr) return;
+  close(file->fd);
+  delete file;
+}
+
+int luaipc_chan_unmap(void* addr, size_t size) { return munmap(addr, size) < 0 ? errno : 0; }
+
+int luaipc_chan_reserve(luaipc_chan_file* file, uint64_t offset, uint64_t len) {
+#if LUAIPC_CHAN_RESERVE
+  int err;
+  do {
+    err = posix_fallocate(file->fd, static_cast<off_t>(offset), static_cast<off_t>(len));
+  } while (err == EINTR);
+  return err;
+#else
+  (void)file;
+  (void)offset;
+  (void)len;
+  return 0;
+#endif
+}
+
+int luaipc_chan_discard(luaipc_chan_file* file, uint64_t offset, uint64_t len) {
+#if LUAIPC_CHAN_RESERVE
+  return Retry(fallocate(file->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                         static_cast<off_t>(len)));
+#else
+  (void)file;
+  (void)offset;
+  (void)len;
+  return 0;
+#endif
+}
+
+int luaipc_chan_unlink(const char* name) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  int err = Retry(shm_unlink(ShmName(name).c_str()));
+  RemoveFiles(name, LUAIPC_CHAN_DIR_DEV_SHM);
+  RemoveFiles(name, LUAIPC_CHAN_DIR_TMP);
+  return err;
+}
+
+int luaipc_chan_unlink_if_same(const char* name, const luaipc_chan_id* id) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  struct stat st;
+  int err = 0;
+#if defined(__linux__) && !defined(LUAIPC_PORTABLE)
+  // glibc and musl keep the objects as files in /dev/shm: stat() needs no descriptor, so a
+  // process that ran out of them still removes its names.
+  if (stat(("/dev/shm/" + std::string(name)).c_str(), &st) < 0) err = errno;
+#else
+  int fd;
+  err = ShmOpen(name, O_RDONLY, 0, &fd);
+  if (err == 0) {
+    if (fstat(fd, &st) < 0) err = errno;
+    close(fd);
+  }
+#endif
+  if (err != 0) return err == ENOENT ? 0 : err;
+  if (static_cast<uint64_t>(st.st_dev) != id->dev || static_cast<uint64_t>(st.st_ino) != id->ino) return 0;
+  shm_unlink(ShmName(name).c_str());
+  RemoveFiles(name, kDir);
+  return 0;
+}
+
+}  // extern "C"
+
+// ---- locks ----
+
+namespace {
+
+int SetLock(int fd, int cmd, short type, uint32_t at) {
+  struct flock fl;
+  std::memset(&fl, 0, sizeof fl);  // OFD locks require l_pid == 0
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(at);
+  fl.l_len = 1;
+  for (;;) {
+    if (fcntl(fd, cmd, &fl) == 0) return 0;
+    int err = errno;
+    if (err == EINTR) continue;
+    // POSIX allows EACCES for "held by someone else"; one code for callers.
+    return err == EACCES ? EAGAIN : err;
+  }
+}
+
+// Whether someone other than the caller's descriptor (OFD) or process (classic) holds `at`.
+int Probe(int fd, int cmd, uint32_t at, int* held) {
+  struct flock fl;
+  std::memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(at);
+  fl.l_len = 1;
+  if (fcntl(fd, cmd, &fl) < 0) return errno;
+  *held = fl.l_type != F_UNLCK;
+  return 0;
+}
+
+#if !LUAIPC_CHAN_OFD
+// One per lock file this process has open (classic locks): the descriptor every handle locks
+// through, and which bytes some handle of ours holds.
+struct SharedLockFile {
+  int fd;
+  uint64_t dev;
+  uint64_t ino;
+  int refs;
+  std::set<uint32_t> held;
+  // Descriptors of the same file opened in a race (the path replaced between stat and open):
+  // closing one would drop the process's locks, so they live as long as the entry.
+  std::vector<int> parked;
+};
+
+std::mutex g_locks_mu;
+std::map<std::pair<uint64_t, uint64_t>, SharedLockFile*>* g_lock_files = nullptr;
+#endif
+
+}  // namespace
+
+struct luaipc_chan_locks {
+#if LUAIPC_CHAN_OFD
+  int fd;
+#else
+  SharedLockFile* shared;
+  std::set<uint32_t> mine;
+#endif
+};
+
+extern "C" {
+
+int luaipc_chan_locks_open(const char* name, int dir, luaipc_chan_locks** out) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  std::string path = FilePath(name, dir, ".lock");
+#if LUAIPC_CHAN_OFD
+  int fd = OpenNoIntr(path.c_str(), O_RDWR, 0);
+  if (fd < 0) return errno;
+  auto* locks = new (std::nothrow) luaipc_chan_locks{fd};
+  if (locks == nullptr) {
+    close(fd);
+    return ENOMEM;
+  }
+  *out = locks;
+  return 0;
+#else
+  try {
+    std::lock_guard<std::mutex> guard(g_locks_mu);
+    if (g_lock_files == nullptr) g_lock_files = new std::map<std::pair<uint64_t, uint64_t>, SharedLockFile*>();
+    struct stat st;
+    if (stat(path.c_str(), &st) < 0) return errno;
+    auto key = std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
+    auto it = g_lock_files->find(key);
+    SharedLockFile* shared = nullptr;
+    if (it != g_lock_files->end()) {
+      shared = it->second;
+    } else {
+      int fd = OpenNoIntr(path.c_str(), O_RDWR, 0);
+      if (fd < 0) return errno;
+      if (fstat(fd, &st) < 0) {
+        int err = errno;
+        close(fd);
+        return err;
+      }
+      key = std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
+      it = g_lock_files->find(key);
+      if (it != g_lock_files->end()) {
+        shared = it->second;
+        shared->parked.push_back(fd);
+      } else {
+        shared = new SharedLockFile{fd, key.first, key.second, 0, {}, {}};
+        g_lock_files->emplace(key, shared);
+      }
+    }
+    auto* locks = new luaipc_chan_locks{shared, {}};
+    ++shared->refs;
+    *out = locks;
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
+#endif
+}
+
+void luaipc_chan_locks_close(luaipc_chan_locks* locks) {
+  if (locks == nullptr) return;
+#if LUAIPC_CHAN_OFD
+  close(locks->fd);
+#else
+  std::lock_guard<std::mutex> guard(g_locks_mu);
+  SharedLockFile* shared = locks->shared;
+  for (uint32_t at : locks->mine) {
+    SetLock(shared->fd, F_SETLK, F_UNLCK, at);
+    shared->held.erase(at);
+  }
+  if (--shared->refs == 0) {
+    g_lock_files->erase(std::make_pair(shared->dev, shared->ino));
+    close(shared->fd);
+    for (int fd : shared->parked) close(fd);
+    delete shared;
+  }
+#endif
+  delete locks;
+}
+
+int luaipc_chan_trylock(luaipc_chan_locks* locks, uint32_t at) {
+#if LUAIPC_CHAN_OFD
+  return SetLock(locks->fd, F_OFD_SETLK, F_WRLCK, at);
+#else
+  try {
+    std::lock_guard<std::mutex> guard(g_locks_mu);
+    SharedLockFile* shared = locks->shared;
+    if (shared->held.count(at) != 0) return locks->mine.count(at) != 0 ? 0 : EAGAIN;
+    int err = SetLock(shared->fd, F_SETLK, F_WRLCK, at);
+    if (err != 0) return err;
+    shared->held.insert(at);
+    locks->mine.insert(at);
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
+#endif
+}
+
+int luaipc_chan_unlock(luaipc_chan_locks* locks, uint32_t at) {
+#if LUAIPC_CHAN_OFD
+  return SetLock(locks->fd, F_OFD_SETLK, F_UNLCK, at);
+#else
+  std::lock_guard<std::mutex> guard(g_locks_mu);
+  if (locks->mine.erase(at) == 0) return 0;
+  locks->shared->held.erase(at);
+  return SetLock(locks->shared->fd, F_SETLK, F_UNLCK, at);
+#endif
+}
+
+int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held) {
+  *held = 0;
+#if LUAIPC_CHAN_OFD
+  return Probe(locks->fd, F_OFD_GETLK, at, held);
+#else
+  std::lock_guard<std::mutex> guard(g_locks_mu);
+  if (locks->shared->held.count(at) != 0) {
+    *held = locks->mine.count(at) == 0;
+    return 0;
+  }
+  // Not ours: F_GETLK sees the other processes' locks (never this process's own).
+  return Probe(locks->shared->fd, F_GETLK, at, held);
+#endif
+}
+
+}  // extern "C"
+
+// ---- doorbells: FIFOs ----
+
+struct luaipc_bell {
+  int fd;
+};
+
+namespace {
+
+// Takes `fd` (just opened on a doorbell's path) as a doorbell if it is a FIFO; closes it either
+// way on failure, which is `not_fifo` when something else has the name.
+int WrapBell(int fd, int not_fifo, luaipc_bell** out) {
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+    close(fd);
+    return not_fifo;
+  }
+  auto* bell = new (std::nothrow) luaipc_bell{fd};
+  if (bell == nullptr) {
+    close(fd);
+    return ENOMEM;
+  }
+  *out = bell;
+  return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  std::string path = BellPath(name, dir, lane);
+  if (fresh) unlink(path.c_str());
+  if (mkfifo(path.c_str(), 0600) < 0 && (errno != EEXIST || fresh)) return errno;
+  // O_RDWR: the FIFO always has a writer (us), so it never reports end-of-file, and peers can
+  // open it for writing without blocking.
+  int fd = OpenNoIntr(path.c_str(), O_RDWR | O_NONBLOCK, 0);
+  if (fd < 0) return errno;
+  return WrapBell(fd, EEXIST, out);  // EEXIST: the name is taken by something else
+}
+
+int luaipc_bell_connect(const char* name, int dir, int lane, luaipc_bell** out) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  std::string path = BellPath(name, dir, lane);
+  int fd = OpenNoIntr(path.c_str(), O_WRONLY | O_NONBLOCK, 0);
+  if (fd < 0) {
+    // No such doorbell (ENOENT), or nobody has it open for reading (ENXIO).
+    return errno == ENOENT || errno == ENXIO ? ECONNREFUSED : errno;
+  }
+  return WrapBell(fd, ECONNREFUSED, out);
+}
+
+void luaipc_bell_close(luaipc_bell* bell) {
+  if (bell == nullptr) return;
+  close(bell->fd);
+  delete bell;
+}
+
+int luaipc_bell_ring(luaipc_bell* bell) {
+  static const char byte = 1;
+  for (;;) {
+    if (write(bell->fd, &byte, 1) == 1) return 0;
+    int err = errno;
+    if (err == EINTR) continue;
+    // EAGAIN: the FIFO is full of rings nobody took yet; one more would change nothing.
+    return err == EAGAIN ? 0 : err;
+  }
+}
+
+int luaipc_bell_drain(luaipc_bell* bell) {
+  char sink[256];
+  for (;;) {
+    ssize_t n = read(bell->fd, sink, sizeof sink);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && errno != EAGAIN ? errno : 0;
+  }
+}
+
+int luaipc_bell_wait(luaipc_bell* bell, int64_t until) {
+  int timeout = -1;
+  if (until >= 0) {
+    int64_t left = until - luaipc_now_ns();
+    if (left <= 0) return ETIMEDOUT;
+    // Rounded up: waking a little late is fine, spinning on a zero timeout is not.
+    int64_t ms = (left + 999999) / 1000000;
+    timeout = ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+  }
+  struct pollfd p;
+  p.fd = bell->fd;
+  p.events = POLLIN;
+  p.revents = 0;
+  int n = poll(&p, 1, timeout);
+  if (n < 0) return errno;
+  if (n == 0) return ETIMEDOUT;
+  return luaipc_bell_drain(bell);
+}
+
+int luaipc_bell_pollable(luaipc_bell* bell, int* fd) {
+  int copy = fcntl(bell->fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return errno;
+  *fd = copy;
+  return 0;
+}
+
+int luaipc_bell_remove(const char* name, int dir, int lane) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  return Retry(unlink(BellPath(name, dir, lane).c_str()));
+}
+
+}  // extern "C"

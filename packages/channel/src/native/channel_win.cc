@@ -1,0 +1,302 @@
+// Windows backend of channel_os.h, in the session namespace ("Local\" + name, as @luaipc/shm
+// and @luaipc/sem put their objects):
+//   the segment   a section backed by the paging file (committed whole at create: a full paging
+//                 file fails there, so reserve/discard have nothing to do)
+//   the locks     one named mutex per lock byte, "Local\<name>.lock<at>": Windows abandons a
+//                 mutex whose owning thread ends, so a dead process (or a terminated worker)
+//                 frees its locks as fcntl's do on POSIX
+//   a doorbell    a named auto-reset event, "Local\<name>.rx" / ".tx<k>"
+// Kernel objects vanish with their last handle: there are no names to remove.
+#include <errno.h>
+#include <windows.h>
+
+#include <map>
+#include <mutex>
+#include <new>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "channel_os.h"
+#include "luaipc/glue_os.h"
+#include "luaipc/mapping_os.h"
+#include "luaipc/win_text.h"
+
+struct luaipc_chan_file {
+  int unused;
+};
+
+namespace {
+
+// Kernel object names are limited to MAX_PATH characters: "Local\", the name and the longest
+// suffix (".lock1087", the last slot's lock byte).
+constexpr size_t kNameMax = MAX_PATH - 6 - 9 - 1;
+
+int LastError() { return luaipc_errno_from_win32(GetLastError()); }
+
+bool TooLong(const char* name) { return strlen(name) > kNameMax; }
+
+std::wstring ObjectName(const char* name, const std::string& suffix) {
+  return luaipc::LocalObjectName((std::string(name) + suffix).c_str());
+}
+
+// Which lock bytes handles of this process hold (by channel name and byte): a thread that owns
+// a mutex acquires it again at once, so two handles on one thread would not exclude each other.
+std::mutex g_held_mu;
+std::set<std::pair<std::string, uint32_t>>* g_held = nullptr;
+
+}  // namespace
+
+struct luaipc_chan_locks {
+  std::string name;
+  std::map<uint32_t, HANDLE> mine;
+};
+
+struct luaipc_bell {
+  HANDLE event;
+};
+
+extern "C" {
+
+size_t luaipc_chan_name_max(void) { return kNameMax; }
+
+int luaipc_chan_dir(void) { return LUAIPC_CHAN_DIR_DEV_SHM; }
+
+int luaipc_chan_create(const char* name, size_t size, size_t, luaipc_chan_file** file, void** addr,
+                       luaipc_chan_id* id, const char** syscall) {
+  *syscall = "CreateFileMapping";
+  if (TooLong(name)) return ENAMETOOLONG;
+  id->dev = 0;
+  id->ino = 0;
+  auto* f = new (std::nothrow) luaipc_chan_file{0};
+  if (f == nullptr) return ENOMEM;
+  uint64_t wide = size;
+  HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, static_cast<DWORD>(wide >> 32),
+                                static_cast<DWORD>(wide & 0xffffffffu), luaipc::LocalObjectName(name).c_str());
+  if (h == nullptr) {
+    delete f;
+    return LastError();
+  }
+  if (GetLastError() == ERROR_ALREADY_EXISTS) {
+    CloseHandle(h);
+    delete f;
+    return luaipc_errno_from_win32(ERROR_ALREADY_EXISTS);
+  }
+  void* view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, size);
+  if (view == nullptr) {
+    int err = LastError();
+    CloseHandle(h);
+    delete f;
+    *syscall = "MapViewOfFile";
+    return err;
+  }
+  luaipc_mapping_hold_section(view, h);
+  *file = f;
+  *addr = view;
+  return 0;
+}
+
+int luaipc_chan_open(const char* name, size_t min_size, size_t max_size, luaipc_chan_file** file, void** addr,
+                     size_t* size, const char** syscall) {
+  *syscall = "OpenFileMapping";
+  if (TooLong(name)) return ENAMETOOLONG;
+  HANDLE h = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, luaipc::LocalObjectName(name).c_str());
+  if (h == nullptr) return LastError();
+  *syscall = "MapViewOfFile";
+  void* view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+  if (view == nullptr) {
+    int err = LastError();
+    CloseHandle(h);
+    return err;
+  }
+  luaipc_mapping_hold_section(view, h);
+  // The view's size, in whole pages: a channel's segment is whole pages.
+  MEMORY_BASIC_INFORMATION info;
+  int err = 0;
+  if (VirtualQuery(view, &info, sizeof info) == 0) {
+    err = LastError();
+    *syscall = "VirtualQuery";
+  } else if (info.RegionSize < min_size) {
+    err = EPROTO;
+  } else if (info.RegionSize > max_size) {
+    err = EFBIG;
+  }
+  auto* f = err == 0 ? new (std::nothrow) luaipc_chan_file{0} : nullptr;
+  if (err == 0 && f == nullptr) err = ENOMEM;
+  if (err != 0) {
+    luaipc_mapping_unmap_view(view);
+    return err;
+  }
+  *file = f;
+  *addr = view;
+  *size = info.RegionSize;
+  return 0;
+}
+
+void luaipc_chan_file_close(luaipc_chan_file* file) { delete file; }
+
+int luaipc_chan_unmap(void* addr, size_t) { return luaipc_mapping_unmap_view(addr); }
+
+int luaipc_chan_reserve(luaipc_chan_file*, uint64_t, uint64_t) { return 0; }
+
+int luaipc_chan_discard(luaipc_chan_file*, uint64_t, uint64_t) { return 0; }
+
+// Nothing to remove: reports whether the channel exists (ENOENT when not), as shm does.
+int luaipc_chan_unlink(const char* name) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, luaipc::LocalObjectName(name).c_str());
+  if (h == nullptr) return LastError();
+  CloseHandle(h);
+  return 0;
+}
+
+int luaipc_chan_unlink_if_same(const char*, const luaipc_chan_id*) { return 0; }
+
+int luaipc_chan_locks_open(const char* name, int, luaipc_chan_locks** out) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  auto* locks = new (std::nothrow) luaipc_chan_locks();
+  if (locks == nullptr) return ENOMEM;
+  try {
+    locks->name = name;
+  } catch (const std::bad_alloc&) {
+    delete locks;
+    return ENOMEM;
+  }
+  *out = locks;
+  return 0;
+}
+
+void luaipc_chan_locks_close(luaipc_chan_locks* locks) {
+  if (locks == nullptr) return;
+  for (auto& held : locks->mine) {
+    ReleaseMutex(held.second);
+    CloseHandle(held.second);
+    std::lock_guard<std::mutex> guard(g_held_mu);
+    g_held->erase(std::make_pair(locks->name, held.first));
+  }
+  delete locks;
+}
+
+int luaipc_chan_trylock(luaipc_chan_locks* locks, uint32_t at) {
+  if (locks->mine.count(at) != 0) return 0;
+  try {
+    std::lock_guard<std::mutex> guard(g_held_mu);
+    if (g_held == nullptr) g_held = new std::set<std::pair<std::string, uint32_t>>();
+    if (g_held->count(std::make_pair(locks->name, at)) != 0) return EAGAIN;
+    HANDLE h = CreateMutexW(nullptr, FALSE, ObjectName(locks->name.c_str(), ".lock" + std::to_string(at)).c_str());
+    if (h == nullptr) return LastError();
+    DWORD r = WaitForSingleObject(h, 0);
+    if (r != WAIT_OBJECT_0 && r != WAIT_ABANDONED) {
+      CloseHandle(h);
+      return r == WAIT_TIMEOUT ? EAGAIN : LastError();
+    }
+    locks->mine.emplace(at, h);
+    g_held->insert(std::make_pair(locks->name, at));
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
+}
+
+int luaipc_chan_unlock(luaipc_chan_locks* locks, uint32_t at) {
+  auto it = locks->mine.find(at);
+  if (it == locks->mine.end()) return 0;
+  ReleaseMutex(it->second);
+  CloseHandle(it->second);
+  locks->mine.erase(it);
+  std::lock_guard<std::mutex> guard(g_held_mu);
+  g_held->erase(std::make_pair(locks->name, at));
+  return 0;
+}
+
+int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held) {
+  *held = 0;
+  if (locks->mine.count(at) != 0) return 0;
+  {
+    std::lock_guard<std::mutex> guard(g_held_mu);
+    if (g_held != nullptr && g_held->count(std::make_pair(locks->name, at)) != 0) {
+      *held = 1;
+      return 0;
+    }
+  }
+  HANDLE h = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE,
+                        ObjectName(locks->name.c_str(), ".lock" + std::to_string(at)).c_str());
+  if (h == nullptr) {
+    // No such mutex: nobody has it open, let alone holds it.
+    return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : LastError();
+  }
+  DWORD r = WaitForSingleObject(h, 0);
+  if (r == WAIT_OBJECT_0 || r == WAIT_ABANDONED) {
+    ReleaseMutex(h);
+  } else if (r == WAIT_TIMEOUT) {
+    *held = 1;
+  }
+  CloseHandle(h);
+  return 0;
+}
+
+int luaipc_bell_listen(const char* name, int, int lane, int fresh, luaipc_bell** out) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  std::string suffix = lane < 0 ? ".rx" : ".tx" + std::to_string(lane);
+  HANDLE h = CreateEventW(nullptr, FALSE, FALSE, ObjectName(name, suffix).c_str());
+  if (h == nullptr) return LastError();
+  if (fresh) ResetEvent(h);
+  auto* bell = new (std::nothrow) luaipc_bell{h};
+  if (bell == nullptr) {
+    CloseHandle(h);
+    return ENOMEM;
+  }
+  *out = bell;
+  return 0;
+}
+
+int luaipc_bell_connect(const char* name, int, int lane, luaipc_bell** out) {
+  if (TooLong(name)) return ENAMETOOLONG;
+  std::string suffix = lane < 0 ? ".rx" : ".tx" + std::to_string(lane);
+  HANDLE h = OpenEventW(EVENT_MODIFY_STATE, FALSE, ObjectName(name, suffix).c_str());
+  if (h == nullptr) return GetLastError() == ERROR_FILE_NOT_FOUND ? ECONNREFUSED : LastError();
+  auto* bell = new (std::nothrow) luaipc_bell{h};
+  if (bell == nullptr) {
+    CloseHandle(h);
+    return ENOMEM;
+  }
+  *out = bell;
+  return 0;
+}
+
+void luaipc_bell_close(luaipc_bell* bell) {
+  if (bell == nullptr) return;
+  CloseHandle(bell->event);
+  delete bell;
+}
+
+// An event does not know whether anyone waits on it: a dead receiver is seen through its lock
+// (a full ring, or a send waiting for room) instead of here.
+int luaipc_bell_ring(luaipc_bell* bell) { return SetEvent(bell->event) ? 0 : LastError(); }
+
+int luaipc_bell_wait(luaipc_bell* bell, int64_t until) {
+  DWORD ms = INFINITE;
+  if (until >= 0) {
+    int64_t left = until - luaipc_now_ns();
+    if (left <= 0) return ETIMEDOUT;
+    int64_t rounded = (left + 999999) / 1000000;
+    ms = rounded >= static_cast<int64_t>(INFINITE) ? INFINITE - 1 : static_cast<DWORD>(rounded);
+  }
+  // Alertable: a cancelled wait is woken by an APC (luaipc_thread_interrupt).
+  DWORD r = WaitForSingleObjectEx(bell->event, ms, TRUE);
+  if (r == WAIT_OBJECT_0) return 0;
+  if (r == WAIT_TIMEOUT) return ETIMEDOUT;
+  if (r == WAIT_IO_COMPLETION) return EINTR;
+  return LastError();
+}
+
+int luaipc_bell_drain(luaipc_bell* bell) {
+  WaitForSingleObject(bell->event, 0);
+  return 0;
+}
+
+int luaipc_bell_pollable(luaipc_bell*, int*) { return ENOTSUP; }
+
+int luaipc_bell_remove(const char*, int, int) { return 0; }
+
+}  // extern "C"

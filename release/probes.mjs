@@ -19,6 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { create as createChannel } from '@luaipc/channel';
 import * as mmap from '@luaipc/mmap';
 import { open as openSem } from '@luaipc/sem';
 import { create } from '@luaipc/shm';
@@ -67,6 +68,25 @@ try {
     await worker.terminate();
     sem.close();
     console.log('a worker terminated inside decSync(): ok');
+  }
+  {
+    // A worker thread is a sender of its own; the main thread's receive() waits meanwhile.
+    const rx = createChannel(`${tag}-c`, { encoding: 'utf8' });
+    const worker = new Worker(
+      `const { workerData } = require('node:worker_threads');
+       import('@luaipc/channel').then(async ({ connect }) => {
+         const tx = connect(workerData);
+         for (let i = 0; i < 1000; i++) await tx.send(String(i));
+         tx.close();
+       });`,
+      { eval: true, workerData: rx.name },
+    );
+    let sum = 0;
+    for (let i = 0; i < 1000; i++) sum += Number(await rx.receive(10));
+    assert.equal(sum, 499_500);
+    await worker.terminate();
+    rx.close();
+    console.log('a worker sends through a channel to a waiting receive(): ok');
   }
   {
     const file = join(dir, 'shrinks');

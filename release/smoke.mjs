@@ -2,12 +2,13 @@
 // `bun smoke.mjs`, `deno run -A smoke.mjs`) in a project where the @luaipc packages are
 // installed (the pack test, the arm64 run under qemu, Debian 11 in a chroot, Bun and Deno).
 // It touches what differs between systems and runtimes: named objects, a wait that is still
-// pending while the event loop runs, mappings, and a child's output streamed into callbacks.
+// pending while the event loop runs (a semaphore, a file lock, a channel), mappings, and a child's output streamed into callbacks.
 // Prints one line per package and "smoke ok" at the end; any failure throws.
 import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, create as createChannel } from '@luaipc/channel';
 import { lock, lockSync, trylock, unlock } from '@luaipc/filelock';
 import * as mmap from '@luaipc/mmap';
 import { spawn } from '@luaipc/proc';
@@ -62,6 +63,24 @@ sem.inc();
 assert.equal(sem.decSync(1), true);
 sem.close();
 console.log('sem ok');
+
+// A receive() pending while the loop runs, woken by the doorbell when a message comes; a full
+// ring makes a send() wait until the receiver takes one.
+const rx = createChannel(`${tag}-c`, { capacity: 4096, encoding: 'utf8' });
+const tx = connect(rx.name);
+const pendingReceive = rx.receive(10);
+await stillPending(pendingReceive, 50);
+assert.equal(await tx.send('hello channel'), true);
+assert.equal(await pendingReceive, 'hello channel');
+assert.equal(tx.trySend(Buffer.alloc(rx.maxMessage)), true);
+const pendingSend = tx.send('after the big one', 10);
+await stillPending(pendingSend, 50);
+assert.equal((await rx.receive(1)).length, rx.maxMessage);
+assert.equal(await pendingSend, true);
+assert.equal(await rx.receive(1), 'after the big one');
+tx.close();
+rx.close();
+console.log('channel ok');
 
 const dir = mkdtempSync(join(tmpdir(), 'luaipc-smoke-'));
 try {

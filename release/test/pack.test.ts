@@ -247,6 +247,7 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
       install: (names: string[]) => ['add', ...names],
       run: ['smoke.mjs'],
       probe: [],
+      skip: '',
     },
     deno: {
       title: 'Deno',
@@ -255,6 +256,7 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
       // and what smoke.mjs itself does (temporary files).
       run: ['run', '--allow-ffi', '--allow-read', '--allow-env', '--allow-write', 'smoke.mjs'],
       probe: ['run', '-A'],
+      skip: 'collection',
     },
   } as const;
   const runtimeEnv = (dir: string) => ({
@@ -288,9 +290,16 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
       expect(r.stdout).toContain(`${runtime} `);
       expect(r.stdout.trim().split('\n').pop()).toBe('smoke ok');
       // Workers, shrunk mappings, process.exit() and GC, with every permission (Deno: -A).
-      const probe = RUNTIMES[runtime].probe;
+      // Deno 2.9 leaves out the collection of tens of thousands of unclosed mappings after one was
+      // shrunk: it runs Node-API finalizers off the JS thread, and that run ends in a V8 check
+      // failure inside Deno (the root README's runtime table says so).
+      const { probe, skip } = RUNTIMES[runtime];
       cpSync(join(repo, 'release', 'probes.mjs'), join(dir, 'probes.mjs'));
-      const p = run(exe, [...probe, 'probes.mjs', exe, ...probe], { ...opts, timeout: 300_000 });
+      const p = run(exe, [...probe, 'probes.mjs', exe, ...probe], {
+        ...opts,
+        env: { ...opts.env, LUAIPC_PROBES_SKIP: skip },
+        timeout: 300_000,
+      });
       expect([p.signal, p.stderr]).toEqual([null, '']);
       expect(p.stdout.trim().split('\n').pop()).toBe('probes ok');
     }, 600_000);
@@ -315,7 +324,7 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
     expect(r.stderr).toMatch(/Requires ffi access to .*sem\.node.*--allow-ffi/);
   }, 300_000);
 
-  it('each package installed alone stays small: @luaipc/sem under 600 KiB (printed)', () => {
+  it('each package installed alone stays small: @luaipc/sem under 660 KiB (printed)', () => {
     const rows: string[] = [];
     const sizes = new Map<string, number>();
     for (const name of userPackages) {
@@ -324,7 +333,9 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
       rows.push(`@luaipc/${name}: ${sizes.get(name)} KiB (${installed(dir).join(', ')})`);
     }
     console.log(`installed alone (du -sk node_modules):\n  ${rows.join('\n  ')}`);
-    expect(sizes.get('sem')).toBeLessThan(600);
+    // One binary per install took sem alone from 1812 to 580 KiB; what the glue and filelike
+    // gained since (the SIGBUS guard, error descriptions, argument checks) brought it to 644.
+    expect(sizes.get('sem')).toBeLessThan(660);
   }, 600_000);
 
   it('sem alone pulls in only its declared dependencies and one binary', () => {

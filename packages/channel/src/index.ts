@@ -1,3 +1,9 @@
+/**
+ * Messages between processes and threads through shared memory: `create(name)` gives the receiver,
+ * `connect(name)` a sender; `await receive()`, `send()`, their `...Sync` and `try...` forms.
+ *
+ * @packageDocumentation
+ */
 import { constants as bufferConstants } from 'node:buffer';
 import {
   checkEncoding,

@@ -42,19 +42,6 @@ void ExportUnlink(Napi::Env env, Napi::Object exports) {
   exports.Set("unlink", Napi::Function::New(env, unlink, "unlink"));
 }
 
-// The same for a backend that does not fill a record yet: `remove(name)` (0 or an errno) and
-// the failed call's name given here.
-template <int (*remove)(const char*)>
-void ExportUnlink(Napi::Env env, Napi::Object exports, const char* syscall) {
-  auto unlink = [](const Napi::CallbackInfo& info) -> Napi::Value {
-    std::string name = info[0].As<Napi::String>().Utf8Value();
-    int err = remove(name.c_str());
-    if (err != 0) throw IpcError(info.Env(), err, static_cast<const char*>(info.Data()), name.c_str());
-    return info.Env().Undefined();
-  };
-  exports.Set("unlink", Napi::Function::New(env, unlink, "unlink", const_cast<char*>(syscall)));
-}
-
 }  // namespace luaipc
 
 #define LUAIPC_ADDON(modname, init)                                                  \

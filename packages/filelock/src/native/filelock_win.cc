@@ -24,6 +24,7 @@
 #include <cstdint>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_error.h"
 
 namespace {
 
@@ -49,9 +50,6 @@ int HandleOf(int fd, HANDLE* h) {
   *h = static_cast<HANDLE>(handle);
   return 0;
 }
-
-// The Win32 code of a failure becomes the errno (and err.winerror in JavaScript).
-int Fail(DWORD code) { return luaipc_errno_from_win32(code); }
 
 // 1 when two handles are one kernel object, 0 when not, -1 when the system can't say
 // (CompareObjectHandles is Windows 10's).
@@ -103,7 +101,7 @@ int TryOnce(HANDLE h, int exclusive, int64_t start, int64_t len) {
     code = GetLastError();
   }
   if (code == ERROR_LOCK_VIOLATION) return EAGAIN;
-  return Fail(code);
+  return luaipc_errno_from_win32(code);
 }
 
 // Under Wine, LockFileEx without LOCKFILE_FAIL_IMMEDIATELY sleeps where neither an APC nor
@@ -135,7 +133,7 @@ int WaitBlocking(HANDLE h, int exclusive, int64_t start, int64_t len) {
   // The event matters only for a handle opened for overlapped I/O, where the call returns at
   // once and the wait happens here, alertably.
   ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (ov.hEvent == nullptr) return Fail(GetLastError());
+  if (ov.hEvent == nullptr) return luaipc::LastError();
   Span span = SpanOf(start, len);
   int err = 0;
   if (!LockFileEx(h, LockFlags(exclusive), 0, span.low, span.high, &ov)) {
@@ -148,7 +146,7 @@ int WaitBlocking(HANDLE h, int exclusive, int64_t start, int64_t len) {
     if (code == ERROR_OPERATION_ABORTED) {
       err = EINTR;
     } else if (code != ERROR_SUCCESS) {
-      err = Fail(code);
+      err = luaipc_errno_from_win32(code);
     }
   }
   CloseHandle(ov.hEvent);
@@ -176,7 +174,7 @@ int luaipc_flock_check(int fd, luaipc_flock_file* file) {
     default: file->kind = LUAIPC_FLOCK_OTHER; return EBADF;
   }
   BY_HANDLE_FILE_INFORMATION info;
-  if (!GetFileInformationByHandle(h, &info)) return Fail(GetLastError());
+  if (!GetFileInformationByHandle(h, &info)) return luaipc::LastError();
   file->dev = info.dwVolumeSerialNumber;
   file->ino = (static_cast<uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
   file->kind = info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY ? LUAIPC_FLOCK_DIRECTORY : LUAIPC_FLOCK_REGULAR;
@@ -253,7 +251,7 @@ int luaipc_flock_unlock(int fd, int64_t start, int64_t len) {
     // Nothing can be locked on what is not a regular file, so nothing is to unlock there.
     luaipc_flock_file unused;
     if (luaipc_flock_check(fd, &unused) == EBADF) return 0;
-    return Fail(code);
+    return luaipc_errno_from_win32(code);
   }
 }
 
@@ -264,7 +262,7 @@ int luaipc_flock_dup(int fd, int* out) {
   if (err != 0) return err;
   HANDLE copy;
   HANDLE self = GetCurrentProcess();
-  if (!DuplicateHandle(self, h, self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) return Fail(GetLastError());
+  if (!DuplicateHandle(self, h, self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) return luaipc::LastError();
   if (reinterpret_cast<uintptr_t>(copy) > kMaxEncodable) {
     CloseHandle(copy);
     return EMFILE;

@@ -44,10 +44,10 @@ class Segment : public luaipc::MappedHandle<Segment> {
     void* addr = nullptr;
     size_t mapped = 0;
     luaipc_shm_id id{};
-    const char* syscall = "shm_open";
-    int err = create ? luaipc_shm_create(name.c_str(), size, &addr, &id, &syscall)
-                     : luaipc_shm_attach(name.c_str(), size, &addr, &mapped, &syscall);
-    if (err != 0) throw luaipc::IpcError(env, err, syscall, name.c_str());
+    luaipc_error error{};
+    int err = create ? luaipc_shm_create(name.c_str(), size, &addr, &id, &error)
+                     : luaipc_shm_attach(name.c_str(), size, &addr, &mapped, &error);
+    if (err != 0) throw luaipc::IpcError(env, error, name.c_str());
     if (create) mapped = size;
 
     // A collected creator keeps its name while a Buffer from it lives (see luaipc/mapping.h).

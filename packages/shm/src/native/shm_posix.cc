@@ -72,8 +72,9 @@ int MapFd(int fd, size_t size, void** addr, const char** syscall) {
 extern "C" size_t luaipc_shm_name_max(void) { return kNameMax; }
 
 extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, luaipc_shm_id* id,
-                                 const char** syscall) {
-  *syscall = "shm_open";
+                                 luaipc_error* error) {
+  const char* call = "shm_open";
+  const char** syscall = &call;
   {
     // A creator will need its identity check; hold the spare descriptor from now on.
     std::lock_guard<std::mutex> lock(g_spare_mu);
@@ -81,7 +82,7 @@ extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, lua
   }
   int fd;
   int err = Open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &fd);
-  if (err != 0) return err;
+  if (err != 0) return luaipc_fail(error, err, call);
 
   struct stat st;
   if (fstat(fd, &st) < 0) {
@@ -114,15 +115,16 @@ extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, lua
   if (err == 0) err = MapFd(fd, size, addr, syscall);
   close(fd);
   if (err != 0) shm_unlink(OsName(name).c_str());
-  return err;
+  return err == 0 ? 0 : luaipc_fail(error, err, call);
 }
 
 extern "C" int luaipc_shm_attach(const char* name, size_t max_size, void** addr, size_t* size,
-                                 const char** syscall) {
-  *syscall = "shm_open";
+                                 luaipc_error* error) {
+  const char* call = "shm_open";
+  const char** syscall = &call;
   int fd;
   int err = Open(name, O_RDWR, 0, &fd);
-  if (err != 0) return err;
+  if (err != 0) return luaipc_fail(error, err, call);
 
   struct stat st;
   if (fstat(fd, &st) < 0) {
@@ -140,7 +142,7 @@ extern "C" int luaipc_shm_attach(const char* name, size_t max_size, void** addr,
     err = MapFd(fd, *size, addr, syscall);
   }
   close(fd);
-  return err;
+  return err == 0 ? 0 : luaipc_fail(error, err, call);
 }
 
 extern "C" int luaipc_shm_unmap(void* addr, size_t size) {

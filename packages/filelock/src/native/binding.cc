@@ -111,7 +111,7 @@ Range RangeArgs(const Napi::CallbackInfo& info) {
 // user's descriptor itself is used, and `file` tells whether it still is the same file.
 struct WaitFd {
   int user = -1;
-  int fd = -1;
+  luaipc_flock_fd fd = luaipc_flock_user(-1);  // what the wait locks through
   bool owned = false;
   luaipc_flock_file file{};
   WaitFd() = default;
@@ -139,7 +139,7 @@ std::shared_ptr<WaitFd> OpenWaitFd(Napi::Env env, int fd, const luaipc_flock_fil
     if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
     w->owned = true;
   } else {
-    w->fd = fd;
+    w->fd = luaipc_flock_user(fd);
   }
   return w;
 }
@@ -186,7 +186,7 @@ Napi::Value TryLock(const Napi::CallbackInfo& info) {
   luaipc_flock_file file;
   int fd = CheckedFd(env, info, &file);
   Range r = RangeArgs(info);
-  int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+  int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len);
   if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
   return Napi::Boolean::New(env, err == 0);
 }
@@ -203,7 +203,7 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
   bool inWorker = info[5].As<Napi::Boolean>().Value();
   int64_t deadline = luaipc::DeadlineAfter(timeout);
   luaipc_error failed{};
-  int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+  int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len);
   if (err == EAGAIN && timeout != 0) {
     std::shared_ptr<WaitFd> w = OpenWaitFd(env, fd, file);
     std::unique_ptr<luaipc::JsProbe> probe;
@@ -230,7 +230,7 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
 Napi::Value Unlock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = Int32Arg(info, 0);
-  int err = luaipc_flock_unlock(fd, Int64Arg(info, 1), Int64Arg(info, 2));
+  int err = luaipc_flock_unlock(luaipc_flock_user(fd), Int64Arg(info, 1), Int64Arg(info, 2));
   if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
   return env.Undefined();
 }
@@ -304,7 +304,7 @@ class Locker : public luaipc::Handle<Locker> {
     Range r = RangeArgs(info);
     double timeout = info[4].As<Napi::Number>().DoubleValue();
     uint32_t id = info[5].As<Napi::Number>().Uint32Value();
-    int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+    int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len);
     if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
     if (err == 0 || timeout == 0) return Napi::Boolean::New(env, err == 0);
 

@@ -60,10 +60,10 @@ class Segment : public luaipc::MappedHandle<Segment> {
     void* addr = nullptr;
     size_t size = 0;
     luaipc_chan_id id{};
-    const char* syscall = "shm_open";
-    int err = create ? luaipc_chan_create(name_.c_str(), a, b, &file_, &addr, &id, &syscall)
-                     : luaipc_chan_open(name_.c_str(), a, b, &file_, &addr, &size, &syscall);
-    if (err != 0) throw luaipc::IpcError(env, err, syscall, name_.c_str());
+    luaipc_error error{};
+    int err = create ? luaipc_chan_create(name_.c_str(), a, b, &file_, &addr, &id, &error)
+                     : luaipc_chan_open(name_.c_str(), a, b, &file_, &addr, &size, &error);
+    if (err != 0) throw luaipc::IpcError(env, error, name_.c_str());
     if (create) size = a;
 
     std::unique_ptr<luaipc::MappingOwner> owner;

@@ -1,6 +1,6 @@
 // The OS side of @luaipc/channel: a tiny C API that returns 0 or an OS error code (with the
-// failed call in *syscall where there is more than one) and never touches Node-API. One backend
-// per OS family: channel_posix.cc (Linux; macOS and the BSDs through its LUAIPC_PORTABLE paths)
+// failed call in the luaipc_error record of glue_os.h where there is more than one) and never
+// touches Node-API. One backend per OS family: channel_posix.cc (Linux; macOS and the BSDs through its LUAIPC_PORTABLE paths)
 // and channel_win.cc. What the bytes of the segment mean (the wire layout) is not known here:
 // src/layout.ts and the package README own it. This layer makes, maps and locks the objects a
 // channel consists of and works its doorbells.
@@ -47,12 +47,12 @@ typedef struct luaipc_chan_file luaipc_chan_file;
 // SIGBUS later), and maps it read-write at *addr. Also makes the lock file. Nothing is left
 // behind on failure.
 int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_chan_file** file, void** addr,
-                       luaipc_chan_id* id, const char** syscall);
+                       luaipc_chan_id* id, luaipc_error* err);
 
 // Opens the existing segment '/' + name and maps all of it: EPROTO when it is smaller than
 // `min_size` (not a channel), EFBIG when larger than `max_size`.
 int luaipc_chan_open(const char* name, size_t min_size, size_t max_size, luaipc_chan_file** file, void** addr,
-                     size_t* size, const char** syscall);
+                     size_t* size, luaipc_error* err);
 
 void luaipc_chan_file_close(luaipc_chan_file* file);
 

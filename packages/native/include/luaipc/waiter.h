@@ -66,8 +66,6 @@ class CancelToken {
  public:
   bool cancelled() const noexcept { return flag_.load(std::memory_order_acquire); }
 
-  // Runs `call` (a blocking system call returning 0 or an errno) so that a cancellation
-  // interrupts it (it then returns EINTR). ECANCELED without calling once cancelled.
   // The sliced wait of a thread of ours (sliced_wait.h): `sleep(until)` runs Interruptible, and
   // the cancel flag is looked at every kAsyncSliceNs besides. 0, ETIMEDOUT, ECANCELED or the
   // OS error.
@@ -78,6 +76,8 @@ class CancelToken {
         [&](int64_t until) { return Interruptible([&] { return sleep(until); }); });
   }
 
+  // Runs `call` (a blocking system call returning 0 or an errno) so that a cancellation
+  // interrupts it (it then returns EINTR). ECANCELED without calling once cancelled.
   template <typename F>
   int Interruptible(F&& call) const {
     {

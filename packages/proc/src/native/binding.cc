@@ -1,13 +1,8 @@
 // N-API glue for @luaipc/proc. Arguments are checked in src/index.ts; this file converts them,
 // maps errno to IpcError and moves events between the child's thread and JavaScript.
 //
-// Events reach JavaScript through one function, dispatch(kind, ...), that index.ts supplies:
-//   0, stream, Buffer        output bytes (stream 1 stdout, 2 stderr)
-//   1, stream                that stream ended
-//   2, stream, errno         reading it failed (it ended too)
-//   3, errno, signaled, code the child was reaped (errno != 0: reaping failed)
-//   4                        more is queued than one dispatch hands over: call drain() once
-//                            the event loop has had its turn (index.ts uses setImmediate)
+// Events reach JavaScript through one function, dispatch(kind, ...), that index.ts supplies;
+// EventKind (proc_core.h) says what each kind carries.
 #include <napi.h>
 
 #include <algorithm>
@@ -31,6 +26,7 @@ namespace {
 
 using luaipc::proc::Core;
 using luaipc::proc::Event;
+using luaipc::proc::EventKind;
 
 // A Sync wait polls in slices this long, so a worker's terminate() ends it promptly.
 constexpr int kSyncSliceMs = 50;
@@ -77,6 +73,61 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
   return out;
 }
 
+// The options of one spawn, read by name from the object index.ts makes (NativeSpawnOptions in
+// src/binding.ts, already checked), and the luaipc_proc_options that point into them.
+class SpawnOptions {
+ public:
+  explicit SpawnOptions(Napi::Object from) {
+    file_ = from.Get("file").As<Napi::String>().Utf8Value();
+    hasSearch_ = ReadString(from, "searchPath", &search_);
+    argv_ = StringArray(from.Get("argv"));
+    hasEnv_ = from.Get("env").IsArray();
+    env_ = StringArray(from.Get("env"));
+    hasCwd_ = ReadString(from, "cwd", &cwd_);
+    Napi::Array stdio = from.Get("stdio").As<Napi::Array>();
+    for (uint32_t i = 0; i < 3; ++i) stdio_[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+    if (from.Get("shell").ToBoolean()) flags_ |= LUAIPC_PROC_SHELL;
+    if (from.Get("group").ToBoolean()) flags_ |= LUAIPC_PROC_NEW_GROUP;
+  }
+
+  // Valid while this object lives, unmoved.
+  luaipc_proc_options View() {
+    argvPtrs_ = Pointers(argv_);
+    envPtrs_ = Pointers(env_);
+    luaipc_proc_options out{};
+    out.file = file_.c_str();
+    out.search_path = hasSearch_ ? search_.c_str() : nullptr;
+    out.argv = argvPtrs_.data();
+    out.envp = hasEnv_ ? envPtrs_.data() : nullptr;
+    out.cwd = hasCwd_ ? cwd_.c_str() : nullptr;
+    for (int i = 0; i < 3; ++i) out.stdio[i] = stdio_[i];
+    out.flags = flags_;
+    return out;
+  }
+
+ private:
+  // A string, or null for "not given".
+  static bool ReadString(Napi::Object from, const char* key, std::string* out) {
+    Napi::Value value = from.Get(key);
+    if (!value.IsString()) return false;
+    *out = value.As<Napi::String>().Utf8Value();
+    return true;
+  }
+
+  std::string file_;
+  std::string search_;
+  bool hasSearch_ = false;
+  std::vector<std::string> argv_;
+  std::vector<std::string> env_;
+  bool hasEnv_ = false;
+  std::string cwd_;
+  bool hasCwd_ = false;
+  int stdio_[3] = {LUAIPC_PROC_INHERIT, LUAIPC_PROC_INHERIT, LUAIPC_PROC_INHERIT};
+  unsigned flags_ = 0;
+  std::vector<char*> argvPtrs_;
+  std::vector<char*> envPtrs_;
+};
+
 class Process : public luaipc::Handle<Process> {
  public:
   static constexpr const char* kWhat = "process";
@@ -96,33 +147,12 @@ class Process : public luaipc::Handle<Process> {
                        });
   }
 
-  // new Process(file, searchPath | null, argv, env | null, cwd | null, [in, out, err], group,
-  //             dispatch, maxChunk)
+  // new Process(options, dispatch, maxChunk)
   explicit Process(const Napi::CallbackInfo& info) : luaipc::Handle<Process>(info) {
     Napi::Env env = info.Env();
-    std::string file = info[0].As<Napi::String>().Utf8Value();
-    bool hasSearch = info[1].IsString();
-    std::string search = hasSearch ? info[1].As<Napi::String>().Utf8Value() : std::string();
-    std::vector<std::string> argv = StringArray(info[2]);
-    bool hasEnv = info[3].IsArray();
-    std::vector<std::string> envStrings = StringArray(info[3]);
-    bool hasCwd = info[4].IsString();
-    std::string cwd = hasCwd ? info[4].As<Napi::String>().Utf8Value() : std::string();
-    Napi::Array stdio = info[5].As<Napi::Array>();
-    bool group = info[6].ToBoolean();
-    dispatch_ = Napi::Weak(info[7].As<Napi::Function>());
-    maxChunk_ = static_cast<size_t>(info[8].As<Napi::Number>().Int64Value());
-
-    std::vector<char*> argvPtrs = Pointers(argv);
-    std::vector<char*> envPtrs = Pointers(envStrings);
-    luaipc_proc_spawn_args args{};
-    args.file = file.c_str();
-    args.search_path = hasSearch ? search.c_str() : nullptr;
-    args.argv = argvPtrs.data();
-    args.envp = hasEnv ? envPtrs.data() : nullptr;
-    args.cwd = hasCwd ? cwd.c_str() : nullptr;
-    for (uint32_t i = 0; i < 3; ++i) args.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
-    args.new_group = group ? 1 : 0;
+    SpawnOptions options(info[0].As<Napi::Object>());
+    dispatch_ = Napi::Weak(info[1].As<Napi::Function>());
+    maxChunk_ = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
 
     // The tsfn first: failing to make it must not leave a child behind.
     link_ = std::make_shared<Link>();
@@ -142,7 +172,7 @@ class Process : public luaipc::Handle<Process> {
 
     const char* syscall = "posix_spawn";
     const char* subject = nullptr;
-    int err = Core::Spawn(args, group, &core_, &syscall, &subject);
+    int err = Core::Spawn(options.View(), &core_, &syscall, &subject);
     if (err != 0) {
       ReleaseTsfn();
       throw luaipc::IpcError(env, err, syscall, subject);
@@ -208,7 +238,7 @@ class Process : public luaipc::Handle<Process> {
     if (!core_->EndDispatch(delivered || !ready_.empty())) return;
     Napi::HandleScope scope(env);
     Napi::Function fn = dispatch_.Value();
-    if (!fn.IsEmpty()) fn.Call({Napi::Number::New(env, 4)});
+    if (!fn.IsEmpty()) fn.Call({Kind(env, EventKind::kMore)});
   }
 
  private:
@@ -268,7 +298,7 @@ class Process : public luaipc::Handle<Process> {
       // nothing).
       Napi::Buffer<char> head = Napi::Buffer<char>::Copy(env, ev.data.get() + ev.offset, maxChunk_);
       Event rest;
-      rest.kind = Event::kData;
+      rest.kind = EventKind::kData;
       rest.stream = ev.stream;
       rest.data = std::move(ev.data);
       rest.offset = ev.offset + maxChunk_;
@@ -281,7 +311,7 @@ class Process : public luaipc::Handle<Process> {
     size_t limit = maxChunk_ > 0 ? std::min(kMergeMax, maxChunk_) : kMergeMax;
     size_t total = ev.size;
     size_t more = 0;
-    while (more < ready_.size() && ready_[more].kind == Event::kData && ready_[more].stream == ev.stream &&
+    while (more < ready_.size() && ready_[more].kind == EventKind::kData && ready_[more].stream == ev.stream &&
            total + ready_[more].size <= limit) {
       total += ready_[more].size;
       ++more;
@@ -301,32 +331,36 @@ class Process : public luaipc::Handle<Process> {
 
   // Returns the number of output bytes handed over.
   size_t Deliver(Napi::Env env, Event& ev) {
-    if (ev.kind == Event::kExit) {
+    if (ev.kind == EventKind::kExit) {
       exitDelivered_ = true;
       ReleaseTsfn();
     }
     Napi::Function fn = dispatch_.Value();
     if (fn.IsEmpty()) return 0;
     switch (ev.kind) {
-      case Event::kData: {
+      case EventKind::kData: {
         Napi::Buffer<char> bytes = TakeBytes(env, ev);
         size_t size = bytes.Length();  // before the callback, which may transfer the buffer
-        fn.Call({Napi::Number::New(env, 0), Napi::Number::New(env, ev.stream), bytes});
+        fn.Call({Kind(env, ev.kind), Napi::Number::New(env, ev.stream), bytes});
         return size;
       }
-      case Event::kEnd:
-        fn.Call({Napi::Number::New(env, 1), Napi::Number::New(env, ev.stream)});
+      case EventKind::kEnd:
+        fn.Call({Kind(env, ev.kind), Napi::Number::New(env, ev.stream)});
         break;
-      case Event::kError:
-        fn.Call({Napi::Number::New(env, 2), Napi::Number::New(env, ev.stream), Napi::Number::New(env, ev.err)});
+      case EventKind::kError:
+        fn.Call({Kind(env, ev.kind), Napi::Number::New(env, ev.stream), Napi::Number::New(env, ev.err)});
         break;
-      case Event::kExit:
-        fn.Call({Napi::Number::New(env, 3), Napi::Number::New(env, ev.err), Napi::Boolean::New(env, ev.signaled),
+      case EventKind::kExit:
+        fn.Call({Kind(env, ev.kind), Napi::Number::New(env, ev.err), Napi::Boolean::New(env, ev.signaled),
                  Napi::Number::New(env, ev.code)});
+        break;
+      case EventKind::kMore:
         break;
     }
     return 0;
   }
+
+  static Napi::Number Kind(Napi::Env env, EventKind kind) { return Napi::Number::New(env, static_cast<int>(kind)); }
 
   // drain(): the rest of what one dispatch left queued (index.ts calls it from setImmediate).
   Napi::Value DrainMore(const Napi::CallbackInfo& info) {

@@ -41,14 +41,14 @@ enum ReadResult { kClosed, kAgain, kMore };
 
 }  // namespace
 
-int Core::Spawn(const luaipc_proc_spawn_args& args, bool group, std::shared_ptr<Core>* out, const char** syscall,
+int Core::Spawn(const luaipc_proc_options& options, std::shared_ptr<Core>* out, const char** syscall,
                 const char** subject) {
   luaipc_proc* p = nullptr;
-  int err = luaipc_proc_spawn(&args, &p, syscall, subject);
+  int err = luaipc_proc_spawn(&options, &p, syscall, subject);
   if (err != 0) return err;
   std::shared_ptr<Core> core(new Core());
   core->proc_ = p;
-  core->group_ = group;
+  core->group_ = (options.flags & LUAIPC_PROC_NEW_GROUP) != 0;
   core->stdinOpen_ = luaipc_proc_piped(p, LUAIPC_PROC_STDIN) != 0;
   *out = std::move(core);
   return 0;
@@ -363,7 +363,7 @@ void Core::Emit(bool sync, Event& ev) {
   std::lock_guard<std::mutex> lock(mu_);
   if (detached_) return;
   eventBytes_ += ev.capacity;
-  bool urgent = ev.kind != Event::kData;
+  bool urgent = ev.kind != EventKind::kData;
   unnotifiedBytes_ += ev.size;
   events_.push_back(std::move(ev));
   if (!notifyPending_) {
@@ -449,7 +449,7 @@ int Core::ReadSome(int stream, bool sync) {
   }
   if (total > 0) {
     Event ev;
-    ev.kind = Event::kData;
+    ev.kind = EventKind::kData;
     ev.stream = stream;
     ev.size = total;
     if (total >= kSmall) {
@@ -468,7 +468,7 @@ int Core::ReadSome(int stream, bool sync) {
   }
   if (err != 0 || eof) {
     Event ev;
-    ev.kind = err != 0 ? Event::kError : Event::kEnd;
+    ev.kind = err != 0 ? EventKind::kError : EventKind::kEnd;
     ev.stream = stream;
     ev.err = err;
     Emit(sync, ev);
@@ -519,7 +519,7 @@ void Core::Finish(bool sync) {
           luaipc_proc_close_stream(proc_, stream);
         }
         Event end;
-        end.kind = Event::kEnd;
+        end.kind = EventKind::kEnd;
         end.stream = stream;
         Emit(sync, end);
       }
@@ -536,7 +536,7 @@ void Core::Finish(bool sync) {
     // Nothing polls after done_, and every wake-up is made under mu_.
     luaipc_proc_release_watch(proc_);
     pool_.clear();
-    ev.kind = Event::kExit;
+    ev.kind = EventKind::kExit;
     ev.err = exitErr_;
     ev.signaled = signaled_;
     ev.code = code_;

@@ -19,9 +19,20 @@
 namespace luaipc {
 namespace proc {
 
+// What reaches JavaScript, each kind with its arguments to the dispatch function
+// (`dispatch(kind, ...)`). Mirrored once on the TypeScript side: `ProcEvent` in src/binding.ts.
+enum class EventKind : int {
+  kData = 0,   // stream, Buffer: output bytes (stream 1 stdout, 2 stderr)
+  kEnd = 1,    // stream: that stream ended
+  kError = 2,  // stream, errno: reading it failed (it ended too)
+  kExit = 3,   // errno, signaled, code: the child was reaped (errno != 0: reaping failed)
+  kMore = 4,   // (none): more is queued than one dispatch hands over; call drain() once the
+               // event loop has had its turn. Made by the dispatch itself, never queued.
+};
+
+// One queued event (every kind but kMore).
 struct Event {
-  enum Kind { kData, kEnd, kError, kExit };
-  Kind kind = kData;
+  EventKind kind = EventKind::kData;
   int stream = 0;           // 1 stdout, 2 stderr (kData, kEnd, kError)
   std::unique_ptr<char[]> data;  // kData: the bytes are data[offset, offset + size)
   size_t offset = 0;
@@ -36,8 +47,8 @@ struct Event {
 class Core {
  public:
   // Starts the child; see luaipc_proc_spawn for syscall/subject.
-  static int Spawn(const luaipc_proc_spawn_args& args, bool group, std::shared_ptr<Core>* out,
-                   const char** syscall, const char** subject);
+  static int Spawn(const luaipc_proc_options& options, std::shared_ptr<Core>* out, const char** syscall,
+                   const char** subject);
   ~Core();
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;

@@ -224,24 +224,33 @@ constexpr size_t kDefaultPipeSize = 64 * 1024;
 
 }  // namespace
 
-extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc** out, const char** syscall,
+extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** out, const char** syscall,
                                  const char** subject) {
   *out = nullptr;
   *subject = nullptr;
+  const char* file = opts->file;
+  const char* searchPath = opts->search_path;
+  char* const* givenArgv = opts->argv;
+  char* shellArgv[] = {const_cast<char*>(kShell), const_cast<char*>("-c"), const_cast<char*>(opts->file), nullptr};
+  if ((opts->flags & LUAIPC_PROC_SHELL) != 0) {
+    file = kShell;
+    searchPath = nullptr;
+    givenArgv = shellArgv;
+  }
   std::string program;
-  int err = SearchPath(args->file, args->search_path, &program);
+  int err = SearchPath(file, searchPath, &program);
   if (err != 0) {
     *syscall = "posix_spawn";
-    *subject = args->file;
+    *subject = file;
     return err;
   }
-  if (args->cwd != nullptr) {
+  if (opts->cwd != nullptr) {
     // Checked here because a failed chdir inside posix_spawn reads like a missing program.
     struct stat st;
-    err = stat(args->cwd, &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
+    err = stat(opts->cwd, &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
     if (err != 0) {
       *syscall = "chdir";
-      *subject = args->cwd;
+      *subject = opts->cwd;
       return err;
     }
   }
@@ -267,13 +276,13 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   // The caller's descriptors are checked before we open any: a closed number would otherwise
   // be taken by one of ours and passed to the child.
   for (int i = 0; i < 3; ++i) {
-    if (args->stdio[i] >= 0 && fcntl(args->stdio[i], F_GETFD) < 0) return fail(errno, "dup2");
+    if (opts->stdio[i] >= 0 && fcntl(opts->stdio[i], F_GETFD) < 0) return fail(errno, "dup2");
   }
   err = OpenWake(p->wake);
   if (err != 0) return fail(err, LUAIPC_WAKE_CALL);
 
   for (int i = 0; i < 3; ++i) {
-    int how = args->stdio[i];
+    int how = opts->stdio[i];
     if (how == LUAIPC_PROC_PIPE) {
       int fds[2];
       err = MakePipe(fds);
@@ -332,10 +341,10 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   std::vector<char*> argv;
   std::string cdScript;
   std::string target;  // the program the shell execs (program itself becomes /bin/sh)
-  if (args->cwd != nullptr) {
+  if (opts->cwd != nullptr) {
     AddChdir addChdir = FindAddChdir();
     if (addChdir != nullptr) {
-      err = addChdir(&actions, args->cwd);
+      err = addChdir(&actions, opts->cwd);
       if (err != 0) return fail(err, "posix_spawn");
     } else {
       // No addchdir in this C library: a shell changes directory and execs the program.
@@ -343,11 +352,11 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
       argv.push_back(const_cast<char*>(kShell));
       argv.push_back(const_cast<char*>("-c"));
       argv.push_back(const_cast<char*>(cdScript.c_str()));
-      argv.push_back(const_cast<char*>(args->cwd));
+      argv.push_back(const_cast<char*>(opts->cwd));
       target = program;
       argv.push_back(const_cast<char*>(target.c_str()));
-      if (args->argv[0] != nullptr) {
-        for (char* const* a = args->argv + 1; *a != nullptr; ++a) argv.push_back(*a);
+      if (givenArgv[0] != nullptr) {
+        for (char* const* a = givenArgv + 1; *a != nullptr; ++a) argv.push_back(*a);
       }
       argv.push_back(nullptr);
       program = kShell;
@@ -372,15 +381,15 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
 #endif
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  if (args->new_group) {
+  if ((opts->flags & LUAIPC_PROC_NEW_GROUP) != 0) {
     flags |= POSIX_SPAWN_SETPGROUP;
     posix_spawnattr_setpgroup(&attr, 0);
   }
   posix_spawnattr_setflags(&attr, flags);
 
   pid_t pid;
-  char* const* useArgv = argv.empty() ? args->argv : argv.data();
-  char* const* envp = args->envp != nullptr ? args->envp : environ;
+  char* const* useArgv = argv.empty() ? givenArgv : argv.data();
+  char* const* envp = opts->envp != nullptr ? opts->envp : environ;
   // glibc reports the child's exec failure (ENOENT, EACCES, ENOEXEC) as this return value.
   err = posix_spawn(&pid, program.c_str(), &actions, &attr, useArgv, envp);
   if (err == ENOEXEC) {
@@ -396,7 +405,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     err = posix_spawn(&pid, kShell, &actions, &attr, script.data(), envp);
   }
   if (err != 0) {
-    *subject = args->file;
+    *subject = file;
     return fail(err, "posix_spawn");
   }
   p->pid = pid;

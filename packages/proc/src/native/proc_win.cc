@@ -5,8 +5,8 @@
 // - Only the child's ends of its pipes (and its redirections) are inherited, and only by that
 //   child: they are made inheritable just for the CreateProcessW call and named in its
 //   PROC_THREAD_ATTRIBUTE_HANDLE_LIST, so concurrent spawns never hold each other's pipes.
-// - The string form reaches us as /bin/sh -c <cmd> (index.ts); it runs as
-//   `cmd.exe /d /s /c "<cmd>"` (the system's cmd.exe, AutoRun skipped, <cmd> verbatim).
+// - The string form (LUAIPC_PROC_SHELL) runs as `cmd.exe /d /s /c "<cmd>"` (the system's
+//   cmd.exe, AutoRun skipped, <cmd> verbatim); an argv that names /bin/sh looks for /bin/sh.
 // - An argv array becomes one command line quoted by the MSVCRT rules, which the C runtimes and
 //   CommandLineToArgvW parse back into the same array.
 // - Anonymous pipes can't do overlapped I/O, so every pipe is a named pipe: our end overlapped
@@ -203,10 +203,10 @@ int FindAt(const std::wstring& base, std::wstring* found, DWORD* code) {
 
 // PATH for a bare program name: the caller's search path, else the child's environment's PATH
 // (any case), else ours; with none at all, the system directories.
-std::wstring SearchDirs(const luaipc_proc_spawn_args* args) {
-  if (args->search_path != nullptr) return luaipc::Wide(args->search_path);
-  if (args->envp != nullptr) {
-    for (char* const* e = args->envp; *e != nullptr; ++e) {
+std::wstring SearchDirs(const luaipc_proc_options* opts) {
+  if (opts->search_path != nullptr) return luaipc::Wide(opts->search_path);
+  if (opts->envp != nullptr) {
+    for (char* const* e = opts->envp; *e != nullptr; ++e) {
       std::wstring entry = luaipc::Wide(*e);
       std::wstring key = KeyOf(entry);
       if (SameKey(key, L"PATH")) return entry.size() > key.size() ? entry.substr(key.size() + 1) : std::wstring();
@@ -221,8 +221,8 @@ std::wstring SearchDirs(const luaipc_proc_spawn_args* args) {
 
 // execvp's search, for Windows: a name with a separator or drive is a path (a relative one
 // resolves in the child's directory, as on POSIX), a bare name is looked up in PATH.
-int FindProgram(const luaipc_proc_spawn_args* args, const std::wstring& cwd, std::wstring* found) {
-  std::wstring name = luaipc::Wide(args->file);
+int FindProgram(const luaipc_proc_options* opts, const std::wstring& cwd, std::wstring* found) {
+  std::wstring name = luaipc::Wide(opts->file);
   DWORD code = ERROR_FILE_NOT_FOUND;
   int err = ENOENT;
   if (name.empty()) return Fail(code);
@@ -231,7 +231,7 @@ int FindProgram(const luaipc_proc_spawn_args* args, const std::wstring& cwd, std
     std::wstring path = relative && !cwd.empty() ? cwd + L"\\" + name : name;
     err = FindAt(path, found, &code);
   } else {
-    std::wstring dirs = SearchDirs(args);
+    std::wstring dirs = SearchDirs(opts);
     size_t start = 0;
     for (;;) {
       size_t end = dirs.find(L';', start);
@@ -476,12 +476,6 @@ int WriteOffer(luaipc_proc* p, const void* const* bufs, const size_t* lens, int 
   return w->err != 0 ? w->err : EAGAIN;
 }
 
-bool IsShellForm(const luaipc_proc_spawn_args* args) {
-  char* const* a = args->argv;
-  return strcmp(args->file, "/bin/sh") == 0 && a[0] != nullptr && strcmp(a[0], "/bin/sh") == 0 &&
-         a[1] != nullptr && strcmp(a[1], "-c") == 0 && a[2] != nullptr && a[3] == nullptr;
-}
-
 // Our copies of what the child gets, closed on every way out of Spawn.
 struct ChildHandles {
   HANDLE h[3] = {nullptr, nullptr, nullptr};
@@ -502,7 +496,7 @@ struct AttributeList {
 
 }  // namespace
 
-extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc** out, const char** syscall,
+extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** out, const char** syscall,
                                  const char** subject) {
   *out = nullptr;
   *subject = nullptr;
@@ -511,8 +505,8 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   luaipc_take_win32_error(0);
 
   std::wstring cwd;
-  if (args->cwd != nullptr) {
-    std::wstring given = luaipc::Wide(args->cwd);
+  if (opts->cwd != nullptr) {
+    std::wstring given = luaipc::Wide(opts->cwd);
     DWORD attrs = GetFileAttributesW(given.c_str());
     int err = 0;
     if (attrs == INVALID_FILE_ATTRIBUTES) {
@@ -532,30 +526,33 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     }
     if (err != 0) {
       *syscall = "chdir";
-      *subject = args->cwd;
+      *subject = opts->cwd;
       return err;
     }
   }
 
   std::wstring program;
   std::wstring line;
-  if (IsShellForm(args)) {
+  const bool shell = (opts->flags & LUAIPC_PROC_SHELL) != 0;
+  // What a failed start names: the program, or the shell that runs the command line.
+  const char* file = shell ? "cmd.exe" : opts->file;
+  if (shell) {
     program = SystemDir() + L"\\cmd.exe";
     // /d: no AutoRun commands; /s with the outer quotes: cmd.exe takes <cmd> verbatim.
-    line = L"cmd.exe /d /s /c \"" + luaipc::Wide(args->argv[2]) + L"\"";
+    line = L"cmd.exe /d /s /c \"" + luaipc::Wide(opts->file) + L"\"";
   } else {
-    int err = FindProgram(args, cwd, &program);
+    int err = FindProgram(opts, cwd, &program);
     if (err == 0 && (EndsWithNoCase(program, L".bat") || EndsWithNoCase(program, L".cmd"))) {
       // CreateProcessW would run it through cmd.exe, which parses the arguments again (with
       // its own quoting): no safe argv exists. The string form runs it through cmd.exe openly.
       err = EINVAL;
     }
     if (err != 0) {
-      *subject = args->file;
+      *subject = file;
       return err;
     }
-    for (char* const* a = args->argv; *a != nullptr; ++a) {
-      if (a != args->argv) line += L' ';
+    for (char* const* a = opts->argv; *a != nullptr; ++a) {
+      if (a != opts->argv) line += L' ';
       AppendQuoted(&line, luaipc::Wide(*a));
     }
   }
@@ -563,9 +560,9 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   // The caller's descriptors, checked before anything is made.
   HANDLE given[3] = {nullptr, nullptr, nullptr};
   for (int i = 0; i < 3; ++i) {
-    if (args->stdio[i] < 0) continue;
+    if (opts->stdio[i] < 0) continue;
     void* h = nullptr;
-    int err = luaipc_os_handle_from_fd(args->stdio[i], &h);
+    int err = luaipc_os_handle_from_fd(opts->stdio[i], &h);
     if (err != 0) {
       *syscall = "dup2";
       return err;
@@ -574,7 +571,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   }
 
   std::wstring envBlock;
-  if (args->envp != nullptr) envBlock = EnvironmentBlock(args->envp);
+  if (opts->envp != nullptr) envBlock = EnvironmentBlock(opts->envp);
 
   auto* p = new (std::nothrow) luaipc_proc();
   if (p == nullptr) {
@@ -592,7 +589,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   if (p->wake == nullptr) return fail(Fail(GetLastError()), "CreateEventW");
 
   for (int i = 0; i < 3; ++i) {
-    int how = args->stdio[i];
+    int how = opts->stdio[i];
     if (how == LUAIPC_PROC_PIPE) {
       HANDLE ours = nullptr;
       int err = MakePipe(i, &ours, &child.h[i]);
@@ -663,7 +660,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     si.lpAttributeList = attributes.list;
     flags |= EXTENDED_STARTUPINFO_PRESENT;
   }
-  if (args->new_group) {
+  if ((opts->flags & LUAIPC_PROC_NEW_GROUP) != 0) {
     // Suspended until it is in the job, so nothing it starts escapes kill(). A new console
     // process group too: as with a POSIX process group, Ctrl-C in the console no longer
     // reaches it (the trade-off README describes).
@@ -680,24 +677,24 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
 
   PROCESS_INFORMATION pi{};
   BOOL ok = CreateProcessW(program.c_str(), &line[0], nullptr, nullptr, inherit.empty() ? FALSE : TRUE, flags,
-                           args->envp != nullptr ? &envBlock[0] : nullptr, cwd.empty() ? nullptr : cwd.c_str(),
+                           opts->envp != nullptr ? &envBlock[0] : nullptr, cwd.empty() ? nullptr : cwd.c_str(),
                            &si.StartupInfo, &pi);
   if (!ok) {
     DWORD e = GetLastError();
     // Not a program Windows can start is ENOEXEC (the glue's table), as on POSIX.
     int err = Fail(e);
-    *subject = args->file;
+    *subject = file;
     return fail(err, "posix_spawn");
   }
   p->process = pi.hProcess;
   p->pid = pi.dwProcessId;
-  if (args->new_group) {
+  if ((opts->flags & LUAIPC_PROC_NEW_GROUP) != 0) {
     if (!AssignProcessToJobObject(p->job, pi.hProcess)) {
       DWORD e = GetLastError();
       TerminateProcess(pi.hProcess, kKilledCode);
       WaitForSingleObject(pi.hProcess, INFINITE);
       CloseHandle(pi.hThread);
-      *subject = args->file;
+      *subject = file;
       return fail(Fail(e), "posix_spawn");
     }
     ResumeThread(pi.hThread);

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "luaipc/glue_os.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -64,7 +66,7 @@ int luaipc_chan_discard(luaipc_chan_file* file, uint64_t offset, uint64_t len);
 
 // Removes every object of channel `name` (segment, lock file, doorbells in both directories).
 // ENOENT when there was no segment.
-int luaipc_chan_unlink(const char* name);
+int luaipc_chan_unlink(const char* name, luaipc_error* err);
 // The same, only while '/' + name is still the object `id` (the creator's close).
 int luaipc_chan_unlink_if_same(const char* name, const luaipc_chan_id* id);
 

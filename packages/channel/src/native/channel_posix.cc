@@ -54,7 +54,7 @@ namespace {
 constexpr size_t kSuffixMax = 7;
 #if defined(__APPLE__)
 // PSHMNAMLEN is 31, the leading '/' included. (Not tested on real hardware yet.)
-constexpr size_t kNameMax = 30;
+constexpr size_t kNameMax = LUAIPC_DARWIN_IPC_NAME_MAX;
 #else
 // The doorbells are files named <name>.tx<k> in one directory.
 constexpr size_t kNameMax = NAME_MAX - kSuffixMax;
@@ -276,12 +276,12 @@ int luaipc_chan_discard(luaipc_chan_file* file, uint64_t offset, uint64_t len) {
 #endif
 }
 
-int luaipc_chan_unlink(const char* name) {
-  if (TooLong(name)) return ENAMETOOLONG;
+int luaipc_chan_unlink(const char* name, luaipc_error* error) {
+  if (TooLong(name)) return luaipc_fail(error, ENAMETOOLONG, "shm_unlink");
   int err = Retry(shm_unlink(ShmName(name).c_str()));
   RemoveFiles(name, LUAIPC_CHAN_DIR_DEV_SHM);
   RemoveFiles(name, LUAIPC_CHAN_DIR_TMP);
-  return err;
+  return err == 0 ? 0 : luaipc_fail(error, err, "shm_unlink");
 }
 
 int luaipc_chan_unlink_if_same(const char* name, const luaipc_chan_id* id) {

@@ -19,6 +19,7 @@
 
 #include "channel_os.h"
 #include "luaipc/glue_os.h"
+#include "luaipc/win_error.h"
 #include "luaipc/mapping_os.h"
 #include "luaipc/win_text.h"
 
@@ -32,7 +33,7 @@ namespace {
 // suffix (".lock1087", the last slot's lock byte).
 constexpr size_t kNameMax = MAX_PATH - 6 - 9 - 1;
 
-int LastError() { return luaipc_errno_from_win32(GetLastError()); }
+using luaipc::LastError;
 
 bool TooLong(const char* name) { return strlen(name) > kNameMax; }
 
@@ -142,10 +143,10 @@ int luaipc_chan_reserve(luaipc_chan_file*, uint64_t, uint64_t) { return 0; }
 int luaipc_chan_discard(luaipc_chan_file*, uint64_t, uint64_t) { return 0; }
 
 // Nothing to remove: reports whether the channel exists (ENOENT when not), as shm does.
-int luaipc_chan_unlink(const char* name) {
-  if (TooLong(name)) return ENAMETOOLONG;
+int luaipc_chan_unlink(const char* name, luaipc_error* err) {
+  if (TooLong(name)) return luaipc_fail(err, ENAMETOOLONG, "shm_unlink");
   HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, luaipc::LocalObjectName(name).c_str());
-  if (h == nullptr) return LastError();
+  if (h == nullptr) return luaipc::Win32Fail(err, "shm_unlink");
   CloseHandle(h);
   return 0;
 }

@@ -12,12 +12,13 @@
 #include <string>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_error.h"
 #include "luaipc/win_text.h"
 #include "luaipc/mapping_os.h"
 
 namespace {
 
-int LastError() { return luaipc_errno_from_win32(GetLastError()); }
+using luaipc::LastError;
 
 }  // namespace
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "luaipc/glue_os.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,7 +38,7 @@ int luaipc_shm_attach(const char* name, size_t max_size, void** addr, size_t* si
 int luaipc_shm_unmap(void* addr, size_t size);
 
 // Removes the name '/' + name; mappings stay valid until unmapped.
-int luaipc_shm_unlink(const char* name);
+int luaipc_shm_unlink(const char* name, luaipc_error* err);
 
 // Whether '/' + name refers to the object `id` now: *same is 1 or 0 (0 also when the name is
 // gone). An error (EACCES, ...) when it cannot tell.

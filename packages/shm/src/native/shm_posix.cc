@@ -10,13 +10,14 @@
 #include <mutex>
 #include <string>
 
+#include "luaipc/glue_os.h"
 #include "shm_os.h"
 
 namespace {
 
 #if defined(__APPLE__)
 // macOS: PSHMNAMLEN is 31, the leading '/' included. (Not tested on real hardware yet.)
-constexpr size_t kNameMax = 30;
+constexpr size_t kNameMax = LUAIPC_DARWIN_IPC_NAME_MAX;
 #else
 // glibc keeps shm objects as files in /dev/shm, so the name without its '/' is one path
 // component. One byte of NAME_MAX is kept for the '/', so the limit means the same thing with
@@ -146,9 +147,9 @@ extern "C" int luaipc_shm_unmap(void* addr, size_t size) {
   return munmap(addr, size) < 0 ? errno : 0;
 }
 
-extern "C" int luaipc_shm_unlink(const char* name) {
-  if (strlen(name) > kNameMax) return ENAMETOOLONG;
-  return shm_unlink(OsName(name).c_str()) < 0 ? errno : 0;
+extern "C" int luaipc_shm_unlink(const char* name, luaipc_error* err) {
+  if (strlen(name) > kNameMax) return luaipc_fail(err, ENAMETOOLONG, "shm_unlink");
+  return shm_unlink(OsName(name).c_str()) < 0 ? luaipc_fail(err, errno, "shm_unlink") : 0;
 }
 
 extern "C" int luaipc_shm_same_object(const char* name, const luaipc_shm_id* id, int* same) {
@@ -194,5 +195,5 @@ extern "C" int luaipc_shm_unlink_if_same(const char* name, const luaipc_shm_id* 
   int same = 0;
   int err = luaipc_shm_same_object(name, id, &same);
   if (err != 0) return err;
-  return same ? luaipc_shm_unlink(name) : 0;
+  return same ? luaipc_shm_unlink(name, nullptr) : 0;
 }

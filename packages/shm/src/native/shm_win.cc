@@ -12,6 +12,7 @@
 #include <string>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_error.h"
 #include "luaipc/win_text.h"
 #include "luaipc/mapping_os.h"
 
@@ -20,7 +21,7 @@ namespace {
 // Kernel object names are limited to MAX_PATH characters, the "Local\" prefix included.
 constexpr size_t kNameMax = MAX_PATH - 6;
 
-int LastError() { return luaipc_errno_from_win32(GetLastError()); }
+using luaipc::LastError;
 
 }  // namespace
 
@@ -87,9 +88,9 @@ int luaipc_shm_unmap(void* addr, size_t) { return luaipc_mapping_unmap_view(addr
 
 // Nothing to remove: reports whether the name exists (ENOENT when not), so that code written
 // for POSIX runs unchanged.
-int luaipc_shm_unlink(const char* name) {
+int luaipc_shm_unlink(const char* name, luaipc_error* err) {
   HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, luaipc::LocalObjectName(name).c_str());
-  if (h == nullptr) return LastError();
+  if (h == nullptr) return luaipc::Win32Fail(err, "shm_unlink");
   CloseHandle(h);
   return 0;
 }

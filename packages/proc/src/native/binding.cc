@@ -20,6 +20,8 @@
 #include "luaipc/errors.h"
 #include "luaipc/glue_os.h"
 #include "luaipc/handle.h"
+#include "luaipc/js_call.h"
+#include "luaipc/sliced_wait.h"
 #include "proc_core.h"
 
 namespace {
@@ -29,7 +31,7 @@ using luaipc::proc::Event;
 using luaipc::proc::EventKind;
 
 // A Sync wait polls in slices this long, so a worker's terminate() ends it promptly.
-constexpr int kSyncSliceMs = 50;
+constexpr int kSyncSliceMs = static_cast<int>(luaipc::kSyncSliceNs / luaipc::kNsPerMs);
 // Largest Buffer made by joining queued output of one stream. Small enough to come from the
 // heap: a larger allocation is a fresh mapping whose every page faults on the copy.
 constexpr size_t kMergeMax = 64 * 1024;
@@ -42,19 +44,16 @@ constexpr auto kDispatchTime = std::chrono::milliseconds(2);
 
 class Process;
 
-// Shared by the handle and the thread-safe function; the tsfn's finalizer may run before or
-// after the handle is closed (env teardown), so neither owns it alone.
+// Shared by the handle and the JsCall's finalizer, which may run before or after the handle is
+// closed (env teardown), so neither owns it alone.
 struct Link {
   std::shared_ptr<Core> core;
   Process* owner = nullptr;  // JS thread; null once the handle is closed
-  napi_threadsafe_function tsfn = nullptr;
-  bool released = false;   // JS thread
-  bool finalized = false;  // JS thread
 };
 
-void Notify(void* arg) {
-  napi_call_threadsafe_function(static_cast<napi_threadsafe_function>(arg), nullptr, napi_tsfn_nonblocking);
-}
+// The Core's notifier: the JsCall stays alive (the handle holds it) until DisableNotify, after
+// which the Core never calls this.
+void Notify(void* arg) { static_cast<luaipc::JsCall*>(arg)->Wake(); }
 
 std::vector<std::string> StringArray(Napi::Value value) {
   std::vector<std::string> out;
@@ -154,38 +153,30 @@ class Process : public luaipc::Handle<Process> {
     dispatch_ = Napi::Weak(info[1].As<Napi::Function>());
     maxChunk_ = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
 
-    // The tsfn first: failing to make it must not leave a child behind.
+    // The way into JavaScript first: failing to make it must not leave a child behind.
     link_ = std::make_shared<Link>();
     link_->owner = this;
-    auto* finalizeData = new std::shared_ptr<Link>(link_);
-    napi_threadsafe_function tsfn;
-    napi_status status =
-        napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "luaipc.proc"), 0, 1,
-                                        finalizeData, TsfnFinalize, link_.get(), CallJs, &tsfn);
-    if (status != napi_ok) {
-      delete finalizeData;
-      link_->released = true;
-      NAPI_THROW_IF_FAILED_VOID(env, status);
-    }
-    napi_unref_threadsafe_function(env, tsfn);
-    link_->tsfn = tsfn;
+    std::shared_ptr<Link> link = link_;
+    call_ = luaipc::JsCall::Create(env, "luaipc.proc", CallJs, link_.get(), [link] {
+      // After this the thread never calls the JsCall again.
+      if (link->core) link->core->DisableNotify();
+    });
 
-    const char* syscall = "posix_spawn";
-    const char* subject = nullptr;
-    int err = Core::Spawn(options.View(), &core_, &syscall, &subject);
+    luaipc_error error{};
+    int err = Core::Spawn(options.View(), &core_, &error);
     if (err != 0) {
-      ReleaseTsfn();
-      throw luaipc::IpcError(env, err, syscall, subject);
+      CloseCall();
+      throw luaipc::IpcError(env, error);
     }
     link_->core = core_;
     pid_ = static_cast<double>(core_->pid());
-    core_->SetNotifier(Notify, tsfn);
+    core_->SetNotifier(Notify, call_.get());
     err = Core::StartThread(core_);
     if (err != 0) {
       // No thread, no one to deliver or reap: undo the spawn rather than leave a child that
       // nothing watches.
       core_->Abandon();
-      ReleaseTsfn();
+      CloseCall();
       // The half-made JS object lingers until GC; it holds no descriptor meanwhile.
       link_->core.reset();
       core_.reset();
@@ -195,8 +186,8 @@ class Process : public luaipc::Handle<Process> {
 
   void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
 
-  // process.exit() skips env teardown: the thread must not call into a tsfn Node is about to
-  // stop serving.
+  // process.exit() skips env teardown: the thread must not call into a function Node is about
+  // to stop serving.
   void AtProcessExit() noexcept override {
     if (core_) core_->DisableNotify();
   }
@@ -205,7 +196,7 @@ class Process : public luaipc::Handle<Process> {
   void OnClose(Napi::Env, luaipc::CloseKind kind) {
     if (link_) link_->owner = nullptr;
     if (core_) core_->Detach();
-    ReleaseTsfn();
+    CloseCall();
     if (keep_ && kind == luaipc::CloseKind::Explicit) {
       Unref();
       dispatch_.Unref();
@@ -213,7 +204,7 @@ class Process : public luaipc::Handle<Process> {
     keep_ = false;
   }
 
-  // On the JS thread, from the tsfn or from drain(): hands a bounded batch of queued events to
+  // On the JS thread, from the JsCall or from drain(): hands a bounded batch of queued events to
   // JavaScript. Until a dispatch finds nothing more to do, the Core does not call the notifier
   // again: Node would run that call in the same turn of the event loop.
   void Drain(Napi::Env env) {
@@ -242,8 +233,8 @@ class Process : public luaipc::Handle<Process> {
   }
 
  private:
-  static void CallJs(napi_env env, napi_value, void* context, void*) {
-    // env is null when the tsfn is torn down with calls still queued.
+  static void CallJs(napi_env env, void* context, void*) {
+    // env is null when the function is torn down with calls still queued.
     auto* link = static_cast<Link*>(context);
     if (env == nullptr || link->owner == nullptr) return;
     try {
@@ -253,19 +244,10 @@ class Process : public luaipc::Handle<Process> {
     }
   }
 
-  static void TsfnFinalize(napi_env, void* data, void*) {
-    auto* link = static_cast<std::shared_ptr<Link>*>(data);
-    (*link)->finalized = true;
-    if ((*link)->core) (*link)->core->DisableNotify();
-    delete link;
-  }
-
-  void ReleaseTsfn() {
-    if (!link_ || link_->released || link_->finalized) return;
-    // After this the thread never calls the tsfn again.
+  void CloseCall() {
+    // After this the thread never calls the JsCall again.
     if (core_) core_->DisableNotify();
-    link_->released = true;
-    napi_release_threadsafe_function(link_->tsfn, napi_tsfn_release);
+    if (call_) call_->Close();
   }
 
   void DeliverQueued(Napi::Env env) {
@@ -333,7 +315,7 @@ class Process : public luaipc::Handle<Process> {
   size_t Deliver(Napi::Env env, Event& ev) {
     if (ev.kind == EventKind::kExit) {
       exitDelivered_ = true;
-      ReleaseTsfn();
+      CloseCall();
     }
     Napi::Function fn = dispatch_.Value();
     if (fn.IsEmpty()) return 0;
@@ -395,8 +377,9 @@ class Process : public luaipc::Handle<Process> {
   Napi::Value Kill(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
-    int err = core_->Kill(info[0].As<Napi::Number>().Int32Value());
-    if (err != 0) throw luaipc::IpcError(env, err, "kill");
+    luaipc_error error{};
+    int err = core_->Kill(info[0].As<Napi::Number>().Int32Value(), &error);
+    if (err != 0) throw luaipc::IpcError(env, error);
     return env.Undefined();
   }
 
@@ -405,13 +388,7 @@ class Process : public luaipc::Handle<Process> {
     bool on = info[0].ToBoolean();
     if (closed() || on == keep_) return env.Undefined();
     keep_ = on;
-    if (link_ && !link_->released && !link_->finalized) {
-      if (on) {
-        napi_ref_threadsafe_function(env, link_->tsfn);
-      } else {
-        napi_unref_threadsafe_function(env, link_->tsfn);
-      }
-    }
+    if (call_) call_->SetKeepAlive(env, on);
     if (on) {
       Ref();
       dispatch_.Ref();
@@ -457,6 +434,7 @@ class Process : public luaipc::Handle<Process> {
   }
 
   std::shared_ptr<Link> link_;
+  std::shared_ptr<luaipc::JsCall> call_;
   std::shared_ptr<Core> core_;
   Napi::FunctionReference dispatch_;
   std::deque<Event> ready_;  // taken from the Core, not yet delivered

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "luaipc/glue_os.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -59,10 +61,9 @@ typedef struct luaipc_proc_options {
 typedef struct luaipc_proc luaipc_proc;
 
 // Starts the child. Every descriptor we create is close-on-exec, so concurrent spawns never
-// leak each other's pipes. On failure nothing is left behind, and *syscall / *subject (may be
-// NULL) name what failed: "pipe2", "chdir" + cwd, "posix_spawn" + the program, ...
-int luaipc_proc_spawn(const luaipc_proc_options* options, luaipc_proc** out, const char** syscall,
-                      const char** subject);
+// leak each other's pipes. On failure nothing is left behind, and *error (may be NULL) says what
+// failed: "pipe2", "chdir" on the cwd, "posix_spawn" on the program, ...
+int luaipc_proc_spawn(const luaipc_proc_options* options, luaipc_proc** out, luaipc_error* error);
 
 long luaipc_proc_pid(const luaipc_proc* p);
 
@@ -112,7 +113,7 @@ int luaipc_proc_abandon(luaipc_proc* p);
 // ended, while it is held unreaped: its descendants may live on). Nothing once the child is
 // reaped: its pid, and the group id with it, may belong to someone else by then. A process
 // that is already gone is not an error.
-int luaipc_proc_kill(luaipc_proc* p, int sig, int group);
+int luaipc_proc_kill(luaipc_proc* p, int sig, int group, luaipc_error* error);
 
 // Closes the descriptors poll and wake use (once the loop is over, so a handle that lingers
 // until GC holds none); poll must not be called after it, wake then does nothing.

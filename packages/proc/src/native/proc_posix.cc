@@ -224,10 +224,14 @@ constexpr size_t kDefaultPipeSize = 64 * 1024;
 
 }  // namespace
 
-extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** out, const char** syscall,
-                                 const char** subject) {
+extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** out, luaipc_error* error) {
   *out = nullptr;
-  *subject = nullptr;
+  // The failed call on `subject` (the program, the directory).
+  auto failOn = [error](int e, const char* call, const char* subject) {
+    luaipc_fail(error, e, call);
+    if (error != nullptr) error->subject = subject;
+    return e;
+  };
   const char* file = opts->file;
   const char* searchPath = opts->search_path;
   char* const* givenArgv = opts->argv;
@@ -239,27 +243,16 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** 
   }
   std::string program;
   int err = SearchPath(file, searchPath, &program);
-  if (err != 0) {
-    *syscall = "posix_spawn";
-    *subject = file;
-    return err;
-  }
+  if (err != 0) return failOn(err, "posix_spawn", file);
   if (opts->cwd != nullptr) {
     // Checked here because a failed chdir inside posix_spawn reads like a missing program.
     struct stat st;
     err = stat(opts->cwd, &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
-    if (err != 0) {
-      *syscall = "chdir";
-      *subject = opts->cwd;
-      return err;
-    }
+    if (err != 0) return failOn(err, "chdir", opts->cwd);
   }
 
   auto* p = static_cast<luaipc_proc*>(calloc(1, sizeof(luaipc_proc)));
-  if (p == nullptr) {
-    *syscall = "malloc";
-    return ENOMEM;
-  }
+  if (p == nullptr) return luaipc_fail(error, ENOMEM, "malloc");
   p->pid = -1;
   p->fds[0] = p->fds[1] = p->fds[2] = -1;
   p->pidfd = -1;
@@ -267,10 +260,9 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** 
   // Everything in `temp` is ours to close once the child has its copies.
   Cleanup temp;
   int child[3] = {-1, -1, -1};
-  auto fail = [&](int e, const char* call) {
+  auto fail = [&](int e, const char* call, const char* subject = nullptr) {
     luaipc_proc_free(p);
-    *syscall = call;
-    return e;
+    return failOn(e, call, subject);
   };
 
   // The caller's descriptors are checked before we open any: a closed number would otherwise
@@ -404,10 +396,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** 
     script.push_back(nullptr);
     err = posix_spawn(&pid, kShell, &actions, &attr, script.data(), envp);
   }
-  if (err != 0) {
-    *subject = file;
-    return fail(err, "posix_spawn");
-  }
+  if (err != 0) return fail(err, "posix_spawn", file);
   p->pid = pid;
   p->pidfd = OpenPidfd(pid);
   *out = p;
@@ -577,14 +566,14 @@ extern "C" int luaipc_proc_abandon(luaipc_proc* p) {
   return 0;
 }
 
-extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group) {
+extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group, luaipc_error* error) {
   // Once reaped, the pid may belong to someone else, and so may the group id: a group's id is
   // free for reuse once its last member is gone. While the leader is unreaped (held), the id
   // is still its own, so the group is the child's or empty.
   if (p->reaped) return 0;
   int rv = kill(group ? -p->pid : p->pid, sig);
   if (rv == 0 || errno == ESRCH) return 0;
-  return errno;
+  return luaipc_fail(error, errno, "kill");
 }
 
 extern "C" void luaipc_proc_release_watch(luaipc_proc* p) {

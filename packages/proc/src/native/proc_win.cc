@@ -517,9 +517,8 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** 
     if (attrs == INVALID_FILE_ATTRIBUTES) {
       err = Fail(error, GetLastError());
     } else if ((attrs & FILE_ATTRIBUTE_DIRECTORY) == 0) {
-      Fail(error, ERROR_DIRECTORY);
-      err = ENOTDIR;
-      if (error != nullptr) error->code = err;
+      // Not an OS failure of its own (no Win32 code): what chdir would say.
+      err = luaipc_fail(error, ENOTDIR, "chdir");
     } else {
       DWORD n = GetFullPathNameW(given.c_str(), 0, nullptr, nullptr);
       cwd.assign(n, L'\0');

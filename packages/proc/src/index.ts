@@ -20,7 +20,16 @@ import {
 } from '@luaipc/filelike';
 import { onAbort } from '@luaipc/native/abort';
 import { checkFd, checkInteger, checkOptions, checkSignal } from '@luaipc/native/args';
-import { addon, type Dispatch, INHERIT, type NativeProcess, PIPE } from './binding.js';
+import {
+  addon,
+  type Dispatch,
+  INHERIT,
+  Kind,
+  type NativeProcess,
+  type NativeSpawnOptions,
+  type OutputStream,
+  PIPE,
+} from './binding.js';
 
 export { type Encoding, IpcError };
 
@@ -108,13 +117,7 @@ interface Pending {
 }
 
 interface Prepared {
-  file: string;
-  searchPath: string | null;
-  argv: string[];
-  env: string[] | null;
-  cwd: string | null;
-  stdio: [number, number, number];
-  group: boolean;
+  options: NativeSpawnOptions;
   encoding: Encoding;
   callback: OutputCallback<Encoding> | undefined;
 }
@@ -175,15 +178,16 @@ function checkEnv(env: unknown): { list: string[] | null; path: string | undefin
 }
 
 function prepare(cmd: unknown, options: unknown): Prepared {
-  let argv: string[];
+  const argv: string[] = [];
+  let shell = false;
   if (typeof cmd === 'string') {
     // LuaIPC (and os.execute, io.popen) run a command string through the shell.
-    argv = ['/bin/sh', '-c', noNul(cmd, 'cmd')];
+    shell = true;
+    noNul(cmd, 'cmd');
   } else if (Array.isArray(cmd)) {
     if (cmd.length === 0) {
       throw invalidArgValue('cmd', cmd, 'must not be empty');
     }
-    argv = [];
     // By index: map() skips holes (['echo', , 'x']), which must be reported as undefined.
     for (let i = 0; i < cmd.length; i++) {
       const arg: unknown = cmd[i];
@@ -213,15 +217,18 @@ function prepare(cmd: unknown, options: unknown): Prepared {
   if (opts.group !== undefined && typeof opts.group !== 'boolean') {
     throw invalidArgType('options.group', 'of type boolean', opts.group);
   }
-  const file = argv[0] as string;
+  const file = shell ? (cmd as string) : (argv[0] as string);
   return {
-    file,
-    searchPath: file.includes('/') ? null : (env.path ?? null),
-    argv,
-    env: env.list,
-    cwd,
-    stdio,
-    group: opts.group === true,
+    options: {
+      file,
+      searchPath: shell || file.includes('/') ? null : (env.path ?? null),
+      argv,
+      env: env.list,
+      cwd,
+      stdio,
+      shell,
+      group: opts.group === true,
+    },
     encoding,
     callback,
   };
@@ -265,23 +272,16 @@ export class Process implements Disposable {
   constructor(token: symbol, prepared: Prepared) {
     if (token !== CONSTRUCT)
       throw illegalConstructor('Process handles are made by spawn(cmd, options)');
-    const { encoding } = prepared;
+    const { encoding, options } = prepared;
     this.#callback = prepared.callback;
-    this.#stdinPiped = prepared.stdio[0] === PIPE;
+    this.#stdinPiped = options.stdio[0] === PIPE;
     this.#decoders =
       encoding === 'buffer'
         ? [undefined, undefined]
         : [new StringDecoder(encoding), new StringDecoder(encoding)];
-    const dispatch: Dispatch = (kind, a, b, c) => this.#dispatch(kind, a, b, c);
     this.#native = new addon.Process(
-      prepared.file,
-      prepared.searchPath,
-      prepared.argv,
-      prepared.env,
-      prepared.cwd,
-      prepared.stdio,
-      prepared.group,
-      dispatch,
+      options,
+      this.#dispatch,
       // A string decoded from more than 64 KiB lands in V8's large-object space, which is
       // several times slower to make; Buffers may be larger.
       encoding === 'buffer' ? 0 : STRING_CHUNK,
@@ -308,14 +308,14 @@ export class Process implements Disposable {
     this.#native.setKeepAlive(keep);
   }
 
-  #emit(stream: number, data: string | Buffer | null, message?: string, code?: string): void {
+  #emit(stream: OutputStream, data: string | Buffer | null, message?: string, code?: string): void {
     const name: Stream = stream === 1 ? 'stdout' : 'stderr';
     const callback = this.#callback as OutputCallback<Encoding>;
     if (message === undefined) callback(name, data);
     else callback(name, data, message, code);
   }
 
-  #flush(stream: number): void {
+  #flush(stream: OutputStream): void {
     const decoder = this.#decoders[stream - 1];
     if (decoder === undefined) return;
     // An incomplete character at the very end comes out as U+FFFD, as with StringDecoder.
@@ -323,31 +323,31 @@ export class Process implements Disposable {
     if (rest.length > 0) this.#emit(stream, rest);
   }
 
-  #dispatch(kind: number, a: number, b?: Buffer | number | boolean, c?: number): void {
+  // Positional, not one object per event: output arrives in many small calls.
+  readonly #dispatch: Dispatch = (kind, a?, b?, c?) => {
     switch (kind) {
-      case 0: {
+      case Kind.Data: {
         const decoder = this.#decoders[a - 1];
-        const bytes = b as Buffer;
         if (decoder === undefined) {
-          this.#emit(a, bytes);
+          this.#emit(a, b);
         } else {
-          const text = decoder.write(bytes);
+          const text = decoder.write(b);
           if (text.length > 0) this.#emit(a, text);
         }
         break;
       }
-      case 1:
+      case Kind.End:
         this.#flush(a);
         break;
-      case 2: {
+      case Kind.Error: {
         this.#flush(a);
-        const error = IpcError.fromErrno(b as number, 'read');
+        const error = IpcError.fromErrno(b, 'read');
         this.#emit(a, null, error.message, error.code);
         break;
       }
-      case 3:
+      case Kind.Exit:
         if (a !== 0) this.#error = IpcError.fromErrno(a, 'waitpid');
-        else this.#result = [b === false && c === 0 ? true : null, b ? 'signal' : 'exit', c ?? 0];
+        else this.#result = [!b && c === 0 ? true : null, b ? 'signal' : 'exit', c];
         this.#settled = true;
         this.#updateKeep();
         for (const pending of this.#pending) {
@@ -356,7 +356,7 @@ export class Process implements Disposable {
         }
         this.#pending.clear();
         break;
-      case 4: {
+      case Kind.More: {
         // The rest of the queued output comes after timers and I/O had their turn; the child's
         // thread stops reading meanwhile once the queue is full.
         const immediate = setImmediate(() => {
@@ -366,7 +366,7 @@ export class Process implements Disposable {
         break;
       }
     }
-  }
+  };
 
   /**
    * Queues strings (sent as UTF-8) and bytes (any `ArrayBufferView`) for the child's stdin,

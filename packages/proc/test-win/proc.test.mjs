@@ -113,6 +113,25 @@ test('a string runs through cmd.exe: echo reaches the callback, then the exit tr
   assert.equal(quoted.text.stdout, '"two words"\r\n');
 });
 
+test('only the string form runs cmd.exe: an argv naming /bin/sh -c looks for /bin/sh', () => {
+  // cmd.exe would print Windows_NT; /bin/sh either is not there (ENOENT, or not a Windows
+  // program) or, where the system has one, prints %OS% as it is.
+  const rec = recorder();
+  let result;
+  try {
+    result = spawn(['/bin/sh', '-c', 'echo %OS%'], {
+      stdout: true,
+      callback: rec.callback,
+    }).waitSync();
+  } catch (e) {
+    assert.ok(e instanceof IpcError, `an IpcError, got ${e}`);
+    assert.equal(e.syscall, 'posix_spawn');
+    assert.equal(e.path, '/bin/sh');
+    return;
+  }
+  assert.notEqual(rec.text.stdout, 'Windows_NT\r\n', `cmd.exe ran it (${result})`);
+});
+
 test('exit codes: [null, "exit", code] for non-zero, from cmd.exe and from node.exe', async () => {
   assert.deepEqual(spawn('exit 3').waitSync(), [null, 'exit', 3]);
   assert.deepEqual(await spawn('exit 0').wait(), [true, 'exit', 0]);

@@ -1,13 +1,8 @@
 // N-API glue for @luaipc/proc. Arguments are checked in src/index.ts; this file converts them,
 // maps errno to IpcError and moves events between the child's thread and JavaScript.
 //
-// Events reach JavaScript through one function, dispatch(kind, ...), that index.ts supplies:
-//   0, stream, Buffer        output bytes (stream 1 stdout, 2 stderr)
-//   1, stream                that stream ended
-//   2, stream, errno         reading it failed (it ended too)
-//   3, errno, signaled, code the child was reaped (errno != 0: reaping failed)
-//   4                        more is queued than one dispatch hands over: call drain() once
-//                            the event loop has had its turn (index.ts uses setImmediate)
+// Events reach JavaScript through one function, dispatch(kind, ...), that index.ts supplies;
+// EventKind (proc_core.h) says what each kind carries.
 #include <napi.h>
 
 #include <algorithm>
@@ -25,15 +20,18 @@
 #include "luaipc/errors.h"
 #include "luaipc/glue_os.h"
 #include "luaipc/handle.h"
+#include "luaipc/js_call.h"
+#include "luaipc/sliced_wait.h"
 #include "proc_core.h"
 
 namespace {
 
 using luaipc::proc::Core;
 using luaipc::proc::Event;
+using luaipc::proc::EventKind;
 
 // A Sync wait polls in slices this long, so a worker's terminate() ends it promptly.
-constexpr int kSyncSliceMs = 50;
+constexpr int kSyncSliceMs = static_cast<int>(luaipc::kSyncSliceNs / luaipc::kNsPerMs);
 // Largest Buffer made by joining queued output of one stream. Small enough to come from the
 // heap: a larger allocation is a fresh mapping whose every page faults on the copy.
 constexpr size_t kMergeMax = 64 * 1024;
@@ -46,19 +44,16 @@ constexpr auto kDispatchTime = std::chrono::milliseconds(2);
 
 class Process;
 
-// Shared by the handle and the thread-safe function; the tsfn's finalizer may run before or
-// after the handle is closed (env teardown), so neither owns it alone.
+// Shared by the handle and the JsCall's finalizer, which may run before or after the handle is
+// closed (env teardown), so neither owns it alone.
 struct Link {
   std::shared_ptr<Core> core;
   Process* owner = nullptr;  // JS thread; null once the handle is closed
-  napi_threadsafe_function tsfn = nullptr;
-  bool released = false;   // JS thread
-  bool finalized = false;  // JS thread
 };
 
-void Notify(void* arg) {
-  napi_call_threadsafe_function(static_cast<napi_threadsafe_function>(arg), nullptr, napi_tsfn_nonblocking);
-}
+// The Core's notifier: the JsCall stays alive (the handle holds it) until DisableNotify, after
+// which the Core never calls this.
+void Notify(void* arg) { static_cast<luaipc::JsCall*>(arg)->Wake(); }
 
 std::vector<std::string> StringArray(Napi::Value value) {
   std::vector<std::string> out;
@@ -76,6 +71,61 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
   out.push_back(nullptr);
   return out;
 }
+
+// The options of one spawn, read by name from the object index.ts makes (NativeSpawnOptions in
+// src/binding.ts, already checked), and the luaipc_proc_options that point into them.
+class SpawnOptions {
+ public:
+  explicit SpawnOptions(Napi::Object from) {
+    file_ = from.Get("file").As<Napi::String>().Utf8Value();
+    hasSearch_ = ReadString(from, "searchPath", &search_);
+    argv_ = StringArray(from.Get("argv"));
+    hasEnv_ = from.Get("env").IsArray();
+    env_ = StringArray(from.Get("env"));
+    hasCwd_ = ReadString(from, "cwd", &cwd_);
+    Napi::Array stdio = from.Get("stdio").As<Napi::Array>();
+    for (uint32_t i = 0; i < 3; ++i) stdio_[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+    if (from.Get("shell").ToBoolean()) flags_ |= LUAIPC_PROC_SHELL;
+    if (from.Get("group").ToBoolean()) flags_ |= LUAIPC_PROC_NEW_GROUP;
+  }
+
+  // Valid while this object lives, unmoved.
+  luaipc_proc_options View() {
+    argvPtrs_ = Pointers(argv_);
+    envPtrs_ = Pointers(env_);
+    luaipc_proc_options out{};
+    out.file = file_.c_str();
+    out.search_path = hasSearch_ ? search_.c_str() : nullptr;
+    out.argv = argvPtrs_.data();
+    out.envp = hasEnv_ ? envPtrs_.data() : nullptr;
+    out.cwd = hasCwd_ ? cwd_.c_str() : nullptr;
+    for (int i = 0; i < 3; ++i) out.stdio[i] = stdio_[i];
+    out.flags = flags_;
+    return out;
+  }
+
+ private:
+  // A string, or null for "not given".
+  static bool ReadString(Napi::Object from, const char* key, std::string* out) {
+    Napi::Value value = from.Get(key);
+    if (!value.IsString()) return false;
+    *out = value.As<Napi::String>().Utf8Value();
+    return true;
+  }
+
+  std::string file_;
+  std::string search_;
+  bool hasSearch_ = false;
+  std::vector<std::string> argv_;
+  std::vector<std::string> env_;
+  bool hasEnv_ = false;
+  std::string cwd_;
+  bool hasCwd_ = false;
+  int stdio_[3] = {LUAIPC_PROC_INHERIT, LUAIPC_PROC_INHERIT, LUAIPC_PROC_INHERIT};
+  unsigned flags_ = 0;
+  std::vector<char*> argvPtrs_;
+  std::vector<char*> envPtrs_;
+};
 
 class Process : public luaipc::Handle<Process> {
  public:
@@ -96,66 +146,37 @@ class Process : public luaipc::Handle<Process> {
                        });
   }
 
-  // new Process(file, searchPath | null, argv, env | null, cwd | null, [in, out, err], group,
-  //             dispatch, maxChunk)
+  // new Process(options, dispatch, maxChunk)
   explicit Process(const Napi::CallbackInfo& info) : luaipc::Handle<Process>(info) {
     Napi::Env env = info.Env();
-    std::string file = info[0].As<Napi::String>().Utf8Value();
-    bool hasSearch = info[1].IsString();
-    std::string search = hasSearch ? info[1].As<Napi::String>().Utf8Value() : std::string();
-    std::vector<std::string> argv = StringArray(info[2]);
-    bool hasEnv = info[3].IsArray();
-    std::vector<std::string> envStrings = StringArray(info[3]);
-    bool hasCwd = info[4].IsString();
-    std::string cwd = hasCwd ? info[4].As<Napi::String>().Utf8Value() : std::string();
-    Napi::Array stdio = info[5].As<Napi::Array>();
-    bool group = info[6].ToBoolean();
-    dispatch_ = Napi::Weak(info[7].As<Napi::Function>());
-    maxChunk_ = static_cast<size_t>(info[8].As<Napi::Number>().Int64Value());
+    SpawnOptions options(info[0].As<Napi::Object>());
+    dispatch_ = Napi::Weak(info[1].As<Napi::Function>());
+    maxChunk_ = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
 
-    std::vector<char*> argvPtrs = Pointers(argv);
-    std::vector<char*> envPtrs = Pointers(envStrings);
-    luaipc_proc_spawn_args args{};
-    args.file = file.c_str();
-    args.search_path = hasSearch ? search.c_str() : nullptr;
-    args.argv = argvPtrs.data();
-    args.envp = hasEnv ? envPtrs.data() : nullptr;
-    args.cwd = hasCwd ? cwd.c_str() : nullptr;
-    for (uint32_t i = 0; i < 3; ++i) args.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
-    args.new_group = group ? 1 : 0;
-
-    // The tsfn first: failing to make it must not leave a child behind.
+    // The way into JavaScript first: failing to make it must not leave a child behind.
     link_ = std::make_shared<Link>();
     link_->owner = this;
-    auto* finalizeData = new std::shared_ptr<Link>(link_);
-    napi_threadsafe_function tsfn;
-    napi_status status =
-        napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "luaipc.proc"), 0, 1,
-                                        finalizeData, TsfnFinalize, link_.get(), CallJs, &tsfn);
-    if (status != napi_ok) {
-      delete finalizeData;
-      link_->released = true;
-      NAPI_THROW_IF_FAILED_VOID(env, status);
-    }
-    napi_unref_threadsafe_function(env, tsfn);
-    link_->tsfn = tsfn;
+    std::shared_ptr<Link> link = link_;
+    call_ = luaipc::JsCall::Create(env, "luaipc.proc", CallJs, link_.get(), [link] {
+      // After this the thread never calls the JsCall again.
+      if (link->core) link->core->DisableNotify();
+    });
 
-    const char* syscall = "posix_spawn";
-    const char* subject = nullptr;
-    int err = Core::Spawn(args, group, &core_, &syscall, &subject);
+    luaipc_error error{};
+    int err = Core::Spawn(options.View(), &core_, &error);
     if (err != 0) {
-      ReleaseTsfn();
-      throw luaipc::IpcError(env, err, syscall, subject);
+      CloseCall();
+      throw luaipc::IpcError(env, error);
     }
     link_->core = core_;
     pid_ = static_cast<double>(core_->pid());
-    core_->SetNotifier(Notify, tsfn);
+    core_->SetNotifier(Notify, call_.get());
     err = Core::StartThread(core_);
     if (err != 0) {
       // No thread, no one to deliver or reap: undo the spawn rather than leave a child that
       // nothing watches.
       core_->Abandon();
-      ReleaseTsfn();
+      CloseCall();
       // The half-made JS object lingers until GC; it holds no descriptor meanwhile.
       link_->core.reset();
       core_.reset();
@@ -165,8 +186,8 @@ class Process : public luaipc::Handle<Process> {
 
   void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
 
-  // process.exit() skips env teardown: the thread must not call into a tsfn Node is about to
-  // stop serving.
+  // process.exit() skips env teardown: the thread must not call into a function Node is about
+  // to stop serving.
   void AtProcessExit() noexcept override {
     if (core_) core_->DisableNotify();
   }
@@ -175,7 +196,7 @@ class Process : public luaipc::Handle<Process> {
   void OnClose(Napi::Env, luaipc::CloseKind kind) {
     if (link_) link_->owner = nullptr;
     if (core_) core_->Detach();
-    ReleaseTsfn();
+    CloseCall();
     if (keep_ && kind == luaipc::CloseKind::Explicit) {
       Unref();
       dispatch_.Unref();
@@ -183,7 +204,7 @@ class Process : public luaipc::Handle<Process> {
     keep_ = false;
   }
 
-  // On the JS thread, from the tsfn or from drain(): hands a bounded batch of queued events to
+  // On the JS thread, from the JsCall or from drain(): hands a bounded batch of queued events to
   // JavaScript. Until a dispatch finds nothing more to do, the Core does not call the notifier
   // again: Node would run that call in the same turn of the event loop.
   void Drain(Napi::Env env) {
@@ -208,12 +229,12 @@ class Process : public luaipc::Handle<Process> {
     if (!core_->EndDispatch(delivered || !ready_.empty())) return;
     Napi::HandleScope scope(env);
     Napi::Function fn = dispatch_.Value();
-    if (!fn.IsEmpty()) fn.Call({Napi::Number::New(env, 4)});
+    if (!fn.IsEmpty()) fn.Call({Kind(env, EventKind::kMore)});
   }
 
  private:
-  static void CallJs(napi_env env, napi_value, void* context, void*) {
-    // env is null when the tsfn is torn down with calls still queued.
+  static void CallJs(napi_env env, void* context, void*) {
+    // env is null when the function is torn down with calls still queued.
     auto* link = static_cast<Link*>(context);
     if (env == nullptr || link->owner == nullptr) return;
     try {
@@ -223,19 +244,10 @@ class Process : public luaipc::Handle<Process> {
     }
   }
 
-  static void TsfnFinalize(napi_env, void* data, void*) {
-    auto* link = static_cast<std::shared_ptr<Link>*>(data);
-    (*link)->finalized = true;
-    if ((*link)->core) (*link)->core->DisableNotify();
-    delete link;
-  }
-
-  void ReleaseTsfn() {
-    if (!link_ || link_->released || link_->finalized) return;
-    // After this the thread never calls the tsfn again.
+  void CloseCall() {
+    // After this the thread never calls the JsCall again.
     if (core_) core_->DisableNotify();
-    link_->released = true;
-    napi_release_threadsafe_function(link_->tsfn, napi_tsfn_release);
+    if (call_) call_->Close();
   }
 
   void DeliverQueued(Napi::Env env) {
@@ -268,7 +280,7 @@ class Process : public luaipc::Handle<Process> {
       // nothing).
       Napi::Buffer<char> head = Napi::Buffer<char>::Copy(env, ev.data.get() + ev.offset, maxChunk_);
       Event rest;
-      rest.kind = Event::kData;
+      rest.kind = EventKind::kData;
       rest.stream = ev.stream;
       rest.data = std::move(ev.data);
       rest.offset = ev.offset + maxChunk_;
@@ -281,7 +293,7 @@ class Process : public luaipc::Handle<Process> {
     size_t limit = maxChunk_ > 0 ? std::min(kMergeMax, maxChunk_) : kMergeMax;
     size_t total = ev.size;
     size_t more = 0;
-    while (more < ready_.size() && ready_[more].kind == Event::kData && ready_[more].stream == ev.stream &&
+    while (more < ready_.size() && ready_[more].kind == EventKind::kData && ready_[more].stream == ev.stream &&
            total + ready_[more].size <= limit) {
       total += ready_[more].size;
       ++more;
@@ -301,32 +313,36 @@ class Process : public luaipc::Handle<Process> {
 
   // Returns the number of output bytes handed over.
   size_t Deliver(Napi::Env env, Event& ev) {
-    if (ev.kind == Event::kExit) {
+    if (ev.kind == EventKind::kExit) {
       exitDelivered_ = true;
-      ReleaseTsfn();
+      CloseCall();
     }
     Napi::Function fn = dispatch_.Value();
     if (fn.IsEmpty()) return 0;
     switch (ev.kind) {
-      case Event::kData: {
+      case EventKind::kData: {
         Napi::Buffer<char> bytes = TakeBytes(env, ev);
         size_t size = bytes.Length();  // before the callback, which may transfer the buffer
-        fn.Call({Napi::Number::New(env, 0), Napi::Number::New(env, ev.stream), bytes});
+        fn.Call({Kind(env, ev.kind), Napi::Number::New(env, ev.stream), bytes});
         return size;
       }
-      case Event::kEnd:
-        fn.Call({Napi::Number::New(env, 1), Napi::Number::New(env, ev.stream)});
+      case EventKind::kEnd:
+        fn.Call({Kind(env, ev.kind), Napi::Number::New(env, ev.stream)});
         break;
-      case Event::kError:
-        fn.Call({Napi::Number::New(env, 2), Napi::Number::New(env, ev.stream), Napi::Number::New(env, ev.err)});
+      case EventKind::kError:
+        fn.Call({Kind(env, ev.kind), Napi::Number::New(env, ev.stream), Napi::Number::New(env, ev.err)});
         break;
-      case Event::kExit:
-        fn.Call({Napi::Number::New(env, 3), Napi::Number::New(env, ev.err), Napi::Boolean::New(env, ev.signaled),
+      case EventKind::kExit:
+        fn.Call({Kind(env, ev.kind), Napi::Number::New(env, ev.err), Napi::Boolean::New(env, ev.signaled),
                  Napi::Number::New(env, ev.code)});
+        break;
+      case EventKind::kMore:
         break;
     }
     return 0;
   }
+
+  static Napi::Number Kind(Napi::Env env, EventKind kind) { return Napi::Number::New(env, static_cast<int>(kind)); }
 
   // drain(): the rest of what one dispatch left queued (index.ts calls it from setImmediate).
   Napi::Value DrainMore(const Napi::CallbackInfo& info) {
@@ -361,8 +377,9 @@ class Process : public luaipc::Handle<Process> {
   Napi::Value Kill(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
-    int err = core_->Kill(info[0].As<Napi::Number>().Int32Value());
-    if (err != 0) throw luaipc::IpcError(env, err, "kill");
+    luaipc_error error{};
+    int err = core_->Kill(info[0].As<Napi::Number>().Int32Value(), &error);
+    if (err != 0) throw luaipc::IpcError(env, error);
     return env.Undefined();
   }
 
@@ -371,13 +388,7 @@ class Process : public luaipc::Handle<Process> {
     bool on = info[0].ToBoolean();
     if (closed() || on == keep_) return env.Undefined();
     keep_ = on;
-    if (link_ && !link_->released && !link_->finalized) {
-      if (on) {
-        napi_ref_threadsafe_function(env, link_->tsfn);
-      } else {
-        napi_unref_threadsafe_function(env, link_->tsfn);
-      }
-    }
+    if (call_) call_->SetKeepAlive(env, on);
     if (on) {
       Ref();
       dispatch_.Ref();
@@ -423,6 +434,7 @@ class Process : public luaipc::Handle<Process> {
   }
 
   std::shared_ptr<Link> link_;
+  std::shared_ptr<luaipc::JsCall> call_;
   std::shared_ptr<Core> core_;
   Napi::FunctionReference dispatch_;
   std::deque<Event> ready_;  // taken from the Core, not yet delivered

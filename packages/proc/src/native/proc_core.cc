@@ -1,7 +1,5 @@
 #include "proc_core.h"
 
-#include "luaipc/glue_os.h"
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -41,14 +39,13 @@ enum ReadResult { kClosed, kAgain, kMore };
 
 }  // namespace
 
-int Core::Spawn(const luaipc_proc_spawn_args& args, bool group, std::shared_ptr<Core>* out, const char** syscall,
-                const char** subject) {
+int Core::Spawn(const luaipc_proc_options& options, std::shared_ptr<Core>* out, luaipc_error* error) {
   luaipc_proc* p = nullptr;
-  int err = luaipc_proc_spawn(&args, &p, syscall, subject);
+  int err = luaipc_proc_spawn(&options, &p, error);
   if (err != 0) return err;
   std::shared_ptr<Core> core(new Core());
   core->proc_ = p;
-  core->group_ = group;
+  core->group_ = (options.flags & LUAIPC_PROC_NEW_GROUP) != 0;
   core->stdinOpen_ = luaipc_proc_piped(p, LUAIPC_PROC_STDIN) != 0;
   *out = std::move(core);
   return 0;
@@ -117,9 +114,9 @@ void Core::End() {
   luaipc_proc_wake(proc_);
 }
 
-int Core::Kill(int sig) {
+int Core::Kill(int sig, luaipc_error* error) {
   std::lock_guard<std::mutex> lock(mu_);
-  return luaipc_proc_kill(proc_, sig, group_ ? 1 : 0);
+  return luaipc_proc_kill(proc_, sig, group_ ? 1 : 0, error);
 }
 
 void Core::Detach() {
@@ -150,40 +147,12 @@ void Core::Abandon() {
 
 namespace {
 
-// Threads that ran a child's loop wait this long for the next one before they end: a program
+// Threads that ran a child's loop park this long for the next one before they end: a program
 // that spawns one child after another reuses one thread instead of starting one per child.
-constexpr auto kIdleThreadLinger = std::chrono::seconds(1);
-
-struct ThreadPool {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::shared_ptr<Core>> work;
-  int idle = 0;
-};
-
-// Never destroyed: pool threads may still be waiting on it while the process exits.
-ThreadPool& Pool() {
-  static ThreadPool* pool = new ThreadPool();
+luaipc::ThreadPool& Pool() {
+  // Never destroyed: thread_pool.h.
+  static auto* pool = new luaipc::ThreadPool("luaipc-proc", std::chrono::seconds(1));
   return *pool;
-}
-
-void PoolThread(void*) {
-  ThreadPool& pool = Pool();
-  std::unique_lock<std::mutex> lock(pool.mu);
-  for (;;) {
-    if (pool.work.empty()) {
-      ++pool.idle;
-      pool.cv.wait_for(lock, kIdleThreadLinger, [&] { return !pool.work.empty(); });
-      --pool.idle;
-      if (pool.work.empty()) return;
-    }
-    std::shared_ptr<Core> core = std::move(pool.work.front());
-    pool.work.pop_front();
-    lock.unlock();
-    core->RunThread();
-    core.reset();
-    lock.lock();
-  }
 }
 
 }  // namespace
@@ -193,38 +162,16 @@ int Core::StartThread(const std::shared_ptr<Core>& core) {
     std::lock_guard<std::mutex> lock(core->mu_);
     core->threadActive_ = true;
   }
-  ThreadPool& pool = Pool();
-  {
-    std::lock_guard<std::mutex> lock(pool.mu);
-    pool.work.push_back(core);
-    // Each idle thread takes one item; more work than idle threads needs new ones.
-    if (static_cast<size_t>(pool.idle) >= pool.work.size()) {
-      pool.cv.notify_one();
-      return 0;
-    }
-  }
-  int err = luaipc_thread_start(PoolThread, nullptr, "luaipc-proc");
+  // 0 also when a thread that came free meanwhile took it and runs the child's loop (the caller
+  // must not abandon a child that thread is serving).
+  int err = Pool().Run(core);
   if (err == 0) return 0;
-  bool queued = false;
-  {
-    std::lock_guard<std::mutex> lock(pool.mu);
-    for (auto it = pool.work.begin(); it != pool.work.end(); ++it) {
-      if (*it == core) {
-        pool.work.erase(it);
-        queued = true;
-        break;
-      }
-    }
-  }
-  // A thread that came free meanwhile took it and runs the child's loop: that is a success (and
-  // the caller must not abandon a child that thread is serving).
-  if (!queued) return 0;
   std::lock_guard<std::mutex> lock(core->mu_);
   core->threadActive_ = false;
   return err;
 }
 
-void Core::RunThread() {
+void Core::RunTask() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     if (handover_) {
@@ -363,7 +310,7 @@ void Core::Emit(bool sync, Event& ev) {
   std::lock_guard<std::mutex> lock(mu_);
   if (detached_) return;
   eventBytes_ += ev.capacity;
-  bool urgent = ev.kind != Event::kData;
+  bool urgent = ev.kind != EventKind::kData;
   unnotifiedBytes_ += ev.size;
   events_.push_back(std::move(ev));
   if (!notifyPending_) {
@@ -449,7 +396,7 @@ int Core::ReadSome(int stream, bool sync) {
   }
   if (total > 0) {
     Event ev;
-    ev.kind = Event::kData;
+    ev.kind = EventKind::kData;
     ev.stream = stream;
     ev.size = total;
     if (total >= kSmall) {
@@ -468,7 +415,7 @@ int Core::ReadSome(int stream, bool sync) {
   }
   if (err != 0 || eof) {
     Event ev;
-    ev.kind = err != 0 ? Event::kError : Event::kEnd;
+    ev.kind = err != 0 ? EventKind::kError : EventKind::kEnd;
     ev.stream = stream;
     ev.err = err;
     Emit(sync, ev);
@@ -519,7 +466,7 @@ void Core::Finish(bool sync) {
           luaipc_proc_close_stream(proc_, stream);
         }
         Event end;
-        end.kind = Event::kEnd;
+        end.kind = EventKind::kEnd;
         end.stream = stream;
         Emit(sync, end);
       }
@@ -536,7 +483,7 @@ void Core::Finish(bool sync) {
     // Nothing polls after done_, and every wake-up is made under mu_.
     luaipc_proc_release_watch(proc_);
     pool_.clear();
-    ev.kind = Event::kExit;
+    ev.kind = EventKind::kExit;
     ev.err = exitErr_;
     ev.signaled = signaled_;
     ev.code = code_;

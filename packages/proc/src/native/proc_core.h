@@ -14,14 +14,26 @@
 #include <mutex>
 #include <vector>
 
+#include "luaipc/thread_pool.h"
 #include "proc_os.h"
 
 namespace luaipc {
 namespace proc {
 
+// What reaches JavaScript, each kind with its arguments to the dispatch function
+// (`dispatch(kind, ...)`). Mirrored once on the TypeScript side: `ProcEvent` in src/binding.ts.
+enum class EventKind : int {
+  kData = 0,   // stream, Buffer: output bytes (stream 1 stdout, 2 stderr)
+  kEnd = 1,    // stream: that stream ended
+  kError = 2,  // stream, errno: reading it failed (it ended too)
+  kExit = 3,   // errno, signaled, code: the child was reaped (errno != 0: reaping failed)
+  kMore = 4,   // (none): more is queued than one dispatch hands over; call drain() once the
+               // event loop has had its turn. Made by the dispatch itself, never queued.
+};
+
+// One queued event (every kind but kMore).
 struct Event {
-  enum Kind { kData, kEnd, kError, kExit };
-  Kind kind = kData;
+  EventKind kind = EventKind::kData;
   int stream = 0;           // 1 stdout, 2 stderr (kData, kEnd, kError)
   std::unique_ptr<char[]> data;  // kData: the bytes are data[offset, offset + size)
   size_t offset = 0;
@@ -33,20 +45,20 @@ struct Event {
   int code = 0;             // kExit: exit status or signal number
 };
 
-class Core {
+class Core : public luaipc::PoolTask {
  public:
-  // Starts the child; see luaipc_proc_spawn for syscall/subject.
-  static int Spawn(const luaipc_proc_spawn_args& args, bool group, std::shared_ptr<Core>* out,
-                   const char** syscall, const char** subject);
-  ~Core();
+  // Starts the child; see luaipc_proc_spawn for `error`.
+  static int Spawn(const luaipc_proc_options& options, std::shared_ptr<Core>* out, luaipc_error* error);
+  ~Core() override;
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 
   long pid() const { return luaipc_proc_pid(proc_); }
 
-  // The thread's body: runs the loop until the child is reaped (and, unless detached, its
-  // output drained and the exit queued). Parks whenever a Sync wait holds the loop.
-  void RunThread();
+  // The thread's body (on a thread of the pool): runs the loop until the child is reaped (and,
+  // unless detached, its output drained and the exit queued). Parks whenever a Sync wait holds
+  // the loop.
+  void RunTask() override;
 
   // Called by the thread whenever the event queue goes from empty to non-empty. May be called
   // concurrently with nothing else of ours; never after DisableNotify returns.
@@ -69,7 +81,7 @@ class Core {
   // Closes stdin once every queued byte is written.
   void End();
 
-  int Kill(int sig);
+  int Kill(int sig, luaipc_error* error);
 
   // JS thread, for waitSync: takes the loop over (parks the thread), then Step()s it.
   void AcquireSync();
@@ -90,8 +102,8 @@ class Core {
   // Undoes a spawn whose thread could not start: SIGKILL, then reap.
   void Abandon();
 
-  // Runs RunThread() on a thread of the process-wide pool: an idle one if there is one (they
-  // wait a second for work before they end), else a new one. 0, or the error of starting a
+  // Runs the loop on a thread of proc's pool (luaipc/thread_pool.h): a parked one if there is
+  // one (they park a second before they end), else a new one. 0, or the error of starting a
   // thread (EAGAIN): then nothing will run the loop.
   static int StartThread(const std::shared_ptr<Core>& core);
 

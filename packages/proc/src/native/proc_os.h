@@ -9,11 +9,13 @@
 
 #include <stddef.h>
 
+#include "luaipc/glue_os.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-// luaipc_proc_spawn_args.stdio[i]: keep the parent's stream, make a pipe, or else an fd of
+// luaipc_proc_options.stdio[i]: keep the parent's stream, make a pipe, or else an fd of
 // ours that the child gets as its stream i.
 #define LUAIPC_PROC_INHERIT (-1)
 #define LUAIPC_PROC_PIPE (-2)
@@ -30,29 +32,38 @@ extern "C" {
 #define LUAIPC_PROC_EV_EXIT 8u    // the child has exited: luaipc_proc_reap will say so
 #define LUAIPC_PROC_EV_WAKE 16u   // luaipc_proc_wake was called (always watched)
 
-typedef struct luaipc_proc_spawn_args {
+// luaipc_proc_options.flags.
+// `file` is a command line for the system's shell: `/bin/sh -c <file>`, on Windows
+// `cmd.exe /d /s /c "<file>"` (the system's cmd.exe, AutoRun skipped, <file> verbatim); `argv`
+// and `search_path` are not used.
+#define LUAIPC_PROC_SHELL 1u
+// Start the child in a new process group (its pid is the group id); on Windows, in a Job.
+#define LUAIPC_PROC_NEW_GROUP 2u
+
+// How to start a child (modelled on libuv's uv_process_options_t). A new option is a field or
+// a flag here, its reader in binding.cc and its handling in each backend.
+typedef struct luaipc_proc_options {
   // The program: a path (with a '/'; on Windows also '\\' or a drive), or a bare name looked up
-  // in `search_path`.
+  // in `search_path`. With LUAIPC_PROC_SHELL, the command line.
   const char* file;
   // Directories separated by ':' (';' on Windows) for a bare `file` (NULL: the default path).
   const char* search_path;
+  // NULL-terminated, argv[0] included.
   char* const* argv;
   // NULL: the parent's environment.
   char* const* envp;
   // NULL: the parent's working directory.
   const char* cwd;
   int stdio[3];
-  // Start the child in a new process group (its pid is the group id).
-  int new_group;
-} luaipc_proc_spawn_args;
+  unsigned flags;  // LUAIPC_PROC_SHELL | LUAIPC_PROC_NEW_GROUP
+} luaipc_proc_options;
 
 typedef struct luaipc_proc luaipc_proc;
 
 // Starts the child. Every descriptor we create is close-on-exec, so concurrent spawns never
-// leak each other's pipes. On failure nothing is left behind, and *syscall / *subject (may be
-// NULL) name what failed: "pipe2", "chdir" + cwd, "posix_spawn" + the program, ...
-int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc** out, const char** syscall,
-                      const char** subject);
+// leak each other's pipes. On failure nothing is left behind, and *error (may be NULL) says what
+// failed: "pipe2", "chdir" on the cwd, "posix_spawn" on the program, ...
+int luaipc_proc_spawn(const luaipc_proc_options* options, luaipc_proc** out, luaipc_error* error);
 
 long luaipc_proc_pid(const luaipc_proc* p);
 
@@ -102,7 +113,7 @@ int luaipc_proc_abandon(luaipc_proc* p);
 // ended, while it is held unreaped: its descendants may live on). Nothing once the child is
 // reaped: its pid, and the group id with it, may belong to someone else by then. A process
 // that is already gone is not an error.
-int luaipc_proc_kill(luaipc_proc* p, int sig, int group);
+int luaipc_proc_kill(luaipc_proc* p, int sig, int group, luaipc_error* error);
 
 // Closes the descriptors poll and wake use (once the loop is over, so a handle that lingers
 // until GC holds none); poll must not be called after it, wake then does nothing.

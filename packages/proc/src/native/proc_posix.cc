@@ -224,33 +224,35 @@ constexpr size_t kDefaultPipeSize = 64 * 1024;
 
 }  // namespace
 
-extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc** out, const char** syscall,
-                                 const char** subject) {
+extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** out, luaipc_error* error) {
   *out = nullptr;
-  *subject = nullptr;
-  std::string program;
-  int err = SearchPath(args->file, args->search_path, &program);
-  if (err != 0) {
-    *syscall = "posix_spawn";
-    *subject = args->file;
-    return err;
+  // The failed call on `subject` (the program, the directory).
+  auto failOn = [error](int e, const char* call, const char* subject) {
+    luaipc_fail(error, e, call);
+    if (error != nullptr) error->subject = subject;
+    return e;
+  };
+  const char* file = opts->file;
+  const char* searchPath = opts->search_path;
+  char* const* givenArgv = opts->argv;
+  char* shellArgv[] = {const_cast<char*>(kShell), const_cast<char*>("-c"), const_cast<char*>(opts->file), nullptr};
+  if ((opts->flags & LUAIPC_PROC_SHELL) != 0) {
+    file = kShell;
+    searchPath = nullptr;
+    givenArgv = shellArgv;
   }
-  if (args->cwd != nullptr) {
+  std::string program;
+  int err = SearchPath(file, searchPath, &program);
+  if (err != 0) return failOn(err, "posix_spawn", file);
+  if (opts->cwd != nullptr) {
     // Checked here because a failed chdir inside posix_spawn reads like a missing program.
     struct stat st;
-    err = stat(args->cwd, &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
-    if (err != 0) {
-      *syscall = "chdir";
-      *subject = args->cwd;
-      return err;
-    }
+    err = stat(opts->cwd, &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
+    if (err != 0) return failOn(err, "chdir", opts->cwd);
   }
 
   auto* p = static_cast<luaipc_proc*>(calloc(1, sizeof(luaipc_proc)));
-  if (p == nullptr) {
-    *syscall = "malloc";
-    return ENOMEM;
-  }
+  if (p == nullptr) return luaipc_fail(error, ENOMEM, "malloc");
   p->pid = -1;
   p->fds[0] = p->fds[1] = p->fds[2] = -1;
   p->pidfd = -1;
@@ -258,22 +260,21 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   // Everything in `temp` is ours to close once the child has its copies.
   Cleanup temp;
   int child[3] = {-1, -1, -1};
-  auto fail = [&](int e, const char* call) {
+  auto fail = [&](int e, const char* call, const char* subject = nullptr) {
     luaipc_proc_free(p);
-    *syscall = call;
-    return e;
+    return failOn(e, call, subject);
   };
 
   // The caller's descriptors are checked before we open any: a closed number would otherwise
   // be taken by one of ours and passed to the child.
   for (int i = 0; i < 3; ++i) {
-    if (args->stdio[i] >= 0 && fcntl(args->stdio[i], F_GETFD) < 0) return fail(errno, "dup2");
+    if (opts->stdio[i] >= 0 && fcntl(opts->stdio[i], F_GETFD) < 0) return fail(errno, "dup2");
   }
   err = OpenWake(p->wake);
   if (err != 0) return fail(err, LUAIPC_WAKE_CALL);
 
   for (int i = 0; i < 3; ++i) {
-    int how = args->stdio[i];
+    int how = opts->stdio[i];
     if (how == LUAIPC_PROC_PIPE) {
       int fds[2];
       err = MakePipe(fds);
@@ -332,10 +333,10 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   std::vector<char*> argv;
   std::string cdScript;
   std::string target;  // the program the shell execs (program itself becomes /bin/sh)
-  if (args->cwd != nullptr) {
+  if (opts->cwd != nullptr) {
     AddChdir addChdir = FindAddChdir();
     if (addChdir != nullptr) {
-      err = addChdir(&actions, args->cwd);
+      err = addChdir(&actions, opts->cwd);
       if (err != 0) return fail(err, "posix_spawn");
     } else {
       // No addchdir in this C library: a shell changes directory and execs the program.
@@ -343,11 +344,11 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
       argv.push_back(const_cast<char*>(kShell));
       argv.push_back(const_cast<char*>("-c"));
       argv.push_back(const_cast<char*>(cdScript.c_str()));
-      argv.push_back(const_cast<char*>(args->cwd));
+      argv.push_back(const_cast<char*>(opts->cwd));
       target = program;
       argv.push_back(const_cast<char*>(target.c_str()));
-      if (args->argv[0] != nullptr) {
-        for (char* const* a = args->argv + 1; *a != nullptr; ++a) argv.push_back(*a);
+      if (givenArgv[0] != nullptr) {
+        for (char* const* a = givenArgv + 1; *a != nullptr; ++a) argv.push_back(*a);
       }
       argv.push_back(nullptr);
       program = kShell;
@@ -372,15 +373,15 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
 #endif
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  if (args->new_group) {
+  if ((opts->flags & LUAIPC_PROC_NEW_GROUP) != 0) {
     flags |= POSIX_SPAWN_SETPGROUP;
     posix_spawnattr_setpgroup(&attr, 0);
   }
   posix_spawnattr_setflags(&attr, flags);
 
   pid_t pid;
-  char* const* useArgv = argv.empty() ? args->argv : argv.data();
-  char* const* envp = args->envp != nullptr ? args->envp : environ;
+  char* const* useArgv = argv.empty() ? givenArgv : argv.data();
+  char* const* envp = opts->envp != nullptr ? opts->envp : environ;
   // glibc reports the child's exec failure (ENOENT, EACCES, ENOEXEC) as this return value.
   err = posix_spawn(&pid, program.c_str(), &actions, &attr, useArgv, envp);
   if (err == ENOEXEC) {
@@ -395,10 +396,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     script.push_back(nullptr);
     err = posix_spawn(&pid, kShell, &actions, &attr, script.data(), envp);
   }
-  if (err != 0) {
-    *subject = args->file;
-    return fail(err, "posix_spawn");
-  }
+  if (err != 0) return fail(err, "posix_spawn", file);
   p->pid = pid;
   p->pidfd = OpenPidfd(pid);
   *out = p;
@@ -568,14 +566,14 @@ extern "C" int luaipc_proc_abandon(luaipc_proc* p) {
   return 0;
 }
 
-extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group) {
+extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group, luaipc_error* error) {
   // Once reaped, the pid may belong to someone else, and so may the group id: a group's id is
   // free for reuse once its last member is gone. While the leader is unreaped (held), the id
   // is still its own, so the group is the child's or empty.
   if (p->reaped) return 0;
   int rv = kill(group ? -p->pid : p->pid, sig);
   if (rv == 0 || errno == ESRCH) return 0;
-  return errno;
+  return luaipc_fail(error, errno, "kill");
 }
 
 extern "C" void luaipc_proc_release_watch(luaipc_proc* p) {

@@ -5,8 +5,8 @@
 // - Only the child's ends of its pipes (and its redirections) are inherited, and only by that
 //   child: they are made inheritable just for the CreateProcessW call and named in its
 //   PROC_THREAD_ATTRIBUTE_HANDLE_LIST, so concurrent spawns never hold each other's pipes.
-// - The string form reaches us as /bin/sh -c <cmd> (index.ts); it runs as
-//   `cmd.exe /d /s /c "<cmd>"` (the system's cmd.exe, AutoRun skipped, <cmd> verbatim).
+// - The string form (LUAIPC_PROC_SHELL) runs as `cmd.exe /d /s /c "<cmd>"` (the system's
+//   cmd.exe, AutoRun skipped, <cmd> verbatim); an argv that names /bin/sh looks for /bin/sh.
 // - An argv array becomes one command line quoted by the MSVCRT rules, which the C runtimes and
 //   CommandLineToArgvW parse back into the same array.
 // - Anonymous pipes can't do overlapped I/O, so every pipe is a named pipe: our end overlapped
@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_error.h"
 #include "luaipc/win_text.h"
 
 namespace {
@@ -85,16 +86,12 @@ struct luaipc_proc {
 
 namespace {
 
-// A failure that may reach JavaScript as an IpcError: the Win32 code rides along (winerror).
-int Fail(DWORD code) { return luaipc_errno_from_win32(code); }
+// A failure that may reach JavaScript as an IpcError: the Win32 code rides along in the record
+// (winerror). The call is named by whoever reports it (spawn's `fail`).
+int Fail(luaipc_error* error, DWORD code) { return luaipc::Win32Fail(error, "posix_spawn", code); }
 
-// A failure that ends a stream or the loop's work, never thrown from here: the Win32 code is
-// not left behind for an unrelated error of this thread to pick up.
-int Quiet(DWORD code) {
-  int err = luaipc_errno_from_win32(code);
-  luaipc_take_win32_error(0);
-  return err;
-}
+// A failure that ends a stream or the loop's work, never thrown from here: its errno only.
+int Quiet(DWORD code) { return luaipc_fail_win32(nullptr, code, nullptr); }
 
 bool PipeGone(DWORD code) {
   return code == ERROR_BROKEN_PIPE || code == ERROR_NO_DATA || code == ERROR_PIPE_NOT_CONNECTED;
@@ -203,10 +200,10 @@ int FindAt(const std::wstring& base, std::wstring* found, DWORD* code) {
 
 // PATH for a bare program name: the caller's search path, else the child's environment's PATH
 // (any case), else ours; with none at all, the system directories.
-std::wstring SearchDirs(const luaipc_proc_spawn_args* args) {
-  if (args->search_path != nullptr) return luaipc::Wide(args->search_path);
-  if (args->envp != nullptr) {
-    for (char* const* e = args->envp; *e != nullptr; ++e) {
+std::wstring SearchDirs(const luaipc_proc_options* opts) {
+  if (opts->search_path != nullptr) return luaipc::Wide(opts->search_path);
+  if (opts->envp != nullptr) {
+    for (char* const* e = opts->envp; *e != nullptr; ++e) {
       std::wstring entry = luaipc::Wide(*e);
       std::wstring key = KeyOf(entry);
       if (SameKey(key, L"PATH")) return entry.size() > key.size() ? entry.substr(key.size() + 1) : std::wstring();
@@ -221,17 +218,18 @@ std::wstring SearchDirs(const luaipc_proc_spawn_args* args) {
 
 // execvp's search, for Windows: a name with a separator or drive is a path (a relative one
 // resolves in the child's directory, as on POSIX), a bare name is looked up in PATH.
-int FindProgram(const luaipc_proc_spawn_args* args, const std::wstring& cwd, std::wstring* found) {
-  std::wstring name = luaipc::Wide(args->file);
+int FindProgram(const luaipc_proc_options* opts, const std::wstring& cwd, std::wstring* found,
+                luaipc_error* error) {
+  std::wstring name = luaipc::Wide(opts->file);
   DWORD code = ERROR_FILE_NOT_FOUND;
   int err = ENOENT;
-  if (name.empty()) return Fail(code);
+  if (name.empty()) return Fail(error, code);
   if (name.find_first_of(L"\\/:") != std::wstring::npos) {
     bool relative = !IsSeparator(name[0]) && !(name.size() > 1 && name[1] == L':');
     std::wstring path = relative && !cwd.empty() ? cwd + L"\\" + name : name;
     err = FindAt(path, found, &code);
   } else {
-    std::wstring dirs = SearchDirs(args);
+    std::wstring dirs = SearchDirs(opts);
     size_t start = 0;
     for (;;) {
       size_t end = dirs.find(L';', start);
@@ -253,7 +251,8 @@ int FindProgram(const luaipc_proc_spawn_args* args, const std::wstring& cwd, std
     }
   }
   if (err != 0) {
-    luaipc_errno_from_win32(code);
+    Fail(error, code);
+    if (error != nullptr) error->code = err;
     return err;
   }
   return 0;
@@ -292,7 +291,7 @@ std::wstring EnvironmentBlock(char* const* envp) {
 // A pipe for stream `i`: our end overlapped, the child's end synchronous. Neither is inheritable
 // yet (see Spawn). The name is unique to this call; FILE_FLAG_FIRST_PIPE_INSTANCE with one
 // instance means nobody else can have opened it, or open it after us.
-int MakePipe(int i, HANDLE* ours, HANDLE* theirs) {
+int MakePipe(int i, HANDLE* ours, HANDLE* theirs, luaipc_error* error) {
   static std::atomic<unsigned> counter{0};
   bool childReads = i == LUAIPC_PROC_STDIN;
   DWORD openMode = (childReads ? PIPE_ACCESS_OUTBOUND : PIPE_ACCESS_INBOUND) | FILE_FLAG_OVERLAPPED |
@@ -307,16 +306,16 @@ int MakePipe(int i, HANDLE* ours, HANDLE* theirs) {
     if (server != INVALID_HANDLE_VALUE) break;
     DWORD e = GetLastError();
     // The name is taken (a pipe of someone else's): try the next one.
-    if (e != ERROR_ACCESS_DENIED && e != ERROR_PIPE_BUSY) return Fail(e);
+    if (e != ERROR_ACCESS_DENIED && e != ERROR_PIPE_BUSY) return Fail(error, e);
   }
-  if (server == INVALID_HANDLE_VALUE) return Fail(GetLastError());
+  if (server == INVALID_HANDLE_VALUE) return Fail(error, GetLastError());
   // FILE_*_ATTRIBUTES: a child's runtime may set its end's pipe state (libuv does).
   DWORD access = childReads ? GENERIC_READ | FILE_WRITE_ATTRIBUTES : GENERIC_WRITE | FILE_READ_ATTRIBUTES;
   HANDLE client = CreateFileW(name, access, 0, nullptr, OPEN_EXISTING, 0, nullptr);
   if (client == INVALID_HANDLE_VALUE) {
     DWORD e = GetLastError();
     CloseHandle(server);
-    return Fail(e);
+    return Fail(error, e);
   }
   *ours = server;
   *theirs = client;
@@ -324,10 +323,10 @@ int MakePipe(int i, HANDLE* ours, HANDLE* theirs) {
 }
 
 // An inheritable-to-be copy of `h` for the child (the original stays the caller's).
-int Duplicate(HANDLE h, HANDLE* copy) {
+int Duplicate(HANDLE h, HANDLE* copy, luaipc_error* error) {
   if (!DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
     *copy = nullptr;
-    return Fail(GetLastError());
+    return Fail(error, GetLastError());
   }
   return 0;
 }
@@ -476,12 +475,6 @@ int WriteOffer(luaipc_proc* p, const void* const* bufs, const size_t* lens, int 
   return w->err != 0 ? w->err : EAGAIN;
 }
 
-bool IsShellForm(const luaipc_proc_spawn_args* args) {
-  char* const* a = args->argv;
-  return strcmp(args->file, "/bin/sh") == 0 && a[0] != nullptr && strcmp(a[0], "/bin/sh") == 0 &&
-         a[1] != nullptr && strcmp(a[1], "-c") == 0 && a[2] != nullptr && a[3] == nullptr;
-}
-
 // Our copies of what the child gets, closed on every way out of Spawn.
 struct ChildHandles {
   HANDLE h[3] = {nullptr, nullptr, nullptr};
@@ -502,60 +495,62 @@ struct AttributeList {
 
 }  // namespace
 
-extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc** out, const char** syscall,
-                                 const char** subject) {
+extern "C" int luaipc_proc_spawn(const luaipc_proc_options* opts, luaipc_proc** out, luaipc_error* error) {
   *out = nullptr;
-  *subject = nullptr;
-  *syscall = "posix_spawn";
-  // Whatever Win32 code this thread mapped before is not this call's.
-  luaipc_take_win32_error(0);
+  luaipc_fail(error, 0, nullptr);
+  // The failed call on `subject`; a Win32 code a helper put in the record stays with it.
+  auto failOn = [error](int e, const char* call, const char* subject) {
+    if (error != nullptr) {
+      if (error->code != e) error->os_code = 0;
+      error->code = e;
+      error->syscall = call;
+      error->subject = subject;
+    }
+    return e;
+  };
 
   std::wstring cwd;
-  if (args->cwd != nullptr) {
-    std::wstring given = luaipc::Wide(args->cwd);
+  if (opts->cwd != nullptr) {
+    std::wstring given = luaipc::Wide(opts->cwd);
     DWORD attrs = GetFileAttributesW(given.c_str());
     int err = 0;
     if (attrs == INVALID_FILE_ATTRIBUTES) {
-      err = Fail(GetLastError());
+      err = Fail(error, GetLastError());
     } else if ((attrs & FILE_ATTRIBUTE_DIRECTORY) == 0) {
-      luaipc_errno_from_win32(ERROR_DIRECTORY);
-      err = ENOTDIR;
+      // Not an OS failure of its own (no Win32 code): what chdir would say.
+      err = luaipc_fail(error, ENOTDIR, "chdir");
     } else {
       DWORD n = GetFullPathNameW(given.c_str(), 0, nullptr, nullptr);
       cwd.assign(n, L'\0');
       DWORD got = n > 0 ? GetFullPathNameW(given.c_str(), n, &cwd[0], nullptr) : 0;
       if (got == 0 || got >= n) {
-        err = Fail(GetLastError());
+        err = Fail(error, GetLastError());
       } else {
         cwd.resize(got);
       }
     }
-    if (err != 0) {
-      *syscall = "chdir";
-      *subject = args->cwd;
-      return err;
-    }
+    if (err != 0) return failOn(err, "chdir", opts->cwd);
   }
 
   std::wstring program;
   std::wstring line;
-  if (IsShellForm(args)) {
+  const bool shell = (opts->flags & LUAIPC_PROC_SHELL) != 0;
+  // What a failed start names: the program, or the shell that runs the command line.
+  const char* file = shell ? "cmd.exe" : opts->file;
+  if (shell) {
     program = SystemDir() + L"\\cmd.exe";
     // /d: no AutoRun commands; /s with the outer quotes: cmd.exe takes <cmd> verbatim.
-    line = L"cmd.exe /d /s /c \"" + luaipc::Wide(args->argv[2]) + L"\"";
+    line = L"cmd.exe /d /s /c \"" + luaipc::Wide(opts->file) + L"\"";
   } else {
-    int err = FindProgram(args, cwd, &program);
+    int err = FindProgram(opts, cwd, &program, error);
     if (err == 0 && (EndsWithNoCase(program, L".bat") || EndsWithNoCase(program, L".cmd"))) {
       // CreateProcessW would run it through cmd.exe, which parses the arguments again (with
       // its own quoting): no safe argv exists. The string form runs it through cmd.exe openly.
       err = EINVAL;
     }
-    if (err != 0) {
-      *subject = args->file;
-      return err;
-    }
-    for (char* const* a = args->argv; *a != nullptr; ++a) {
-      if (a != args->argv) line += L' ';
+    if (err != 0) return failOn(err, "posix_spawn", file);
+    for (char* const* a = opts->argv; *a != nullptr; ++a) {
+      if (a != opts->argv) line += L' ';
       AppendQuoted(&line, luaipc::Wide(*a));
     }
   }
@@ -563,39 +558,32 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   // The caller's descriptors, checked before anything is made.
   HANDLE given[3] = {nullptr, nullptr, nullptr};
   for (int i = 0; i < 3; ++i) {
-    if (args->stdio[i] < 0) continue;
+    if (opts->stdio[i] < 0) continue;
     void* h = nullptr;
-    int err = luaipc_os_handle_from_fd(args->stdio[i], &h);
-    if (err != 0) {
-      *syscall = "dup2";
-      return err;
-    }
+    int err = luaipc_os_handle_from_fd(opts->stdio[i], &h);
+    if (err != 0) return failOn(err, "dup2", nullptr);
     given[i] = static_cast<HANDLE>(h);
   }
 
   std::wstring envBlock;
-  if (args->envp != nullptr) envBlock = EnvironmentBlock(args->envp);
+  if (opts->envp != nullptr) envBlock = EnvironmentBlock(opts->envp);
 
   auto* p = new (std::nothrow) luaipc_proc();
-  if (p == nullptr) {
-    *syscall = "malloc";
-    return ENOMEM;
-  }
+  if (p == nullptr) return failOn(ENOMEM, "malloc", nullptr);
   ChildHandles child;
-  auto fail = [&](int e, const char* call) {
+  auto fail = [&](int e, const char* call, const char* subject = nullptr) {
     luaipc_proc_free(p);
-    *syscall = call;
-    return e;
+    return failOn(e, call, subject);
   };
 
   p->wake = CreateEventW(nullptr, FALSE, FALSE, nullptr);
-  if (p->wake == nullptr) return fail(Fail(GetLastError()), "CreateEventW");
+  if (p->wake == nullptr) return fail(Fail(error, GetLastError()), "CreateEventW");
 
   for (int i = 0; i < 3; ++i) {
-    int how = args->stdio[i];
+    int how = opts->stdio[i];
     if (how == LUAIPC_PROC_PIPE) {
       HANDLE ours = nullptr;
-      int err = MakePipe(i, &ours, &child.h[i]);
+      int err = MakePipe(i, &ours, &child.h[i], error);
       if (err != 0) return fail(err, "CreateNamedPipeW");
       HANDLE event = CreateEventW(nullptr, TRUE, FALSE, nullptr);
       char* buf = static_cast<char*>(malloc(kIoBuf));
@@ -608,10 +596,10 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
         p->out[i - 1].ov.hEvent = event;
         p->out[i - 1].buf = buf;
       }
-      if (event == nullptr) return fail(Fail(GetLastError()), "CreateEventW");
+      if (event == nullptr) return fail(Fail(error, GetLastError()), "CreateEventW");
       if (buf == nullptr) return fail(ENOMEM, "malloc");
     } else if (how >= 0) {
-      int err = Duplicate(given[i], &child.h[i]);
+      int err = Duplicate(given[i], &child.h[i], error);
       if (err != 0) return fail(err, "dup2");
     } else {
       // Inherit: the stream behind our own descriptor i (Node's), else the process's standard
@@ -620,8 +608,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
       HANDLE parent = luaipc_os_handle_from_fd(i, &h) == 0
                        ? static_cast<HANDLE>(h)
                        : GetStdHandle(i == 0 ? STD_INPUT_HANDLE : i == 1 ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE);
-      if (parent != nullptr && parent != INVALID_HANDLE_VALUE && Duplicate(parent, &child.h[i]) != 0) {
-        luaipc_take_win32_error(0);
+      if (parent != nullptr && parent != INVALID_HANDLE_VALUE && Duplicate(parent, &child.h[i], nullptr) != 0) {
         child.h[i] = nullptr;
       }
     }
@@ -634,7 +621,7 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
   for (HANDLE h : child.h) {
     if (h == nullptr) continue;
     if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT)) {
-      return fail(Fail(GetLastError()), "posix_spawn");
+      return fail(Fail(error, GetLastError()), "posix_spawn");
     }
     inherit.push_back(h);
   }
@@ -654,22 +641,22 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
     if (!InitializeProcThreadAttributeList(attributes.list, 1, 0, &size)) {
       free(attributes.list);
       attributes.list = nullptr;
-      return fail(Fail(GetLastError()), "posix_spawn");
+      return fail(Fail(error, GetLastError()), "posix_spawn");
     }
     if (!UpdateProcThreadAttribute(attributes.list, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit.data(),
                                    inherit.size() * sizeof(HANDLE), nullptr, nullptr)) {
-      return fail(Fail(GetLastError()), "posix_spawn");
+      return fail(Fail(error, GetLastError()), "posix_spawn");
     }
     si.lpAttributeList = attributes.list;
     flags |= EXTENDED_STARTUPINFO_PRESENT;
   }
-  if (args->new_group) {
+  if ((opts->flags & LUAIPC_PROC_NEW_GROUP) != 0) {
     // Suspended until it is in the job, so nothing it starts escapes kill(). A new console
     // process group too: as with a POSIX process group, Ctrl-C in the console no longer
     // reaches it (the trade-off README describes).
     flags |= CREATE_SUSPENDED | CREATE_NEW_PROCESS_GROUP;
     p->job = CreateJobObjectW(nullptr, nullptr);
-    if (p->job == nullptr) return fail(Fail(GetLastError()), "posix_spawn");
+    if (p->job == nullptr) return fail(Fail(error, GetLastError()), "posix_spawn");
     // A program that asks to leave the job may (as a POSIX one may call setsid()).
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
     limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_BREAKAWAY_OK;
@@ -680,25 +667,22 @@ extern "C" int luaipc_proc_spawn(const luaipc_proc_spawn_args* args, luaipc_proc
 
   PROCESS_INFORMATION pi{};
   BOOL ok = CreateProcessW(program.c_str(), &line[0], nullptr, nullptr, inherit.empty() ? FALSE : TRUE, flags,
-                           args->envp != nullptr ? &envBlock[0] : nullptr, cwd.empty() ? nullptr : cwd.c_str(),
+                           opts->envp != nullptr ? &envBlock[0] : nullptr, cwd.empty() ? nullptr : cwd.c_str(),
                            &si.StartupInfo, &pi);
   if (!ok) {
     DWORD e = GetLastError();
     // Not a program Windows can start is ENOEXEC (the glue's table), as on POSIX.
-    int err = Fail(e);
-    *subject = args->file;
-    return fail(err, "posix_spawn");
+    return fail(Fail(error, e), "posix_spawn", file);
   }
   p->process = pi.hProcess;
   p->pid = pi.dwProcessId;
-  if (args->new_group) {
+  if ((opts->flags & LUAIPC_PROC_NEW_GROUP) != 0) {
     if (!AssignProcessToJobObject(p->job, pi.hProcess)) {
       DWORD e = GetLastError();
       TerminateProcess(pi.hProcess, kKilledCode);
       WaitForSingleObject(pi.hProcess, INFINITE);
       CloseHandle(pi.hThread);
-      *subject = args->file;
-      return fail(Fail(e), "posix_spawn");
+      return fail(Fail(error, e), "posix_spawn", file);
     }
     ResumeThread(pi.hThread);
   }
@@ -861,8 +845,7 @@ extern "C" int luaipc_proc_abandon(luaipc_proc* p) {
   return err;
 }
 
-extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group) {
-  luaipc_take_win32_error(0);
+extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group, luaipc_error* error) {
   bool terminate = false;
   switch (sig) {
     case 0:
@@ -882,15 +865,15 @@ extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group) {
     case 21:
     case 22:
     case 28:
-      return ENOSYS;
+      return luaipc_fail(error, ENOSYS, "kill");
     default:
-      return EINVAL;
+      return luaipc_fail(error, EINVAL, "kill");
   }
   bool running = !p->reaped && p->process != nullptr && WaitForSingleObject(p->process, 0) == WAIT_TIMEOUT;
   if (group && p->job != nullptr) {
     // Also after the child itself ended: what it started may live on in the job.
     if (!terminate) return 0;
-    if (!TerminateJobObject(p->job, kKilledCode)) return Fail(GetLastError());
+    if (!TerminateJobObject(p->job, kKilledCode)) return luaipc::Win32Fail(error, "kill");
     if (running && p->killedBy == 0) p->killedBy = sig;
     return 0;
   }
@@ -899,7 +882,7 @@ extern "C" int luaipc_proc_kill(luaipc_proc* p, int sig, int group) {
     DWORD e = GetLastError();
     // It was ending on its own meanwhile.
     if (WaitForSingleObject(p->process, 0) == WAIT_OBJECT_0) return 0;
-    return Fail(e);
+    return luaipc::Win32Fail(error, "kill", e);
   }
   if (p->killedBy == 0) p->killedBy = sig;
   return 0;

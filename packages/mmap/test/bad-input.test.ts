@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { nodeRangeReceived, runChild } from '@luaipc/native/testing';
-import { describe, expect, it } from 'vitest';
+import { nodeRangeReceived, runChild } from '@luaipc/testing';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_SIZE, open, pagesize } from '../src/index.js';
-import { tempFile } from './helpers.js';
+import { cleanup, tempFile } from './helpers.js';
+
+afterEach(cleanup);
 
 // Programmer errors: Node's classes, codes and wording, thrown before anything is opened.
 const file = tempFile('some text\n');

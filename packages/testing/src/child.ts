@@ -1,6 +1,6 @@
 // Real child processes for tests: run one to its end (runChild, runNode), or start one and drive
 // it line by line while it runs (startChild), the one way the suites talk to a peer process.
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { onCleanup } from './cleanup.js';
 
 export interface ChildResult {
@@ -62,6 +62,58 @@ function exitText(r: ChildResult): string {
   return `exited (${r.code ?? r.signal})`;
 }
 
+/** A spawned child whose output is being collected (see {@link launch}). */
+interface Launched {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly done: Promise<ChildResult>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
+}
+
+/**
+ * Spawns `command args` with pipes, collecting stdout and stderr; SIGKILL after `timeoutMs`.
+ * `onStdout` sees each chunk and `onClose` runs before `done` resolves.
+ */
+function launch(
+  command: string,
+  args: string[],
+  options: Omit<ChildOptions, 'input'>,
+  onStdout: (chunk: string) => void = () => {},
+  onClose: (result: ChildResult) => void = () => {},
+): Launched {
+  const { timeoutMs = 60_000, env, cwd } = options;
+  const child = spawn(command, args, {
+    cwd,
+    env: env === undefined ? process.env : { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    onStdout(chunk);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdin.on('error', () => {});
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const done = new Promise<ChildResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const result = { code, signal, stdout, stderr, timedOut };
+      onClose(result);
+      resolve(result);
+    });
+  });
+  return { child, done, stderr: () => stderr };
+}
+
 /**
  * Starts `command args` as a real child process that the test drives line by line: `send` a
  * command and read the reply, `next` line, or the first `line` containing a marker. It is killed
@@ -72,16 +124,7 @@ export function startChild(
   args: string[] = [],
   options: Omit<ChildOptions, 'input'> = {},
 ): Child {
-  const { timeoutMs = 60_000, env, cwd } = options;
-  const child = spawn(command, args, {
-    cwd,
-    env: env === undefined ? process.env : { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
   let partial = '';
-  let timedOut = false;
   let ended: ChildResult | undefined;
   const lines: string[] = [];
   let read = 0; // lines[read] is the next one `next` returns
@@ -103,8 +146,7 @@ export function startChild(
       w.resolve(line);
     }
   };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
+  const onStdout = (chunk: string) => {
     partial += chunk;
     let nl = partial.indexOf('\n');
     while (nl >= 0) {
@@ -114,31 +156,19 @@ export function startChild(
       offer(line, lines.length - 1);
       nl = partial.indexOf('\n');
     }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  child.stdin.on('error', () => {});
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  const done = new Promise<ChildResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      // A last line without a line break still counts.
-      if (partial !== '') {
-        lines.push(partial);
-        offer(partial, lines.length - 1);
-        partial = '';
-      }
-      ended = { code, signal, stdout, stderr, timedOut };
-      for (const w of waiters.splice(0))
-        w.reject(new Error(`${exitText(ended)} before the line waited for:\n${stderr}`));
-      resolve(ended);
-    });
-  });
+  };
+  const onClose = (result: ChildResult) => {
+    // A last line without a line break still counts.
+    if (partial !== '') {
+      lines.push(partial);
+      offer(partial, lines.length - 1);
+      partial = '';
+    }
+    ended = result;
+    for (const w of waiters.splice(0))
+      w.reject(new Error(`${exitText(result)} before the line waited for:\n${result.stderr}`));
+  };
+  const { child, done, stderr } = launch(command, args, options, onStdout, onClose);
   onCleanup(async () => {
     if (ended !== undefined) return;
     child.kill('SIGKILL');
@@ -148,7 +178,7 @@ export function startChild(
   const wait = (consumes: boolean, wants: (line: string) => boolean, ms?: number) =>
     new Promise<string>((resolve, reject) => {
       if (ended !== undefined) {
-        reject(new Error(`${exitText(ended)} before the line waited for:\n${stderr}`));
+        reject(new Error(`${exitText(ended)} before the line waited for:\n${stderr()}`));
         return;
       }
       let timeout: NodeJS.Timeout | undefined;
@@ -167,7 +197,7 @@ export function startChild(
       if (ms !== undefined) {
         timeout = setTimeout(() => {
           waiters.splice(waiters.indexOf(waiter), 1);
-          reject(new Error(`printed nothing within ${ms} ms; stderr: ${stderr}`));
+          reject(new Error(`printed nothing within ${ms} ms; stderr: ${stderr()}`));
         }, ms);
       }
       waiters.push(waiter);
@@ -182,7 +212,7 @@ export function startChild(
     pid: child.pid,
     done,
     get stderr() {
-      return stderr;
+      return stderr();
     },
     next,
     line(marker) {
@@ -216,35 +246,11 @@ export function runChild(
   args: string[] = [],
   options: ChildOptions = {},
 ): Promise<ChildResult> {
-  const { timeoutMs = 60_000, input, env, cwd } = options;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: env === undefined ? process.env : { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.stdin.on('error', () => {});
-    if (input !== undefined) child.stdin.write(input);
-    child.stdin.end();
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
+  const { input, ...rest } = options;
+  const { child, done } = launch(command, args, rest);
+  if (input !== undefined) child.stdin.write(input);
+  child.stdin.end();
+  return done;
 }
 
 /** {@link runChild} for `node [nodeArgs] script ...args` with this process's node. */

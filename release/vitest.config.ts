@@ -5,8 +5,8 @@ export default mergeConfig(
   shared,
   defineConfig({
     test: {
-      // The prebuilds are made once, before any test file reads or packs them.
-      globalSetup: ['test/setup-prebuilds.ts'],
+      // The prebuilds are made and the packages packed once, before any test file reads them.
+      globalSetup: ['test/setup.ts'],
       fileParallelism: false,
     },
   }),

@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Cross-compiles every native package's addon for win32-x64 with mingw-w64 (no Windows machine
-// needed): packages/<name>/prebuilds/win32-x64/<name>.node. The import library the addon links
+// needed): packages/<name>-win32-x64/<name>.node. The import library the addon links
 // against is made from node-api-headers' .def file, naming node.exe as the DLL that exports
 // Node-API. Warnings are errors here too (luaipc_add_addon).
 //   node scripts/build-win.mjs [package ...]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { nativePackages, platformPackageDir, root } from './targets.mjs';
 
-const root = join(import.meta.dirname, '..');
 // Every native package has node-api-headers as a dev dependency (sem's is as good as any).
 const require = createRequire(join(root, 'packages', 'sem', 'package.json'));
 const headers = join(require.resolve('node-api-headers/package.json'), '..');
@@ -37,11 +37,7 @@ execFileSync('x86_64-w64-mingw32-dlltool', [
 ]);
 
 const wanted = process.argv.slice(2);
-const native = readdirSync(join(root, 'packages')).filter(
-  (name) =>
-    existsSync(join(root, 'packages', name, 'src', 'native', 'CMakeLists.txt')) &&
-    (wanted.length === 0 || wanted.includes(name)),
-);
+const native = nativePackages().filter((name) => wanted.length === 0 || wanted.includes(name));
 // A package builds for Windows once it has a Windows backend (src/native/*_win.cc).
 const hasWindowsBackend = (name) =>
   readdirSync(join(root, 'packages', name, 'src', 'native')).some((f) => f.endsWith('_win.cc'));
@@ -51,7 +47,7 @@ if (without.length > 0) console.log(`build-win: no Windows backend yet: ${withou
 for (const name of packages) {
   const source = join(root, 'packages', name, 'src', 'native');
   const build = join(work, name);
-  const out = join(root, 'packages', name, 'prebuilds', 'win32-x64');
+  const out = platformPackageDir(name, 'win32-x64');
   mkdirSync(out, { recursive: true });
   const t0 = performance.now();
   execFileSync(
@@ -65,6 +61,7 @@ for (const name of packages) {
       'Ninja',
       `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`,
       '-DCMAKE_BUILD_TYPE=Release',
+      '-DLUAIPC_PREBUILD=ON',
       `-DCMAKE_JS_INC=${join(headers, 'include')}`,
       `-DCMAKE_JS_LIB=${importLib}`,
       `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${out}`,

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds the prebuilt binaries every native package ships, all from this Linux machine:
-//   prebuilds/linux-x64-glibc/<name>.node    this machine's g++, for glibc >= 2.28
-//   prebuilds/linux-arm64-glibc/<name>.node  aarch64-linux-gnu-g++, for glibc >= 2.28
-//   prebuilds/win32-x64/<name>.node          mingw-w64 (scripts/build-win.mjs)
+// Builds the prebuilt binaries of every native package, all from this Linux machine, each into
+// its per-platform package (scripts/targets.mjs):
+//   packages/<name>-linux-x64-glibc/<name>.node    this machine's g++, for glibc >= 2.28
+//   packages/<name>-linux-arm64-glibc/<name>.node  aarch64-linux-gnu-g++, for glibc >= 2.28
+//   packages/<name>-win32-x64/<name>.node          mingw-w64 (scripts/build-win.mjs)
 // The Linux binaries must load on every system Node 20 supports, down to RHEL 8: no symbol newer
 // than GLIBC_2.28 or GLIBCXX_3.4.25. Each is built twice: once to learn which versioned symbols
 // it needs, then with a generated header of .symver lines binding each one to its oldest version
@@ -10,12 +11,12 @@
 // The result is checked; a newer need fails the build.
 //   node scripts/prebuild.mjs [--target linux-x64-glibc|linux-arm64-glibc|win32-x64] [package ...]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { aboveFloor, newer, parseVersion, versionNeeds } from './elf-needs.mjs';
+import { nativePackages, platformPackageDir, root } from './targets.mjs';
 
-const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const targetArg = args.indexOf('--target');
 const targets =
@@ -47,11 +48,7 @@ const LINUX = {
 
 const require = createRequire(join(root, 'packages', 'sem', 'package.json'));
 const headers = join(require.resolve('node-api-headers/package.json'), '..');
-const packages = readdirSync(join(root, 'packages')).filter(
-  (name) =>
-    existsSync(join(root, 'packages', name, 'src', 'native', 'CMakeLists.txt')) &&
-    (wanted.length === 0 || wanted.includes(name)),
-);
+const packages = nativePackages().filter((name) => wanted.length === 0 || wanted.includes(name));
 
 /** Every version each dynamic symbol of the target's libraries is defined with. */
 function versionsOf(objdump, libs) {
@@ -67,6 +64,12 @@ function versionsOf(objdump, libs) {
     }
   }
   return table;
+}
+
+/** Writes `text` unless the file already holds it (a header rewritten alike rebuilds nothing). */
+function writeIfChanged(file, text) {
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
+  writeFileSync(file, text);
 }
 
 function cmakeBuild(name, target, buildDir, out, extra) {
@@ -86,6 +89,7 @@ function cmakeBuild(name, target, buildDir, out, extra) {
       `-DCMAKE_JS_INC=${join(headers, 'include')}`,
       `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${out}`,
       '-DLUAIPC_COMPAT_GLIBC=ON',
+      '-DLUAIPC_PREBUILD=ON',
       ...extra,
       '-Wno-dev',
     ],
@@ -105,15 +109,18 @@ function buildLinux(target) {
   for (const name of packages) {
     const t0 = performance.now();
     const work = join(root, 'build-prebuild', target, name);
-    const out = join(root, 'packages', name, 'prebuilds', target);
+    const out = platformPackageDir(name, target);
     mkdirSync(out, { recursive: true });
-    const header = join(work, 'symver.h');
-    mkdirSync(work, { recursive: true });
-    writeFileSync(header, '');
-    cmakeBuild(name, target, join(work, 'cmake'), out, [`-DLUAIPC_SYMVER_HEADER=${header}`]);
-    const binary = join(out, `${name}.node`);
+    // Two builds in two folders, so a second run with nothing changed rebuilds nothing: the
+    // first, without pins, shows which versions the compiler's choices need; the second binds
+    // each one newer than the floor to its oldest version.
+    const probe = join(work, 'probe');
+    mkdirSync(probe, { recursive: true });
+    const empty = join(work, 'none.h');
+    writeIfChanged(empty, '');
+    cmakeBuild(name, target, join(work, 'cmake-probe'), probe, [`-DLUAIPC_SYMVER_HEADER=${empty}`]);
     const lines = [];
-    for (const { symbol, version } of versionNeeds(binary)) {
+    for (const { symbol, version } of versionNeeds(join(probe, `${name}.node`), config.objdump)) {
       if (!aboveFloor(version)) continue;
       const older = [...(table.get(symbol) ?? [])].filter((v) => !aboveFloor(v));
       older.sort((a, b) => (newer(parseVersion(a), parseVersion(b)) ? 1 : -1));
@@ -121,12 +128,14 @@ function buildLinux(target) {
         throw new Error(`${name} (${target}): ${symbol}@${version} has no version old enough`);
       lines.push(`__asm__(".symver ${symbol},${symbol}@${older[0]}");`);
     }
-    writeFileSync(
+    const header = join(work, 'symver.h');
+    writeIfChanged(
       header,
       `// Generated by scripts/prebuild.mjs for ${target}: bind each symbol to its oldest version.\n${lines.join('\n')}\n`,
     );
     cmakeBuild(name, target, join(work, 'cmake'), out, [`-DLUAIPC_SYMVER_HEADER=${header}`]);
-    const left = versionNeeds(binary).filter(({ version }) => aboveFloor(version));
+    const binary = join(out, `${name}.node`);
+    const left = versionNeeds(binary, config.objdump).filter(({ version }) => aboveFloor(version));
     if (left.length > 0) {
       throw new Error(
         `${name} (${target}) still needs: ${left.map((n) => `${n.symbol}@${n.version}`).join(', ')}`,

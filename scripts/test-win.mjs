@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs every package's Windows suite (packages/<name>/test-win/*.test.mjs, node:test) under Wine
-// with the official Node.js for Windows, against the win32-x64 prebuilds (scripts/build-win.mjs
-// makes them; run it first, or `pnpm test:win`, which does both). Prints each suite's TAP output
-// and one closing line: "N passed, N failed".
+// with the official Node.js for Windows, against the win32-x64 prebuilds in the per-platform
+// packages (packages/<name>-win32-x64/, which scripts/build-win.mjs makes; run it first, or
+// `pnpm test:win`, which does both). Prints each suite's TAP output and one closing line:
+// "N passed, N failed, N skipped".
 //   node scripts/test-win.mjs [package ...]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -51,6 +52,7 @@ const suites = readdirSync(join(root, 'packages')).filter(
 );
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 for (const name of suites) {
   const dir = join(root, 'packages', name);
   // Node for Windows under Wine can't write to a pipe (EBADF): its output goes to a file.
@@ -62,11 +64,13 @@ for (const name of suites) {
   );
   const tap = existsSync(out) ? readFileSync(out, 'utf8') : '';
   process.stdout.write(`\n== ${name} (Windows, Wine)\n${tap}`);
-  const pass = Number(/^# pass (\d+)/m.exec(tap)?.[1] ?? 0);
-  const fail = Number(/^# fail (\d+)/m.exec(tap)?.[1] ?? 0);
-  passed += pass;
+  const count = (what) => Number(new RegExp(`^# ${what} (\\d+)`, 'm').exec(tap)?.[1] ?? 0);
+  // A cancelled test (its file timed out or ended first) did not pass.
+  const fail = count('fail') + count('cancelled');
+  passed += count('pass');
   failed += fail + (r.status !== 0 && fail === 0 ? 1 : 0);
+  skipped += count('skipped') + count('todo');
 }
 console.log(`\nWindows suites: ${suites.join(', ')}`);
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 && suites.length > 0 ? 0 : 1);

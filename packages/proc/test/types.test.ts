@@ -26,7 +26,7 @@ describe('types', () => {
   });
 
   it('results, EOF and the Process surface', async () => {
-    const p = spawn(['cat'], { stdin: true });
+    const p = spawn(['cat'], { stdin: true, stdout: true, callback: () => {} });
     expectTypeOf(p).toEqualTypeOf<Process>();
     expectTypeOf(EOF).toEqualTypeOf<typeof EOF>();
     p.write('x', new Uint8Array(1), new DataView(new ArrayBuffer(1)), EOF);

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { onAbort } from '../src/abort.js';
-import { checkFd, checkName, checkTimeout, waitArgs } from '../src/args.js';
+import { onAbort } from '../abort.js';
+import { checkFd, checkName, checkTimeout, waitArgs } from '../args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = join(here, '..', '..');

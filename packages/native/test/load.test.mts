@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import * as native from '../src/index.js';
-import { loadAddon, platformTag } from '../src/load.js';
+import * as native from '../index.js';
+import { loadAddon, platformTag } from '../load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ELF_MACHINE: Record<string, number> = { x64: 62, arm64: 183, s390x: 22 };
@@ -124,7 +124,7 @@ describe('@luaipc/native', () => {
           file === '/proc/self/maps'
             ? '7f0000000000-7f0000001000 r-xp 00000000 00:00 1 /lib/ld-musl-x86_64.so.1\\n'
             : readFileSync(file, ...rest);
-        const { loadAddon, platformTag } = require(${JSON.stringify(join(here, '..', 'dist', 'load.cjs'))});
+        const { loadAddon, platformTag } = require(${JSON.stringify(join(here, '..', 'load.js'))});
         try {
           loadAddon({ name: 'fake', from: ${JSON.stringify(join(root, 'dist', 'index.mjs'))} });
         } catch (e) {

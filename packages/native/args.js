@@ -1,21 +1,15 @@
-/**
- * The argument checks the native `@luaipc` packages share (descriptors, timeouts, signals, names,
- * sizes), with Node's errors. For authors of `@luaipc` packages.
- *
- * @packageDocumentation
- */
+// Argument checks shared by the @luaipc native packages. Every package validates in TypeScript
+// with these, once, before the addon is called; the addon only converts values. Errors are
+// Node's (classes, codes and wording), built by @luaipc/filelike's error module.
 
-// Every package validates in TypeScript with these, once, before the addon is called; the addon
-// only converts values. Errors are Node's (classes, codes and wording), built by
-// @luaipc/filelike's error module.
-import { IpcError, invalidArgType, invalidArgValue, outOfRange } from '@luaipc/filelike';
+const { IpcError, invalidArgType, invalidArgValue, outOfRange } = require('@luaipc/filelike');
 
 /**
- * Checks a LuaIPC object name (shm, sem): a non-empty string, not `.` or `..`, without '/' or
- * NUL (TypeError), at most `nameMax` bytes (else `IpcError` ENAMETOOLONG for `syscall`, with the
- * name in `path`). Returns the name.
+ * Checks a LuaIPC object name (shm, sem): a non-empty string without '/' or NUL, at most
+ * `nameMax` bytes (else `IpcError` ENAMETOOLONG for `syscall`, with the name in `path`).
+ * Returns the name.
  */
-export function checkName(name: unknown, syscall: string, nameMax: number): string {
+function checkName(name, syscall, nameMax) {
   if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
   if (name.length === 0) throw invalidArgValue('name', name, 'must not be empty');
   if (name.includes('/')) throw invalidArgValue('name', name, "must not contain '/'");
@@ -26,8 +20,8 @@ export function checkName(name: unknown, syscall: string, nameMax: number): stri
   return name;
 }
 
-/** An integer in `[min, max]` (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE otherwise). */
-export function checkInteger(value: unknown, name: string, min: number, max: number): number {
+/** An integer in [min, max] (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE otherwise). */
+function checkInteger(value, name, min, max) {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
@@ -39,19 +33,16 @@ const MAX_FD = 2 ** 31 - 1;
 
 /**
  * A file descriptor: a number, or an object whose `fd` is a number (a `FileHandle` of
- * `fs.promises`), each an integer in `[0, 2^31 - 1]` as Node checks descriptors
- * (`RangeError` ERR_OUT_OF_RANGE naming `name`, or `name.fd` for the object's). A closed
- * FileHandle (its `fd` is -1) is `IpcError` EBADF for `syscall`. Anything else is a `TypeError`
- * ERR_INVALID_ARG_TYPE. Returns the descriptor.
+ * `fs.promises`), each an integer in [0, 2^31 - 1] as Node checks descriptors
+ * (ERR_OUT_OF_RANGE naming `name`, or `name.fd` for the object's). A closed FileHandle (its `fd`
+ * is -1) is `IpcError` EBADF for `syscall`. Anything else is ERR_INVALID_ARG_TYPE. Returns the
+ * descriptor.
  */
-export function checkFd(value: unknown, name: string, syscall: string): number {
+function checkFd(value, name, syscall) {
   if (typeof value === 'number') return checkInteger(value, name, 0, MAX_FD);
-  if (typeof value === 'object' && value !== null) {
-    const fd = (value as { fd?: unknown }).fd;
-    if (typeof fd === 'number') {
-      if (fd === -1) throw new IpcError('EBADF', syscall);
-      return checkInteger(fd, `${name}.fd`, 0, MAX_FD);
-    }
+  if (typeof value === 'object' && value !== null && typeof value.fd === 'number') {
+    if (value.fd === -1) throw new IpcError('EBADF', syscall);
+    return checkInteger(value.fd, `${name}.fd`, 0, MAX_FD);
   }
   throw invalidArgType(name, 'of type number or an instance of FileHandle', value);
 }
@@ -60,7 +51,7 @@ export function checkFd(value: unknown, name: string, syscall: string): number {
  * A timeout in seconds (fractions allowed): `undefined`, negative or `Infinity` wait forever
  * (-1), `0` only tries. Returns seconds, or -1.
  */
-export function checkTimeout(timeout: unknown, name = 'timeout'): number {
+function checkTimeout(timeout, name = 'timeout') {
   if (timeout === undefined) return -1;
   if (typeof timeout !== 'number') throw invalidArgType(name, 'of type number', timeout);
   if (Number.isNaN(timeout)) throw outOfRange(name, 'a number of seconds', timeout);
@@ -69,7 +60,7 @@ export function checkTimeout(timeout: unknown, name = 'timeout'): number {
 }
 
 /** An optional AbortSignal (ERR_INVALID_ARG_TYPE otherwise). */
-export function checkSignal(signal: unknown, name = 'options.signal'): AbortSignal | undefined {
+function checkSignal(signal, name = 'options.signal') {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) {
     throw invalidArgType(name, 'an instance of AbortSignal', signal);
@@ -77,37 +68,26 @@ export function checkSignal(signal: unknown, name = 'options.signal'): AbortSign
   return signal;
 }
 
-/** An options object (`{}` for `undefined`; ERR_INVALID_ARG_TYPE for anything but an object). */
-export function checkOptions(options: unknown, name = 'options'): Record<string, unknown> {
+/** An options object or undefined. */
+function checkOptions(options, name = 'options') {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') {
     throw invalidArgType(name, 'of type object', options);
   }
-  return options as Record<string, unknown>;
-}
-
-/** What a Promise-form wait accepts besides `(timeout?, options?)`. */
-export interface WaitOptions {
-  /** Seconds, fractions allowed; absent or negative: no limit; 0: just try. */
-  timeout?: number;
-  /** Aborting rejects the pending wait with `signal.reason`. */
-  signal?: AbortSignal;
+  return options;
 }
 
 /**
  * The arguments of every Promise-form wait: `(timeout?, options?)` or `(options)` with
- * `{ timeout?, signal? }`. Returns the timeout in seconds (-1: forever) and the signal.
+ * `{ timeout?, signal? }`. Returns `{ timeout, signal }` with timeout in seconds or -1.
  */
-export function waitArgs(
-  timeoutOrOptions: unknown,
-  maybeOptions?: unknown,
-): { timeout: number; signal: AbortSignal | undefined } {
-  let options: Record<string, unknown>;
-  let timeout: number;
+function waitArgs(timeoutOrOptions, maybeOptions) {
+  let options;
+  let timeout;
   if (timeoutOrOptions !== null && typeof timeoutOrOptions === 'object') {
     if (maybeOptions !== undefined)
       throw invalidArgType('timeout', 'of type number', timeoutOrOptions);
-    options = timeoutOrOptions as Record<string, unknown>;
+    options = timeoutOrOptions;
     timeout = checkTimeout(options.timeout, 'options.timeout');
   } else {
     options = checkOptions(maybeOptions);
@@ -127,7 +107,16 @@ export function waitArgs(
   return { timeout, signal: checkSignal(options.signal) };
 }
 
-/** A size in bytes: an integer in `[min, max]` (`min` defaults to 1). */
-export function checkSize(size: unknown, max: number, min = 1, name = 'size'): number {
+/** A size in bytes: an integer in [min, max]. */
+function checkSize(size, max, min = 1, name = 'size') {
   return checkInteger(size, name, min, max);
 }
+
+exports.checkName = checkName;
+exports.checkInteger = checkInteger;
+exports.checkFd = checkFd;
+exports.checkTimeout = checkTimeout;
+exports.checkSignal = checkSignal;
+exports.checkOptions = checkOptions;
+exports.waitArgs = waitArgs;
+exports.checkSize = checkSize;

@@ -4,57 +4,61 @@
 //   npx luaipc-build-addon @luaipc/sem [@luaipc/shm ...]
 // Needs cmake and a C++17 compiler. The build tools (cmake-js, node-addon-api, node-api-headers,
 // pinned to the versions the prebuilds use) are installed into a temporary folder with npm.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 
 const TOOLS = ['cmake-js@8.0.0', 'node-addon-api@8.9.2', 'node-api-headers@1.9.0'];
 
-function main(names: string[]): void {
+function main(names) {
   if (names.length === 0) {
     console.error('usage: luaipc-build-addon <package> [...], e.g. luaipc-build-addon @luaipc/sem');
     process.exit(2);
   }
-  const require = createRequire(import.meta.url);
   const dirs = names.map((name) => {
     const manifest = require.resolve(`${name}/package.json`, { paths: [process.cwd()] });
-    const dir = dirname(manifest);
-    if (!existsSync(join(dir, 'src', 'native', 'CMakeLists.txt'))) {
+    const dir = path.dirname(manifest);
+    if (!fs.existsSync(path.join(dir, 'src', 'native', 'CMakeLists.txt'))) {
       throw new Error(`${name} has no native sources to build (${dir})`);
     }
     return { name, dir };
   });
-  const tools = mkdtempSync(join(tmpdir(), 'luaipc-build-'));
+  const tools = fs.mkdtempSync(path.join(os.tmpdir(), 'luaipc-build-'));
   try {
     console.log(`luaipc-build-addon: installing ${TOOLS.join(', ')}`);
     execFileSync(
       'npm',
       ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', tools, ...TOOLS],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
     );
-    const cmakeJs = join(tools, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
+    const cmakeJs = path.join(tools, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
     const env = {
       ...process.env,
-      LUAIPC_NODE_ADDON_API: join(tools, 'node_modules', 'node-addon-api'),
+      LUAIPC_NODE_ADDON_API: path.join(tools, 'node_modules', 'node-addon-api'),
     };
     for (const { name, dir } of dirs) {
       console.log(`luaipc-build-addon: building ${name} in ${dir}`);
       execFileSync(
         process.execPath,
         [cmakeJs, 'compile', '-d', 'src/native', '-O', 'build', '--log-level', 'warn'],
-        { cwd: dir, env, stdio: 'inherit' },
+        {
+          cwd: dir,
+          env,
+          stdio: 'inherit',
+        },
       );
     }
   } finally {
-    rmSync(tools, { recursive: true, force: true });
+    fs.rmSync(tools, { recursive: true, force: true });
   }
 }
 
 try {
   main(process.argv.slice(2));
 } catch (error) {
-  console.error(`luaipc-build-addon: ${(error as Error).message}`);
+  console.error(`luaipc-build-addon: ${error.message}`);
   process.exit(1);
 }

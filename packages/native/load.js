@@ -1,42 +1,12 @@
-/**
- * The loader of the `@luaipc` native addons: the prebuild for this platform or a local build,
- * else `ERR_IPC_NO_BINARY`. For authors of `@luaipc` packages.
- *
- * @packageDocumentation
- */
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { IpcError } from '@luaipc/filelike';
+const fs = require('node:fs');
+const path = require('node:path');
+const { fileURLToPath } = require('node:url');
+const { createRequire } = require('node:module');
+const { IpcError } = require('@luaipc/filelike');
 
-export interface LoadAddonOptions {
-  /** The addon's file name without `.node` (`'sem'` loads `build/Release/sem.node`). */
-  name: string;
-  /** `import.meta.url` (or `__filename`) of a module in the package's `src/` or `dist/`. */
-  from: string;
-  /** For the "not found" message; defaults to `@luaipc/<name>`. */
-  packageName?: string;
-}
-
-/** What every addon built with luaipc/addon.h exports besides its own classes. */
-interface AddonGlue {
-  setErrorFactory(
-    factory: (
-      errno: number,
-      syscall: string,
-      subject?: string,
-      winerror?: number,
-      description?: string,
-    ) => Error,
-  ): void;
-  atProcessExit?: () => void;
-  armFaultGuard?: () => void;
-}
-
-let libcFamily: string | undefined;
+let libcFamily;
 /** 'glibc' or 'musl' on Linux, '' elsewhere (platform tags have no libc part there). */
-function libc(): string {
+function libc() {
   if (libcFamily !== undefined) return libcFamily;
   libcFamily = process.platform === 'linux' ? linuxLibc() : '';
   return libcFamily;
@@ -48,52 +18,43 @@ function libc(): string {
  * libc.so.6. Node's report also says, but gathers far more (and needs `--allow-sys` in Deno): it
  * is only the fallback where /proc is not readable.
  */
-function linuxLibc(): string {
-  const deno = (globalThis as { Deno?: { build?: { env?: string } } }).Deno?.build?.env;
+function linuxLibc() {
+  const deno = globalThis.Deno?.build?.env;
   if (deno === 'gnu' || deno === 'musl') return deno === 'gnu' ? 'glibc' : 'musl';
   try {
-    const maps = readFileSync('/proc/self/maps', 'latin1');
+    const maps = fs.readFileSync('/proc/self/maps', 'latin1');
     if (maps.includes('/ld-musl-')) return 'musl';
     if (/\/libc(\.so|-\d)/.test(maps)) return 'glibc';
   } catch {}
-  const header = (process.report?.getReport?.() as { header?: { glibcVersionRuntime?: string } })
-    ?.header;
+  const header = process.report?.getReport?.().header;
   return header?.glibcVersionRuntime ? 'glibc' : 'musl';
 }
 
 /**
- * This machine's platform tag, which names the per-platform package holding its prebuilt binary
- * (`@luaipc/sem-linux-x64-glibc`): `linux-x64-glibc`, `linux-arm64-musl`, `win32-x64`.
+ * This machine's platform tag, which names the per-platform package holding its prebuilt
+ * binary (`@luaipc/sem-linux-x64-glibc`): `linux-x64-glibc`, `linux-arm64-musl`, `win32-x64`.
  */
-export function platformTag(): string {
+function platformTag() {
   const family = libc();
   return `${process.platform}-${process.arch}${family ? `-${family}` : ''}`;
 }
 
 // ELF e_machine and PE Machine values of the architectures Node runs on.
-const ELF_MACHINE: Record<string, number> = {
-  x64: 62,
-  arm64: 183,
-  ia32: 3,
-  arm: 40,
-  ppc64: 21,
-  s390x: 22,
-  riscv64: 243,
-};
-const PE_MACHINE: Record<string, number> = { x64: 0x8664, arm64: 0xaa64, ia32: 0x14c };
+const ELF_MACHINE = { x64: 62, arm64: 183, ia32: 3, arm: 40, ppc64: 21, s390x: 22, riscv64: 243 };
+const PE_MACHINE = { x64: 0x8664, arm64: 0xaa64, ia32: 0x14c };
 
 /**
  * Whether a binary is for this OS and CPU: a checkout shared with a Windows guest, or run under
  * qemu-user for another architecture, also holds local builds that can't load here.
  */
-function runsHere(file: string): boolean {
+function runsHere(file) {
   const head = Buffer.alloc(4096);
-  const fd = openSync(file, 'r');
-  let n: number;
+  const fd = fs.openSync(file, 'r');
+  let n;
   try {
-    n = readSync(fd, head, 0, head.length, 0);
+    n = fs.readSync(fd, head, 0, head.length, 0);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
   if (process.platform === 'win32') {
     if (n < 64 || head[0] !== 0x4d || head[1] !== 0x5a) return false; // MZ
@@ -110,10 +71,9 @@ function runsHere(file: string): boolean {
 }
 
 /** The running JavaScript runtime, for messages: `Node v22.12.0`, `Bun 1.4.5`, `Deno 2.9.6`. */
-function runtime(): string {
-  const versions = process.versions as NodeJS.ProcessVersions & { bun?: string; deno?: string };
-  if (versions.bun) return `Bun ${versions.bun}`;
-  if (versions.deno) return `Deno ${versions.deno}`;
+function runtime() {
+  if (process.versions.bun) return `Bun ${process.versions.bun}`;
+  if (process.versions.deno) return `Deno ${process.versions.deno}`;
   return `Node ${process.version}`;
 }
 
@@ -122,10 +82,10 @@ function runtime(): string {
  * version (`@luaipc/sem-linux-x64-glibc: 0.2.0` is `linux-x64-glibc` -> `0.2.0`), where
  * prebuilt binaries ship.
  */
-function prebuilt(root: string, packageName: string): Map<string, string> {
-  let manifest: { optionalDependencies?: Record<string, string> };
+function prebuilt(root, packageName) {
+  let manifest;
   try {
-    manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   } catch {
     return new Map();
   }
@@ -137,21 +97,18 @@ function prebuilt(root: string, packageName: string): Map<string, string> {
 }
 
 /** The binary of the installed per-platform package, or undefined when it isn't installed. */
-function platformBinary(root: string, platformPackage: string, name: string): string | undefined {
+function platformBinary(root, platformPackage, name) {
   try {
-    return createRequire(join(root, 'package.json')).resolve(`${platformPackage}/${name}.node`);
+    return createRequire(path.join(root, 'package.json')).resolve(
+      `${platformPackage}/${name}.node`,
+    );
   } catch {
     return undefined;
   }
 }
 
 /** What to do when no binary was found, for the ERR_IPC_NO_BINARY message. */
-function advice(
-  packageName: string,
-  platformPackage: string,
-  tag: string,
-  versions: Map<string, string>,
-): string {
+function advice(packageName, platformPackage, tag, versions) {
   const build =
     'build the addon from the sources the package ships (needs cmake and a C++17 compiler): ' +
     `npx luaipc-build-addon ${packageName}`;
@@ -185,15 +142,13 @@ const FAULT_GUARDS = Symbol.for('@luaipc/native.faultGuards');
  * still reaches it). One pair of listeners per `process` (the main thread's is the one that
  * matters: Node wires no signals in workers), shared by every addon and copy of this loader.
  */
-function keepFaultGuard(arm: () => void): void {
-  const holder = process as unknown as { [FAULT_GUARDS]?: Set<() => void> };
-  let guards = holder[FAULT_GUARDS];
+function keepFaultGuard(arm) {
+  let guards = process[FAULT_GUARDS];
   if (guards === undefined) {
-    const created = new Set<() => void>();
-    guards = created;
-    Object.defineProperty(process, FAULT_GUARDS, { value: created });
-    const rearm = (event: string | symbol) => {
-      if (event === 'SIGBUS') for (const guard of created) guard();
+    guards = new Set();
+    Object.defineProperty(process, FAULT_GUARDS, { value: guards });
+    const rearm = (event) => {
+      if (event === 'SIGBUS') for (const guard of guards) guard();
     };
     process.on('newListener', rearm);
     process.on('removeListener', rearm);
@@ -202,38 +157,37 @@ function keepFaultGuard(arm: () => void): void {
 }
 
 /**
- * Loads the package's addon (once per thread, as `require` does): the prebuilt binary of the
- * installed per-platform package (`<packageName>-<platformTag()>/<name>.node`, an optional
- * dependency of the package), else a local build (`build/Release`, `build/Debug`; with
- * `LUAIPC_ADDON_DIR` set, only that build folder); when both exist, the newer. Makes its OS
- * errors `IpcError`s (see `luaipc/errors.h`; on Windows with the Win32 code as `winerror`) and,
- * when the addon exports `atProcessExit()`, calls it on `process.exit()`. Throws an Error with
- * code `ERR_IPC_NO_BINARY` naming the platform, every place tried and the command that builds
- * the addon from source when there is none.
+ * Loads the addon `<name>.node` of the package whose module `from` is (an `import.meta.url` or
+ * a file path inside the package's `src/` or `dist/`): the binary of the installed per-platform
+ * package `<packageName>-<platformTag()>`, else a local build (`build/Release`, `build/Debug`);
+ * when both exist, the newer. Makes its OS errors `IpcError`s and returns its exports. Throws an
+ * Error with code `ERR_IPC_NO_BINARY` when there is none.
  */
-export function loadAddon<T = unknown>(options: LoadAddonOptions): T {
+function loadAddon(options) {
   const { name, from } = options;
   const packageName = options.packageName ?? `@luaipc/${name}`;
   const file = from.startsWith('file:') ? fileURLToPath(from) : from;
   // src/*.ts (tests, ts loaders) and dist/*.{mjs,cjs} both sit one level below the package root.
-  const root = resolve(dirname(file), '..');
+  const root = path.resolve(path.dirname(file), '..');
   const tag = platformTag();
   const platformPackage = `${packageName}-${tag}`;
   // LUAIPC_ADDON_DIR: another local build to load instead (e.g. `build-portable`, the
   // LUAIPC_PORTABLE variant), for test runs; it then comes before the prebuild.
   const buildDir = process.env.LUAIPC_ADDON_DIR;
-  const local = ['Release', 'Debug'].map((c) => join(root, buildDir || 'build', c, `${name}.node`));
+  const local = ['Release', 'Debug'].map((c) =>
+    path.join(root, buildDir || 'build', c, `${name}.node`),
+  );
   const prebuild = buildDir ? undefined : platformBinary(root, platformPackage, name);
   const candidates = prebuild === undefined ? local : [prebuild, ...local];
-  const found = candidates.filter((c) => existsSync(c) && runsHere(c));
+  const found = candidates.filter((c) => fs.existsSync(c) && runsHere(c));
   // Installed packages have only the prebuild. In a checkout that also has a local build, the
   // one built last wins, so neither a stale prebuild nor a stale build shadows fresh work.
   if (found.length > 1 && found[0] === prebuild) {
-    const mtime = (f: string) => statSync(f).mtimeMs;
+    const mtime = (f) => fs.statSync(f).mtimeMs;
     found.sort((a, b) => mtime(b) - mtime(a));
   }
   const candidate = found[0];
-  if (candidate !== undefined) return prepare(createRequire(file)(candidate)) as T;
+  if (candidate !== undefined) return prepare(createRequire(file)(candidate));
   const tried = [
     ...(buildDir || prebuild !== undefined ? [] : [`${platformPackage} (not installed)`]),
     ...candidates,
@@ -249,9 +203,9 @@ export function loadAddon<T = unknown>(options: LoadAddonOptions): T {
 }
 
 /** Installs the error factory and the exit hook on a freshly loaded addon; returns it. */
-function prepare(addon: AddonGlue): AddonGlue {
+function prepare(addon) {
   addon.setErrorFactory((errno, syscall, subject, winerror, description) => {
-    const details: { path?: string; description?: string } = {};
+    const details = {};
     if (subject !== undefined) details.path = subject;
     if (description !== undefined) details.description = description;
     const error = IpcError.fromErrno(errno, syscall, details);
@@ -261,8 +215,10 @@ function prepare(addon: AddonGlue): AddonGlue {
   });
   // A normal exit (and a worker's end) closes open handles through the addon's cleanup
   // hook, but process.exit() skips it; without this a creator's name would outlive us.
-  const { atProcessExit, armFaultGuard } = addon;
-  if (typeof atProcessExit === 'function') process.once('exit', () => atProcessExit.call(addon));
-  if (typeof armFaultGuard === 'function') keepFaultGuard(armFaultGuard);
+  if (typeof addon.atProcessExit === 'function') process.once('exit', () => addon.atProcessExit());
+  if (typeof addon.armFaultGuard === 'function') keepFaultGuard(addon.armFaultGuard);
   return addon;
 }
+
+exports.loadAddon = loadAddon;
+exports.platformTag = platformTag;

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runNode } from './packages/native/testing.js';
+import { runNode } from './packages/testing/src/index.js';
 
 export interface ReadmeBlock {
   lang: string;

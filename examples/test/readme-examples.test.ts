@@ -23,7 +23,7 @@ import {
 import os from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runNode } from '@luaipc/native/testing';
+import { runNode } from '@luaipc/testing';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 

@@ -1,15 +1,13 @@
-import {
-  nodeArgTypeMessage,
-  nodeArgValueReceived,
-  nodeRangeReceived,
-} from '@luaipc/native/testing';
-import { describe, expect, it } from 'vitest';
+import { nodeArgTypeMessage, nodeArgValueReceived, nodeRangeReceived } from '@luaipc/testing';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, create, IpcError, MAX_CAPACITY, MAX_SENDERS, unlink } from '../src/index.js';
-import { channelFiles, uniqueName } from './helpers.js';
+import { channelFiles, cleanup, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 const notStrings: unknown[] = [undefined, null, 42, Symbol('s'), {}, ['a'], () => 1, 3n];
 
-/** Node's ERR_INVALID_ARG_TYPE for `name` (its wording from @luaipc/native/testing). */
+/** Node's ERR_INVALID_ARG_TYPE for `name` (its wording from @luaipc/testing). */
 function nodeTypeError(name: string, expected: string, value: unknown) {
   return expect.objectContaining({
     name: 'TypeError',

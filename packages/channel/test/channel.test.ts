@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, create, IpcError, MAX_CAPACITY, MAX_SENDERS, unlink } from '../src/index.js';
-import { channelFiles, expectClosed, ipcError, sleep, uniqueName } from './helpers.js';
+import { channelFiles, cleanup, expectClosed, ipcError, sleep, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 describe('messages', () => {
   it('strings and bytes arrive whole and in order; a string to a buffer receiver is its UTF-8', () => {

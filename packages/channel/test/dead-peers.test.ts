@@ -1,20 +1,23 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, create, type Receiver, unlink } from '../src/index.js';
 import { check } from './fixtures/pattern.mjs';
 import {
+  type Child,
+  cleanup,
   fixture,
   ipcError,
   parseOk,
   runNode,
-  type StartedChild,
   sleep,
   startChild,
   uniqueName,
 } from './helpers.js';
 
+afterEach(cleanup);
+
 const FOREVER = String(1e9);
 
-function sender(name: string, id: number, count: string, mode = 'try'): StartedChild {
+function sender(name: string, id: number, count: string, mode = 'try'): Child {
   return startChild(process.execPath, [fixture('send.mjs'), name, String(id), count, mode]);
 }
 
@@ -80,7 +83,7 @@ describe('a sender killed with SIGKILL', () => {
     const name = uniqueName('kill');
     const rx = create(name, { capacity: 8192, maxSenders: 3 });
     const f = follow(rx);
-    const children: StartedChild[] = [];
+    const children: Child[] = [];
     try {
       let id = 0;
       const start = () => {

@@ -1,23 +1,25 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { StartedChild } from '@luaipc/native/testing';
-import { cleanupNames, uniqueName as sharedUniqueName } from '@luaipc/native/testing';
-import { afterEach, expect } from 'vitest';
+import { type Child, onCleanup, uniqueName as sharedUniqueName } from '@luaipc/testing';
+import { expect } from 'vitest';
 import { thrownBy } from '../../../vitest.expect.js';
 import { IpcError } from '../src/index.js';
 
-export { runChild, runNode, type StartedChild, startChild } from '@luaipc/native/testing';
+export { type Child, cleanup, runChild, runNode, startChild } from '@luaipc/testing';
 export { expectClosed, parseOk } from '../../../vitest.expect.js';
 
 /** The IpcError `fn` throws (fails the test when it throws anything else, or nothing). */
 export const ipcError = (fn: () => unknown): IpcError => thrownBy(fn, IpcError);
 
-const names = new Set<string>();
-
-/** A channel name unique to this test process; everything made under it goes after each test. */
+/**
+ * A channel name unique to this test process; its segment, lock file and doorbells go at the next
+ * `cleanup()`, whether the test passed or not.
+ */
 export function uniqueName(tag = 'ch'): string {
   const name = sharedUniqueName(tag);
-  names.add(name);
+  onCleanup(() => {
+    for (const file of channelFiles(name)) rmSync(file, { force: true });
+  });
   return name;
 }
 
@@ -33,13 +35,6 @@ export function channelFiles(name: string): string[] {
   return found;
 }
 
-// The segment, its lock file and doorbells go after each test, whether it passed or not.
-afterEach(() => {
-  for (const name of names) for (const file of channelFiles(name)) rmSync(file, { force: true });
-  names.clear();
-  cleanupNames();
-});
-
 export const fixture = (file: string): string =>
   fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
 
@@ -47,7 +42,7 @@ export const fixture = (file: string): string =>
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Waits for each child to exit, and expects it to have exited cleanly (0, no signal, no stderr). */
-export async function expectExitedCleanly(children: StartedChild[]): Promise<string[]> {
+export async function expectExitedCleanly(children: Child[]): Promise<string[]> {
   const outputs: string[] = [];
   for (const child of children) {
     const r = await child.done;

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { fixture, parseOk, runNode, uniqueName } from './helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fixture, parseOk, runNode, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 /** Runs one attack of fixtures/hostile.mjs in a child process: it must exit cleanly (no signal). */
 async function attack(what: string) {

@@ -1,8 +1,18 @@
 import { readlinkSync } from 'node:fs';
 import { spawn } from '@luaipc/proc';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, create } from '../src/index.js';
-import { channelFiles, fixture, parseOk, runNode, startChild, uniqueName } from './helpers.js';
+import {
+  channelFiles,
+  cleanup,
+  fixture,
+  parseOk,
+  runNode,
+  startChild,
+  uniqueName,
+} from './helpers.js';
+
+afterEach(cleanup);
 
 // The loop fixtures hold V8's young generation at its smallest (--max-semi-space-size=1), so RSS
 // shows what the channel keeps rather than how far V8 grew its nursery.

@@ -1,15 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { create, type Receiver } from '../src/index.js';
 import { check } from './fixtures/pattern.mjs';
 import {
+  type Child,
+  cleanup,
   expectExitedCleanly,
   fixture,
   parseOk,
   runNode,
-  type StartedChild,
   startChild,
   uniqueName,
 } from './helpers.js';
+
+afterEach(cleanup);
 
 /**
  * Takes `count` messages from each of `senders` and checks each (content, and that every
@@ -36,7 +39,7 @@ async function collect(
   return next;
 }
 
-function sender(name: string, id: number, count: number, mode: string): StartedChild {
+function sender(name: string, id: number, count: number, mode: string): Child {
   return startChild(process.execPath, [fixture('send.mjs'), name, String(id), String(count), mode]);
 }
 

@@ -1,20 +1,23 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, create } from '../src/index.js';
 import { check, make } from './fixtures/pattern.mjs';
 import {
+  type Child,
+  cleanup,
   expectExitedCleanly,
   fixture,
   runChild,
-  type StartedChild,
   sleep,
   startChild,
   uniqueName,
 } from './helpers.js';
 
+afterEach(cleanup);
+
 // No __pycache__ beside the module and the fixtures.
 const env = { PYTHONDONTWRITEBYTECODE: '1' };
 
-const python = (script: string, args: string[]): StartedChild =>
+const python = (script: string, args: string[]): Child =>
   startChild('python3', [fixture(script), ...args], { env });
 
 describe('Python senders, Node receiver', () => {
@@ -53,7 +56,7 @@ describe('Node senders, Python receiver', () => {
     const name = uniqueName('pytx');
     const count = 2000;
     const receiver = python('py_receive.py', [name, '8192', String(count), '3']);
-    const children: StartedChild[] = [receiver];
+    const children: Child[] = [receiver];
     try {
       await receiver.line('ready');
       children.push(

@@ -2,7 +2,6 @@
 // the win32-x64 prebuild): locks between node.exe processes, waits, cancellation and errors, and
 // the Windows semantics the README documents (mandatory locks, no conversion, exact-range unlock).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -15,9 +14,10 @@ import {
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, afterEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { cleanup, startChild } from '@luaipc/testing';
 import { IpcError, lock, lockSync, OFD_LOCKS, trylock, unlock } from '../dist/index.mjs';
 
 // Wine runs this suite; two Windows behaviours it does not reproduce are asserted on Windows only.
@@ -26,6 +26,8 @@ const notUnderWine = (what) => (underWine ? `Wine does not ${what}` : false);
 
 const dir = mkdtempSync(join(tmpdir(), 'luaipc-filelock-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+// A peer a failing test left running is killed.
+afterEach(cleanup);
 let counter = 0;
 /** A fresh 64-byte file. */
 function tempFile() {
@@ -38,47 +40,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const peerScript = fileURLToPath(new URL('./fixtures/peer.mjs', import.meta.url));
 
 /** Another node.exe holding locks on `path` (fixtures/peer.mjs): `await peer.send('try w 0 0')`. */
-class Peer {
-  #lines = [];
-  #waiting = [];
-  #buffer = '';
+async function startPeer(path) {
+  const peer = startChild(process.execPath, [peerScript, path]);
+  assert.equal(await peer.next(), 'ready');
+  return peer;
+}
 
-  constructor(path) {
-    this.child = spawn(process.execPath, [peerScript, path], { stdio: ['pipe', 'pipe', 'ignore'] });
-    this.exited = new Promise((resolve) => this.child.on('exit', resolve));
-    this.child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      this.#buffer += chunk;
-      for (let nl = this.#buffer.indexOf('\n'); nl >= 0; nl = this.#buffer.indexOf('\n')) {
-        const line = this.#buffer.slice(0, nl).replace(/\r$/, '');
-        this.#buffer = this.#buffer.slice(nl + 1);
-        const waiter = this.#waiting.shift();
-        if (waiter) waiter(line);
-        else this.#lines.push(line);
-      }
-    });
-  }
-
-  static async start(path) {
-    const peer = new Peer(path);
-    assert.equal(await peer.next(), 'ready');
-    return peer;
-  }
-
-  next() {
-    const line = this.#lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  send(command) {
-    this.child.stdin.write(`${command}\n`);
-    return this.next();
-  }
-
-  async exit() {
-    this.child.stdin.write('exit\n');
-    assert.equal(await this.exited, 0);
-  }
+/** Ends a peer with its `exit` command; it must exit 0. */
+async function exitPeer(peer) {
+  peer.write('exit\n');
+  assert.equal((await peer.done).code, 0);
 }
 
 /** Whether `promise` is still pending after `ms` ms. */
@@ -105,7 +76,7 @@ test('OFD_LOCKS is true: locks belong to the open file, as with open-file-descri
 test('shared and exclusive locks between two node.exe processes', async () => {
   const path = tempFile();
   const fd = openSync(path, 'r+');
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(await peer.send('try w 0 10'), 'true');
   assert.equal(trylock(fd, 'r', 0, 10), false);
   assert.equal(trylock(fd, 'w', 5, 1), false);
@@ -131,14 +102,14 @@ test('shared and exclusive locks between two node.exe processes', async () => {
   assert.equal(trylock(fd, 'w'), true, 'the whole file, once nobody holds any of it');
   assert.equal(await peer.send('try r 7 1'), 'false');
   unlock(fd);
-  await peer.exit();
+  await exitPeer(peer);
   closeSync(fd);
 });
 
 test('lock() waits and resolves when the holder releases; lockSync too', async () => {
   const path = tempFile();
   const fd = openSync(path, 'r+');
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(await peer.send('lock w 0 0'), 'locked');
   const pending = lock(fd, 'w', 0, 10);
   assert.equal(await pendingAfter(pending, 300), true, 'waits while the peer holds the file');
@@ -155,14 +126,14 @@ test('lock() waits and resolves when the holder releases; lockSync too', async (
   assert.equal(lockSync(fd, 'r', 0, 10, { timeout: 20 }), true);
   assert.ok(Date.now() - t0 >= 200, 'lockSync waited for the holder');
   unlock(fd, 0, 10);
-  await peer.exit();
+  await exitPeer(peer);
   closeSync(fd);
 });
 
 test('a wait that locks through its own duplicate is undone by unlock() on the descriptor', async () => {
   const path = tempFile();
   const fd = openSync(path, 'r+');
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(await peer.send('lock w 0 0'), 'locked');
   const pending = lock(fd, 'w');
   await sleep(100);
@@ -171,14 +142,14 @@ test('a wait that locks through its own duplicate is undone by unlock() on the d
   assert.equal(await peer.send('try r 0 1'), 'false');
   unlock(fd);
   assert.equal(await peer.send('try w 0 0'), 'true', 'the duplicate was the same owner');
-  await peer.exit();
+  await exitPeer(peer);
   closeSync(fd);
 });
 
 test('timeouts give false', async () => {
   const path = tempFile();
   const fd = openSync(path, 'r+');
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(await peer.send('lock r 0 0'), 'locked');
   let t0 = Date.now();
   assert.equal(await lock(fd, 'w', { timeout: 0.3 }), false);
@@ -191,14 +162,14 @@ test('timeouts give false', async () => {
   unlock(fd, 0, 10);
   assert.equal(await peer.send('unlock 0 0'), 'unlocked');
   assert.equal(await peer.send('try w 0 0'), 'true', 'the timed-out waits took nothing');
-  await peer.exit();
+  await exitPeer(peer);
   closeSync(fd);
 });
 
 test('an AbortSignal rejects a pending lock() and leaves no lock behind', async () => {
   const path = tempFile();
   const fd = openSync(path, 'r+');
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(await peer.send('lock w 0 0'), 'locked');
   const controller = new AbortController();
   const pending = lock(fd, 'w', { signal: controller.signal });
@@ -209,14 +180,14 @@ test('an AbortSignal rejects a pending lock() and leaves no lock behind', async 
   assert.equal(await peer.send('unlock 0 0'), 'unlocked');
   await sleep(300);
   assert.equal(await peer.send('try w 0 0'), 'true', 'the aborted wait took nothing');
-  await peer.exit();
+  await exitPeer(peer);
   closeSync(fd);
 });
 
 test('closing a FileHandle cancels its pending lock() with ECANCELED', async () => {
   const path = tempFile();
   const handle = await open(path, 'r+');
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(await peer.send('lock w 0 0'), 'locked');
   const pending = lock(handle, 'r', 0, 10);
   assert.equal(await pendingAfter(pending, 100), true);
@@ -229,12 +200,12 @@ test('closing a FileHandle cancels its pending lock() with ECANCELED', async () 
   await sleep(300);
   assert.equal(await peer.send('try w 0 0'), 'true', 'the cancelled wait took nothing');
   await assert.rejects(lock(handle, 'w'), { name: 'IpcError', code: 'EBADF' });
-  await peer.exit();
+  await exitPeer(peer);
 });
 
 test('closing the descriptor number rejects a pending lock() with ECANCELED; nothing stays held', async () => {
   const path = tempFile();
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(await peer.send('lock w 0 0'), 'locked');
   const settle = (p) => p.then(String, (e) => e.code);
   // The holder keeps its lock: the wait notices the close at its next check.
@@ -267,12 +238,12 @@ test('closing the descriptor number rejects a pending lock() with ECANCELED; not
   assert.equal(await peer.send('try w 0 0'), 'true', 'the new descriptor holds nothing');
   assert.equal(await peer.send('unlock 0 0'), 'unlocked');
   closeSync(reopened);
-  await peer.exit();
+  await exitPeer(peer);
 });
 
 test("closing the descriptor number ends a worker's pending lockSync with ECANCELED", async () => {
   const path = tempFile();
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(await peer.send('lock w 0 0'), 'locked');
   const fd = openSync(path, 'r+');
   const dist = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
@@ -297,7 +268,7 @@ test("closing the descriptor number ends a worker's pending lockSync with ECANCE
   await exited;
   assert.equal(await peer.send('unlock 0 0'), 'unlocked');
   assert.equal(await peer.send('try w 0 0'), 'true');
-  await peer.exit();
+  await exitPeer(peer);
 });
 
 test('worker threads that open the file exclude each other; terminate() ends a pending lockSync', async () => {
@@ -337,7 +308,7 @@ test('worker threads that open the file exclude each other; terminate() ends a p
 test("no conversion: a handle's own locks and the other mode", async () => {
   const path = tempFile();
   const fd = openSync(path, 'r+');
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   // 'w' over your own 'r' is refused: an exclusive lock conflicts with every lock, yours too.
   assert.equal(trylock(fd, 'r', 0, 10), true);
   assert.equal(trylock(fd, 'w', 0, 10), false);
@@ -354,14 +325,14 @@ test("no conversion: a handle's own locks and the other mode", async () => {
   unlock(fd, 0, 10);
   assert.equal(await peer.send('try w 0 10'), 'true');
   assert.equal(await peer.send('unlock 0 10'), 'unlocked');
-  await peer.exit();
+  await exitPeer(peer);
   closeSync(fd);
 });
 
 test('unlock() releases only a lock taken on exactly that range', async () => {
   const path = tempFile();
   const fd = openSync(path, 'r+');
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(trylock(fd, 'w', 0, 10), true);
   unlock(fd); // the whole file: no lock has exactly that range, nothing happens
   unlock(fd, 0, 5); // part of the range: the same
@@ -369,7 +340,7 @@ test('unlock() releases only a lock taken on exactly that range', async () => {
   assert.equal(await peer.send('try r 0 1'), 'false');
   unlock(fd, 0, 10);
   assert.equal(await peer.send('try w 0 10'), 'true');
-  await peer.exit();
+  await exitPeer(peer);
   closeSync(fd);
 });
 
@@ -378,7 +349,7 @@ test('locks are mandatory: another process cannot write into a locked range', {
 }, async () => {
   const path = tempFile();
   const fd = openSync(path, 'r+');
-  const peer = await Peer.start(path);
+  const peer = await startPeer(path);
   assert.equal(trylock(fd, 'w', 0, 10), true);
   assert.match(await peer.send('write 5 zz'), /^error /);
   assert.match(await peer.send('read 0 4'), /^error /);
@@ -389,7 +360,7 @@ test('locks are mandatory: another process cannot write into a locked range', {
   assert.match(await peer.send('write 5 zz'), /^error /, "an 'r' lock stops writers too");
   assert.equal(await peer.send('read 0 2'), 'ab', 'but not readers');
   unlock(fd, 0, 10);
-  await peer.exit();
+  await exitPeer(peer);
   closeSync(fd);
 });
 

@@ -1,7 +1,7 @@
 // Argument errors: Node's classes, codes and wording, thrown before any system call (lock()
 // rejects instead of throwing). None of them may crash the process.
 import { closeSync, openSync } from 'node:fs';
-import { nodeArgValueReceived, nodeRangeReceived } from '@luaipc/native/testing';
+import { nodeArgValueReceived, nodeRangeReceived } from '@luaipc/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lock, lockSync, trylock, unlock } from '../src/index.js';
 import { cleanup, tempFile } from './helpers.js';
@@ -12,7 +12,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   closeSync(fd);
-  cleanup();
+  return cleanup();
 });
 
 const MAX = Number.MAX_SAFE_INTEGER;

@@ -4,7 +4,7 @@ import { closeSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcError, lock, lockSync, OFD_LOCKS, trylock, unlock } from '../src/index.js';
-import { cleanup, closePeers, Peer, tempFile } from './helpers.js';
+import { cleanup, nodePeer, pythonPeer, tempFile } from './helpers.js';
 
 const fds: number[] = [];
 function openFd(path: string, flags = 'r+'): number {
@@ -15,8 +15,7 @@ function openFd(path: string, flags = 'r+'): number {
 
 afterEach(async () => {
   for (const fd of fds.splice(0)) closeSync(fd);
-  await closePeers();
-  cleanup();
+  await cleanup();
 });
 
 /** Whether `p` is still pending after `ms`. */
@@ -36,7 +35,7 @@ describe('between processes', () => {
   it('shared locks coexist; an exclusive lock excludes and is excluded', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const peer = await Peer.node(path);
+    const peer = await nodePeer(path);
     expect(await peer.send('lock r 0 0')).toBe('locked');
     expect(trylock(fd, 'r')).toBe(true);
     expect(trylock(fd, 'w')).toBe(false); // would convert ours, but the peer shares the range
@@ -53,7 +52,7 @@ describe('between processes', () => {
   it('overlapping ranges conflict, disjoint ranges do not; nbytes 0 reaches past EOF', async () => {
     const path = tempFile(64);
     const fd = openFd(path);
-    const peer = await Peer.node(path);
+    const peer = await nodePeer(path);
     expect(await peer.send('lock w 10 10')).toBe('locked'); // [10, 20)
     expect(trylock(fd, 'w', 0, 10)).toBe(true);
     expect(trylock(fd, 'w', 20, 5)).toBe(true);
@@ -75,7 +74,7 @@ describe('between processes', () => {
   it('trylock is false while another process holds; lock() and lockSync() wait for its release', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const peer = await Peer.node(path);
+    const peer = await nodePeer(path);
     expect(await peer.send('lock w 0 0')).toBe('locked');
     expect(trylock(fd, 'w')).toBe(false);
     expect(trylock(fd, 'r')).toBe(false);
@@ -87,7 +86,7 @@ describe('between processes', () => {
     unlock(fd);
     // The other way round: the peer waits in lockSync until we release.
     expect(trylock(fd, 'w')).toBe(true);
-    peer.post('lock w 0 0');
+    peer.write('lock w 0 0\n');
     await expect(peer.next(300)).rejects.toThrow(/nothing within 300 ms/);
     unlock(fd);
     expect(await peer.next()).toBe('locked');
@@ -97,7 +96,7 @@ describe('between processes', () => {
   it('a timeout gives false: lockSync and lock, timeout 0 only tries', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const peer = await Peer.node(path);
+    const peer = await nodePeer(path);
     expect(await peer.send('lock w 0 0')).toBe('locked');
     let t0 = performance.now();
     expect(lockSync(fd, 'w', { timeout: 0.2 })).toBe(false);
@@ -117,21 +116,21 @@ describe('between processes', () => {
   it('a holder killed with SIGKILL releases its locks', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const peer = await Peer.node(path);
+    const peer = await nodePeer(path);
     expect(await peer.send('lock w 0 0')).toBe('locked');
     const p = lock(fd, 'w');
     expect(await pendingAfter(p, 100)).toBe(true);
     peer.kill('SIGKILL');
-    expect(await peer.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await peer.done).toMatchObject({ code: null, signal: 'SIGKILL' });
     await expect(p).resolves.toBe(true);
-    const other = await Peer.node(path);
+    const other = await nodePeer(path);
     expect(await other.send('try r 0 0')).toBe('false');
   });
 
   it('a held lock converts between modes, wholly or in part, as fcntl does', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const peer = await Peer.node(path);
+    const peer = await nodePeer(path);
     expect(lockSync(fd, 'r')).toBe(true);
     expect(await peer.send('try r 0 0')).toBe('true');
     expect(await peer.send('unlock 0 0')).toBe('unlocked');
@@ -152,7 +151,7 @@ describe('between processes', () => {
   it('unlocking part of a range splits it; unlocking what is not held does nothing', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const peer = await Peer.node(path);
+    const peer = await nodePeer(path);
     expect(trylock(fd, 'w', 0, 10)).toBe(true);
     unlock(fd, 3, 4);
     expect(await peer.send('try w 3 4')).toBe('true');
@@ -171,7 +170,7 @@ describe('between processes', () => {
     async () => {
       const path = tempFile();
       const fd = openFd(path);
-      const peer = await Peer.node(path);
+      const peer = await nodePeer(path);
       expect(trylock(fd, 'w')).toBe(true);
       closeSync(openSync(path, 'r'));
       expect(await peer.send('try w 0 0')).toBe(OFD_LOCKS ? 'false' : 'true');
@@ -197,7 +196,7 @@ describe("interop with Python's fcntl.lockf (classic POSIX locks)", () => {
   it('Python holds: we are refused, then granted when it unlocks', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const py = await Peer.python(path);
+    const py = await pythonPeer(path);
     expect(await py.send('lock w 0 0')).toBe('locked');
     expect(trylock(fd, 'w')).toBe(false);
     expect(trylock(fd, 'r', 50, 1)).toBe(false);
@@ -213,12 +212,12 @@ describe("interop with Python's fcntl.lockf (classic POSIX locks)", () => {
   it('we hold: Python is refused, and its blocking lockf returns when we unlock', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const py = await Peer.python(path);
+    const py = await pythonPeer(path);
     expect(lockSync(fd, 'w', 0, 10)).toBe(true);
     expect(await py.send('try w 0 10')).toBe('false');
     expect(await py.send('try r 9 1')).toBe('false');
     expect(await py.send('try w 10 10')).toBe('true');
-    py.post('lock w 0 10');
+    py.write('lock w 0 10\n');
     await expect(py.next(300)).rejects.toThrow(/nothing within 300 ms/);
     unlock(fd, 0, 10);
     expect(await py.next()).toBe('locked');
@@ -229,7 +228,7 @@ describe("interop with Python's fcntl.lockf (classic POSIX locks)", () => {
   it('shared locks of Python and Node coexist', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const py = await Peer.python(path);
+    const py = await pythonPeer(path);
     expect(await py.send('lock r 0 0')).toBe('locked');
     expect(trylock(fd, 'r')).toBe(true);
     expect(trylock(fd, 'w')).toBe(false);
@@ -245,10 +244,10 @@ describe('deadlock', () => {
     async () => {
       const path = tempFile();
       const fd = openFd(path);
-      const peer = await Peer.node(path);
+      const peer = await nodePeer(path);
       expect(trylock(fd, 'w', 1, 1)).toBe(true);
       expect(await peer.send('lock w 0 1')).toBe('locked');
-      peer.post('lock w 1 1'); // the peer now waits for us
+      peer.write('lock w 1 1\n'); // the peer now waits for us
       await sleep(100);
       if (OFD_LOCKS) {
         expect(lockSync(fd, 'w', 0, 1, { timeout: 0.1 })).toBe(false);

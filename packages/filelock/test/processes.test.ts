@@ -1,24 +1,19 @@
 // Whole scenarios in child processes: many lockers at once, worker threads, LuaIPC's shmtest,
 // a worker ended while it waits, and what an idle wait costs.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cleanupNames, uniqueName } from '@luaipc/native/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OFD_LOCKS } from '../src/index.js';
 import {
   cleanup,
-  closePeers,
   fixtures,
-  Peer,
+  nodePeer,
   runFixture,
-  startFixture,
+  startChild,
   tempFile,
+  uniqueName,
 } from './helpers.js';
 
-afterEach(async () => {
-  await closePeers();
-  cleanup();
-  cleanupNames();
-});
+afterEach(cleanup);
 
 describe('mutual exclusion', () => {
   it('a counter incremented by 8 processes x 2,000 under lock/unlock ends exact', async () => {
@@ -60,30 +55,13 @@ describe("LuaIPC's shmtest", () => {
   it('a reader and a writer process share memory guarded by a file lock; no torn reads', async () => {
     const lockPath = tempFile(0, 'shm.lck');
     const name = uniqueName('shmtest');
-    const reader = await import('node:child_process').then(({ spawn }) =>
-      spawn(process.execPath, [`${fixtures}shm-reader.mjs`, lockPath, name], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
-    let readerOut = '';
-    let readerErr = '';
-    reader.stdout.setEncoding('utf8').on('data', (d: string) => {
-      readerOut += d;
+    // Killed 30 s after the writer's allotted minute if it has not ended by then.
+    const reader = startChild(process.execPath, [`${fixtures}shm-reader.mjs`, lockPath, name], {
+      timeoutMs: 90_000,
     });
-    reader.stderr.setEncoding('utf8').on('data', (d: string) => {
-      readerErr += d;
-    });
-    const readerExit = new Promise<[number | null, string | null]>((resolve) =>
-      reader.on('exit', (code, signal) => resolve([code, signal])),
-    );
-    while (!readerOut.includes('ready\n')) {
-      if (reader.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await reader.line('ready').catch(() => {}); // an early end shows in the checks below
     const writer = await runFixture('shm-writer.mjs', [lockPath, name], [], 60_000);
-    const timer = setTimeout(() => reader.kill('SIGKILL'), 30_000);
-    const [code, signal] = await readerExit;
-    clearTimeout(timer);
+    const { code, signal, stdout: readerOut, stderr: readerErr } = await reader.done;
     expect(writer.stderr).toBe('');
     expect(writer).toMatchObject({
       code: 0,
@@ -128,10 +106,12 @@ describe('worker teardown with a thread of ours inside the addon', () => {
 describe('a worker blocked in lockSync()', () => {
   it('terminate() ends it quickly without taking the lock; the process exits 0', async () => {
     const path = tempFile();
-    const holder = await Peer.node(path);
+    const holder = await nodePeer(path);
     expect(await holder.send('lock w 0 0')).toBe('locked');
-    const c = startFixture('sync-worker.mjs', [path, 'terminate'], 20_000);
-    await c.lines(1);
+    const c = startChild(process.execPath, [`${fixtures}sync-worker.mjs`, path, 'terminate'], {
+      timeoutMs: 20_000,
+    });
+    const line = await c.next();
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
     await new Promise((r) => setTimeout(r, 200)); // a wait still running would take it now
     // Another process can take it while the child lives: with classic per-process locks (the
@@ -139,10 +119,9 @@ describe('a worker blocked in lockSync()', () => {
     // trylock below sees it with OFD locks.
     expect(await holder.send('try w 0 0')).toBe('true');
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
-    c.child.stdin?.write('check\n');
-    expect(await c.exited).toEqual([0, null]);
-    expect(c.stderr()).toBe('');
-    const [line, free] = await c.lines(2);
+    c.write('check\n');
+    const free = await c.next();
+    expect(await c.done).toMatchObject({ code: 0, signal: null, stderr: '' });
     const ms = Number(/^terminated 1 in (\d+) ms$/.exec(line ?? '')?.[1]);
     // The README promises 100 ms; the bound leaves room for a loaded machine, while an untimed wait
     // that never ended would hit the 20 s kill.
@@ -153,7 +132,7 @@ describe('a worker blocked in lockSync()', () => {
   for (const how of ['exit', 'unref']) {
     it(`the process ends promptly on ${how === 'exit' ? 'process.exit() in the main thread' : 'a normal end with the worker unref()ed'}`, async () => {
       const path = tempFile();
-      const holder = await Peer.node(path);
+      const holder = await nodePeer(path);
       expect(await holder.send('lock w 0 0')).toBe('locked');
       const t0 = performance.now();
       const r = await runFixture('sync-worker.mjs', [path, how], [], 20_000);
@@ -187,7 +166,7 @@ describe('an idle pending lock()', () => {
 describe('a wait whose descriptor number is closed', () => {
   it('a pending lock() rejects with ECANCELED and no longer keeps the process alive', async () => {
     const path = tempFile();
-    const holder = await Peer.node(path);
+    const holder = await nodePeer(path);
     expect(await holder.send('lock w 0 0')).toBe('locked');
     const r = await runFixture('closed-under-wait.mjs', [path, 'async'], [], 20_000);
     expect(r.timedOut).toBe(false);
@@ -196,30 +175,34 @@ describe('a wait whose descriptor number is closed', () => {
 
   it("a worker's lockSync() throws ECANCELED while the holder still holds", async () => {
     const path = tempFile();
-    const holder = await Peer.node(path);
+    const holder = await nodePeer(path);
     expect(await holder.send('lock w 0 0')).toBe('locked');
-    const c = startFixture('closed-under-wait.mjs', [path, 'sync-worker']);
-    expect(await c.lines(1), c.stderr()).toEqual(['error ECANCELED']);
+    const c = startChild(process.execPath, [
+      `${fixtures}closed-under-wait.mjs`,
+      path,
+      'sync-worker',
+    ]);
+    expect(await c.next(), c.stderr).toBe('error ECANCELED');
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
     await new Promise((r) => setTimeout(r, 100));
     expect(await holder.send('try w 0 0')).toBe('true'); // the child holds nothing
-    c.child.stdin.end('done\n');
-    expect(await c.exited).toEqual([0, null]);
-    expect(c.stderr()).toBe('');
+    c.write('done\n');
+    c.end();
+    expect(await c.done).toMatchObject({ code: 0, signal: null, stderr: '' });
   });
 
   it('an untimed lockSync() on the main thread throws ECANCELED once granted, holding nothing', async () => {
     const path = tempFile();
-    const holder = await Peer.node(path);
+    const holder = await nodePeer(path);
     expect(await holder.send('lock w 0 0')).toBe('locked');
-    const c = startFixture('closed-under-wait.mjs', [path, 'sync-main']);
-    expect(await c.lines(1), c.stderr()).toEqual(['blocking']);
+    const c = startChild(process.execPath, [`${fixtures}closed-under-wait.mjs`, path, 'sync-main']);
+    expect(await c.next(), c.stderr).toBe('blocking');
     await new Promise((r) => setTimeout(r, 500)); // the child's worker closed the descriptor
     expect(await holder.send('unlock 0 0')).toBe('unlocked');
-    expect(await c.lines(2), c.stderr()).toEqual(['blocking', 'error ECANCELED']);
+    expect(await c.next(), c.stderr).toBe('error ECANCELED');
     expect(await holder.send('try w 0 0')).toBe('true'); // the child holds nothing
-    c.child.stdin.end('done\n');
-    expect(await c.exited).toEqual([0, null]);
-    expect(c.stderr()).toBe('');
+    c.write('done\n');
+    c.end();
+    expect(await c.done).toMatchObject({ code: 0, signal: null, stderr: '' });
   });
 });

@@ -6,7 +6,7 @@ import { open, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcError, lock, lockSync, OFD_LOCKS, trylock, unlock } from '../src/index.js';
-import { cleanup, closePeers, Peer, tempFile } from './helpers.js';
+import { type Child, cleanup, nodePeer, tempFile } from './helpers.js';
 
 const fds: number[] = [];
 function openFd(path: string, flags = 'r+'): number {
@@ -17,20 +17,19 @@ function openFd(path: string, flags = 'r+'): number {
 
 afterEach(async () => {
   for (const fd of fds.splice(0)) closeSync(fd);
-  await closePeers();
-  cleanup();
+  await cleanup();
 });
 
 /** A file whose whole range a peer process holds exclusively. */
-async function held(): Promise<{ path: string; peer: Peer }> {
+async function held(): Promise<{ path: string; peer: Child }> {
   const path = tempFile();
-  const peer = await Peer.node(path);
+  const peer = await nodePeer(path);
   expect(await peer.send('lock w 0 0')).toBe('locked');
   return { path, peer };
 }
 
 /** Releases the peer's lock and checks that nobody (no wait of ours) holds any of the file. */
-async function expectFreeAfterRelease(peer: Peer): Promise<void> {
+async function expectFreeAfterRelease(peer: Child): Promise<void> {
   expect(await peer.send('unlock 0 0')).toBe('unlocked');
   await sleep(50);
   expect(await peer.send('try w 0 0')).toBe('true');
@@ -56,7 +55,7 @@ describe('cancelling a pending lock()', () => {
   it('an already aborted signal rejects without locking, even when the range is free', async () => {
     const path = tempFile();
     const fd = openFd(path);
-    const peer = await Peer.node(path);
+    const peer = await nodePeer(path);
     const reason = new Error('already');
     await expect(lock(fd, 'w', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
     expect(await peer.send('try w 0 0')).toBe('true');
@@ -126,7 +125,7 @@ describe('cancelling a pending lock()', () => {
         (e: Error) => (e instanceof IpcError ? e.code : e.name),
       );
       await sleep(5 + (i % 5) * 4);
-      peer.post('unlock 0 0');
+      peer.write('unlock 0 0\n');
       if (how === 0) controller.abort();
       else if (how === 2) await fh?.close();
       const outcome = await settled;
@@ -221,7 +220,7 @@ describe('closing the descriptor number under a pending lock()', () => {
   it('the number reused for another file: ECANCELED, and that file is not locked', async () => {
     const { path, peer } = await held();
     const other = tempFile(64, 'other');
-    const otherPeer = await Peer.node(other);
+    const otherPeer = await nodePeer(other);
     const fd = openSync(path, 'r+');
     const p = outcome(lock(fd, 'w'));
     await sleep(20);
@@ -286,7 +285,7 @@ describe('descriptors that cannot be locked', () => {
     expect(() => unlock(fh)).toThrow(expect.objectContaining(ebadf));
     await expect(lock(fh, 'w')).rejects.toMatchObject(ebadf);
     // Closing the FileHandle released its lock.
-    const peer = await Peer.node(path);
+    const peer = await nodePeer(path);
     expect(await peer.send('try w 0 0')).toBe('true');
   });
 

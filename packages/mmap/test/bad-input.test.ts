@@ -1,11 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { nodeRangeReceived, runChild } from '@luaipc/native/testing';
-import { describe, expect, it } from 'vitest';
+import { nodeRangeReceived, runChild } from '@luaipc/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SIZE, open, pagesize } from '../src/index.js';
-import { tempFile } from './helpers.js';
+import { cleanup, tempFile } from './helpers.js';
 
-// Programmer errors: Node's classes, codes and wording, thrown before anything is opened.
-const file = tempFile('some text\n');
+// Programmer errors: Node's classes, codes and wording, thrown before anything is opened. One
+// file serves every test, so it goes after the last.
+let file: string;
+beforeAll(() => {
+  file = tempFile('some text\n');
+});
+afterAll(cleanup);
 // biome-ignore lint/suspicious/noExplicitAny: the point is to pass what the types forbid
 const openAny = open as (...args: any[]) => unknown;
 

@@ -1,24 +1,28 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { onCleanup, tempDir } from '@luaipc/testing';
 import { thrownBy } from '../../../vitest.expect.js';
 import { IpcError } from '../src/index.js';
 
-export { runChild, runNode } from '@luaipc/native/testing';
+export { cleanup, runChild, runNode, startChild, tempDir, uniqueName } from '@luaipc/testing';
 export { expectClosed, parseOk } from '../../../vitest.expect.js';
 
 /** The IpcError `fn` throws (fails the test when it throws anything else, or nothing). */
 export const ipcError = (fn: () => unknown): IpcError => thrownBy(fn, IpcError);
 
-// One scratch directory per test file, removed at its end whatever happened.
-const dir = mkdtempSync(join(tmpdir(), 'luaipc-mmap-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// One scratch directory per test, made on first use and removed by the next cleanup().
+let dir: string | undefined;
 let counter = 0;
 
-/** A fresh path in this test file's scratch directory (nothing is created). */
+/** A fresh path in this test's scratch directory (nothing is created). */
 export function tempPath(tag = 'f'): string {
+  if (dir === undefined) {
+    dir = tempDir('mmap');
+    onCleanup(() => {
+      dir = undefined;
+    });
+  }
   counter += 1;
   return join(dir, `${tag}-${counter}`);
 }

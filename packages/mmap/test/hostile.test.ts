@@ -3,17 +3,19 @@ import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
   rmSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { cleanupNames, uniqueName } from '@luaipc/native/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { open, pagesize } from '../src/index.js';
 import {
+  cleanup,
   expectClosed,
   fixture,
   ipcError,
@@ -22,7 +24,10 @@ import {
   runNode,
   tempFile,
   tempPath,
+  uniqueName,
 } from './helpers.js';
+
+afterEach(cleanup);
 
 // What a hostile or careless program can do to a mapping. Whatever it is, the process must not
 // die by a signal: each scenario that could kill it runs in a child process whose exit code and
@@ -106,8 +111,8 @@ describe('flush() failing', () => {
   let dir: string;
   let lib: string;
   beforeAll(() => {
-    dir = tempPath('preload');
-    mkdirSync(dir);
+    // Built once for the whole describe block, so not in the per-test scratch directory.
+    dir = mkdtempSync(join(tmpdir(), 'luaipc-preload-'));
     lib = join(dir, 'fail-msync.so');
     execFileSync('cc', [
       '-shared',
@@ -182,13 +187,9 @@ describe('next to @luaipc/shm', () => {
   for (const order of ['mmap-first', 'shm-first']) {
     it(`both addons' fault handlers chain (${order}): each repairs its own shrunk mapping`, async () => {
       const name = uniqueName('two');
-      try {
-        const r = await runNode(fixture('two-addons.mjs'), [tempPath('two'), name, order]);
-        const repaired = { zero: 0, truncated: true, read: 'ENXIO' };
-        expect(parseOk(r)).toEqual({ mmap: repaired, shm: repaired });
-      } finally {
-        cleanupNames();
-      }
+      const r = await runNode(fixture('two-addons.mjs'), [tempPath('two'), name, order]);
+      const repaired = { zero: 0, truncated: true, read: 'ENXIO' };
+      expect(parseOk(r)).toEqual({ mmap: repaired, shm: repaired });
     });
   }
 });

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { open, pagesize } from '../src/index.js';
-import { fixture, runChild, tempFile } from './helpers.js';
+import { cleanup, fixture, runChild, startChild, tempFile } from './helpers.js';
+
+afterEach(cleanup);
 
 // Python's mmap module maps the same file: through the page cache both see the same bytes.
 describe("interop with Python's mmap", () => {
@@ -41,40 +42,15 @@ describe("interop with Python's mmap", () => {
     const path = tempFile(Buffer.alloc(2 * pagesize, ' '));
     const rw = open(path, 'rw');
     const r = open(path, 'r', pagesize);
-    const py = spawn(
-      'python3',
-      [fixture('py_mmap.py'), 'write', path, String(pagesize + 8), 'python wrote this'],
-      {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    py.stdout.setEncoding('utf8').on('data', (d) => {
-      out += d;
-    });
-    py.stderr.setEncoding('utf8').on('data', (d) => {
-      err += d;
-    });
-    const until = (marker: string) =>
-      new Promise<void>((resolve, reject) => {
-        const t = setInterval(() => {
-          if (out.includes(marker)) {
-            clearInterval(t);
-            resolve();
-          }
-        }, 10);
-        py.once('exit', () => {
-          clearInterval(t);
-          if (out.includes(marker)) resolve();
-          else reject(new Error(`python exited before '${marker}': ${err}`));
-        });
-      });
-    const done = new Promise<[number | null, string | null]>((resolve) =>
-      py.once('close', (code, signal) => resolve([code, signal])),
-    );
+    const py = startChild('python3', [
+      fixture('py_mmap.py'),
+      'write',
+      path,
+      String(pagesize + 8),
+      'python wrote this',
+    ]);
     try {
-      await until('ready');
+      await py.line('ready');
       // Python's mapping is still open: the bytes are in the shared page cache.
       expect(rw.buffer.toString('latin1', pagesize + 8, pagesize + 25)).toBe('python wrote this');
       r.seek('set', 8);
@@ -82,11 +58,10 @@ describe("interop with Python's mmap", () => {
       rw.seek('set', 100);
       rw.write('node replied');
       rw.flush();
-      py.stdin.write('100 12\n');
-      await until('python sees node replied');
-      py.stdin.end();
-      expect(await done).toEqual([0, null]);
-      expect(err).toBe('');
+      py.write('100 12\n');
+      await py.line('python sees node replied');
+      py.end();
+      expect(await py.done).toMatchObject({ code: 0, signal: null, stderr: '' });
     } finally {
       py.kill();
       rw.close();

@@ -1,7 +1,9 @@
 import { closeSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_SIZE, open, pagesize } from '../src/index.js';
-import { ipcError, tempPath } from './helpers.js';
+import { cleanup, ipcError, tempPath } from './helpers.js';
+
+afterEach(cleanup);
 
 // Offsets past 2 GiB and 4 GiB, in a sparse file (no disk space is used for the holes).
 const GiB = 2 ** 30;

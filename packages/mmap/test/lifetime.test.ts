@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, parseOk, runNode, tempPath } from './helpers.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, fixture, parseOk, runNode, tempPath } from './helpers.js';
+
+afterEach(cleanup);
 
 // The lifetime rules of the README ("Lifetime and safety"): close() ends the handle and releases
 // the mapping, unless a Buffer or the address the user took still refers to it; then the mapping

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { pagesize } from '../src/index.js';
-import { fixture, runNode, tempPath } from './helpers.js';
+import { cleanup, fixture, runNode, tempPath } from './helpers.js';
+
+afterEach(cleanup);
 
 // LuaIPC's own mmap tests (tests/mmapcat.lua, tests/mmaprev.lua), ported line by line into
 // fixtures and run as processes.

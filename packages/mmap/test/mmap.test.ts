@@ -11,10 +11,11 @@ import {
 } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { addon } from '../src/binding.js';
 import { FileLike, MAX_SIZE, MappedFile, open, pagesize } from '../src/index.js';
 import {
+  cleanup,
   expectClosed,
   fixture,
   ipcError,
@@ -23,6 +24,8 @@ import {
   tempFile,
   tempPath,
 } from './helpers.js';
+
+afterEach(cleanup);
 
 const text = (lines: number) => Array.from({ length: lines }, (_, i) => `line ${i}\n`).join('');
 

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { cleanupNames, uniqueName } from '@luaipc/native/testing';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { fixture, runNode } from './helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fixture, runNode, tempDir, uniqueName } from './helpers.js';
 
 // Issue 15, item 7: a process.on('SIGBUS') listener, added then removed, left SIGBUS at the
 // default action (Node restores it), and with shm loaded before mmap the guard never came back:
@@ -12,10 +8,8 @@ import { fixture, runNode } from './helpers.js';
 // goes. Each scenario in a child process, in every load order, on the main thread and with the
 // later packages in a worker.
 
-const dir = mkdtempSync(join(tmpdir(), 'luaipc-guard-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // A run that fails half-way leaves its objects: they go after each test.
-afterEach(() => cleanupNames());
+afterEach(cleanup);
 
 const lost = { zero: 0, truncated: true, read: 'ENXIO' };
 const expected = (packages: string[]) =>
@@ -34,7 +28,7 @@ describe.runIf(process.platform === 'linux')('SIGBUS listeners come and go', () 
           : `${order[0]}, ${order.slice(1).join(' then ')} in a worker`;
       it(`${placed}: listeners added and removed every way, then every object shrinks: IpcError, exit 0`, async () => {
         const name = uniqueName('guard');
-        const args = [dir, name, order.join(','), where, 'toggled'];
+        const args = [tempDir('guard'), name, order.join(','), where, 'toggled'];
         const r = await runNode(fixture('sigbus-guard.mjs'), args);
         expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({
           code: 0,
@@ -48,7 +42,7 @@ describe.runIf(process.platform === 'linux')('SIGBUS listeners come and go', () 
 
       it(`${placed}: with a listener kept, our faults stay ours and kill -BUS reaches it; without, kill -BUS kills`, async () => {
         const name = uniqueName('guard');
-        const args = [dir, name, order.join(','), where, 'kept'];
+        const args = [tempDir('guard'), name, order.join(','), where, 'kept'];
         const r = await runNode(fixture('sigbus-guard.mjs'), args);
         expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({
           code: null,

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { pagesize } from '../src/index.js';
-import { fixture, parseOk, runNode, tempPath } from './helpers.js';
+import { cleanup, fixture, parseOk, runNode, tempPath } from './helpers.js';
+
+afterEach(cleanup);
 
 // Another process shrinks a file we have mapped. Touching a lost page would kill the process with
 // SIGBUS; the fault handler of luaipc/mapping_os.h maps zero pages there instead, and the handle

@@ -1,15 +1,22 @@
-# luaipc_add_addon(<name> <source>...)
+# luaipc_add_addon(<name> SOURCES <file>... [POSIX <file>...] [LINUX <file>...]
+#                  [DARWIN <file>...] [BSD <file>...] [WINDOWS <file>...])
 #
 # Builds <name>.node the way every @luaipc addon is built: C++17, Node-API 8 through
-# node-addon-api with C++ exceptions (never rethrown when JS can no longer run), -Wall -Wextra -Werror, hidden symbols (two addons
-# sharing these inline headers never bind to each other's copies), pthreads.
+# node-addon-api with C++ exceptions (never rethrown when JS can no longer run), -Wall -Wextra
+# -Werror, hidden symbols (two addons sharing these inline headers never bind to each other's
+# copies), pthreads.
+#
+# Sources are listed per OS family, as libuv's CMakeLists does: SOURCES on every system, POSIX on
+# Linux, macOS and the BSDs, then LINUX, DARWIN, BSD or WINDOWS on that system only. A backend
+# for a new OS is a new file in a new list. Code that runs on macOS or a BSD but also compiles on
+# Linux stays in the POSIX list, behind LUAIPC_PORTABLE, so Linux builds and tests it.
 #
 # In a package's src/native/CMakeLists.txt:
 #   execute_process(COMMAND node -p "require('@luaipc/native').cmake"
 #     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} OUTPUT_VARIABLE LUAIPC_CMAKE
 #     OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
 #   include(${LUAIPC_CMAKE})
-#   luaipc_add_addon(sem binding.cc sem_posix.cc)
+#   luaipc_add_addon(sem SOURCES binding.cc POSIX sem_posix.cc WINDOWS sem_win.cc)
 
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
@@ -22,17 +29,34 @@ get_filename_component(LUAIPC_NATIVE_SRC "${CMAKE_CURRENT_LIST_DIR}/../src" ABSO
 # that those say the same.)
 set(LUAIPC_NAPI_VERSION 8)
 
-# The glue's OS backends (thread start, module pinning, mappings, ...) are compiled into every
-# addon: src/<part>_posix.cc on POSIX systems, src/<part>_win.cc on Windows. A new OS is new
-# files, not edits.
+# The OS families this build is for: the names of the source lists luaipc_add_addon compiles.
 if(WIN32)
-  set(LUAIPC_OS win)
-  set(LUAIPC_OTHER_OS posix)
+  set(LUAIPC_OS_FAMILIES WINDOWS)
+elseif(APPLE)
+  set(LUAIPC_OS_FAMILIES POSIX DARWIN)
+elseif(CMAKE_SYSTEM_NAME MATCHES "BSD|DragonFly")
+  set(LUAIPC_OS_FAMILIES POSIX BSD)
+elseif(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  set(LUAIPC_OS_FAMILIES POSIX LINUX)
+elseif(UNIX)
+  set(LUAIPC_OS_FAMILIES POSIX)
 else()
-  set(LUAIPC_OS posix)
-  set(LUAIPC_OTHER_OS win)
+  message(FATAL_ERROR "@luaipc: no source list for ${CMAKE_SYSTEM_NAME}")
 endif()
-file(GLOB LUAIPC_GLUE_SOURCES CONFIGURE_DEPENDS "${LUAIPC_NATIVE_SRC}/*_${LUAIPC_OS}.cc")
+
+# The glue's OS backends (thread start, module pinning, mappings, deadline alarms), compiled into
+# every addon, in the same per-OS lists (relative to ${LUAIPC_NATIVE_SRC}).
+set(LUAIPC_GLUE_POSIX glue_posix.cc mapping_posix.cc alarm_posix.cc)
+set(LUAIPC_GLUE_LINUX)
+set(LUAIPC_GLUE_DARWIN)
+set(LUAIPC_GLUE_BSD)
+set(LUAIPC_GLUE_WINDOWS glue_win.cc mapping_win.cc alarm_win.cc)
+set(LUAIPC_GLUE_SOURCES)
+foreach(family IN LISTS LUAIPC_OS_FAMILIES)
+  foreach(source IN LISTS LUAIPC_GLUE_${family})
+    list(APPEND LUAIPC_GLUE_SOURCES "${LUAIPC_NATIVE_SRC}/${source}")
+  endforeach()
+endforeach()
 
 # -DLUAIPC_PORTABLE=ON (cmake-js: --CDLUAIPC_PORTABLE=ON) builds the POSIX code paths that
 # macOS and FreeBSD need where Linux has better calls (no sem_timedwait, no open-file-description
@@ -52,6 +76,11 @@ option(LUAIPC_PREBUILD "Build a binary to ship (prebuilds)" OFF)
 set(LUAIPC_SYMVER_HEADER "" CACHE FILEPATH "Generated .symver header for old-glibc builds")
 
 function(luaipc_add_addon name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;POSIX;LINUX;DARWIN;BSD;WINDOWS")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "luaipc_add_addon(${name}): name each list (SOURCES, POSIX, LINUX, "
+      "DARWIN, BSD, WINDOWS) before its files: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
   if(DEFINED ENV{LUAIPC_NODE_ADDON_API})
     # luaipc-build-addon: an installed package has node-addon-api in a tools folder of its own.
     set(node_addon_api_dir "$ENV{LUAIPC_NODE_ADDON_API}")
@@ -64,18 +93,10 @@ function(luaipc_add_addon name)
       COMMAND_ERROR_IS_FATAL ANY)
   endif()
 
-  # The package's own backends are picked the same way: <part>_posix.cc / <part>_win.cc beside
-  # CMakeLists.txt (listing them in the call is allowed; the other OS's are dropped).
-  file(GLOB own_backends CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_${LUAIPC_OS}.cc")
-  set(sources)
-  foreach(source IN LISTS ARGN)
-    get_filename_component(absolute "${source}" ABSOLUTE)
-    if(NOT absolute MATCHES "_${LUAIPC_OTHER_OS}\\.cc$")
-      list(APPEND sources "${absolute}")
-    endif()
+  set(sources ${arg_SOURCES})
+  foreach(family IN LISTS LUAIPC_OS_FAMILIES)
+    list(APPEND sources ${arg_${family}})
   endforeach()
-  list(APPEND sources ${own_backends})
-  list(REMOVE_DUPLICATES sources)
   if(LUAIPC_COMPAT_GLIBC)
     list(APPEND sources "${LUAIPC_NATIVE_SRC}/compat/glibc_compat.cc")
   endif()

@@ -1,11 +1,11 @@
 import { closeSync, openSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
-import { nodeArgTypeMessage, nodeRangeReceived } from '@luaipc/native/testing';
+import { nodeArgTypeMessage, nodeRangeReceived } from '@luaipc/testing';
 import { describe, expect, it } from 'vitest';
 import { EOF, Process, spawn } from '../src/index.js';
 import { processes, recorder } from './helpers.js';
 
-/** Node's ERR_INVALID_ARG_TYPE for `name` (its wording from @luaipc/native/testing). */
+/** Node's ERR_INVALID_ARG_TYPE for `name` (its wording from @luaipc/testing). */
 function typeError(name: string, expected: string, value: unknown) {
   return expect.objectContaining({
     name: 'TypeError',

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runChild } from '@luaipc/native/testing';
+import { runChild } from '@luaipc/testing';
 import { describe, expect, it } from 'vitest';
 import { EOF, IpcError, spawn } from '../src/index.js';
 import {

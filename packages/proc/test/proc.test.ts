@@ -5,7 +5,7 @@ import { open as openFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runChild } from '@luaipc/native/testing';
+import { runChild } from '@luaipc/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EOF, type ExitResult, IpcError, type Process, spawn } from '../src/index.js';
 import {

@@ -1,8 +1,4 @@
-import {
-  nodeArgTypeMessage,
-  nodeArgValueReceived,
-  nodeRangeReceived,
-} from '@luaipc/native/testing';
+import { nodeArgTypeMessage, nodeArgValueReceived, nodeRangeReceived } from '@luaipc/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcError, open, SEM_VALUE_MAX, unlink } from '../src/index.js';
 import { cleanup, semExists, uniqueName } from './helpers.js';
@@ -11,7 +7,7 @@ afterEach(cleanup);
 
 const notStrings: unknown[] = [undefined, null, 42, Symbol('s'), {}, ['a'], () => 1, 3n];
 
-/** Node's ERR_INVALID_ARG_TYPE for `name` (its wording from @luaipc/native/testing). */
+/** Node's ERR_INVALID_ARG_TYPE for `name` (its wording from @luaipc/testing). */
 function nodeTypeError(name: string, expected: string, value: unknown) {
   return expect.objectContaining({
     name: 'TypeError',

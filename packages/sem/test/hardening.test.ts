@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runChild } from '@luaipc/native/testing';
+import { runChild, startChild } from '@luaipc/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { open } from '../src/index.js';
 import { cleanup, fixtures, runFixture, semExists, uniqueName } from './helpers.js';
@@ -82,21 +82,13 @@ describe('threads', () => {
   });
 
   it('decSync() on the main thread sleeps in one piece (only a worker needs slices)', async () => {
-    const { spawn } = await import('node:child_process');
     const { readFileSync } = await import('node:fs');
-    const child = spawn(process.execPath, [
+    const child = startChild(process.execPath, [
       join(fixtures, 'sync-idle.mjs'),
       uniqueName('idle'),
       '3',
     ]);
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    const exited = new Promise<[number | null, string | null]>((resolve) =>
-      child.on('exit', (code, signal) => resolve([code, signal])),
-    );
-    while (!out.includes('waiting\n') && child.exitCode === null) await sleep(10);
+    expect(await child.next()).toBe('waiting');
     await sleep(300); // past the spin, asleep in the kernel
     // The main thread's task id is the process id.
     const switches = () =>
@@ -108,8 +100,11 @@ describe('threads', () => {
     const before = switches();
     await sleep(2000);
     const woke = switches() - before;
-    expect(await exited).toEqual([0, null]);
-    expect(out).toBe('waiting\ngot false\n');
+    expect(await child.done).toMatchObject({
+      code: 0,
+      signal: null,
+      stdout: 'waiting\ngot false\n',
+    });
     // In 50 ms slices it would be about 40.
     expect(woke).toBeLessThanOrEqual(4);
   });

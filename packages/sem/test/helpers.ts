@@ -1,24 +1,15 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type ChildResult,
-  cleanupNames,
-  objectExists,
-  objectPath,
-  runNode,
-  uniqueName,
-} from '@luaipc/native/testing';
+import { type ChildResult, objectExists, objectPath, runNode } from '@luaipc/testing';
 
-export { uniqueName };
+export { cleanup, uniqueName } from '@luaipc/testing';
 export type RunResult = ChildResult;
 
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 export const semPath = (name: string): string => objectPath('sem', name) as string;
 export const semExists = (name: string): boolean => objectExists('sem', name);
-/** Removes every semaphore the test created, whatever state the test left it in. */
-export const cleanup = cleanupNames;
 
 /** Runs `node [nodeArgs] fixtures/<script> ...args` and collects its output. */
 export function runFixture(

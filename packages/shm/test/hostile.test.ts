@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { fixture, parseOk, runChild, uniqueName } from './helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fixture, parseOk, runChild, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 // Resource limits at their worst, each in a child process.
 describe('resource limits', () => {

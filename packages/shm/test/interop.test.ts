@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { attach, create } from '../src/index.js';
-import { exists, fixture, start, uniqueName } from './helpers.js';
+import { cleanup, exists, fixture, runChild, startChild, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 // Python's multiprocessing.shared_memory opens '/' + name with shm_open, as we do, so both
 // meet on the same object.
@@ -14,7 +16,7 @@ describe("interop with Python's multiprocessing.shared_memory", () => {
         Buffer.from([0, 1, 254, 255]),
       ]);
       h.write(bytes);
-      const r = await start('python3', [fixture('py_attach.py'), name, String(bytes.length)]).done;
+      const r = await runChild('python3', [fixture('py_attach.py'), name, String(bytes.length)]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const [size, hex] = r.stdout.trim().split(' ');
@@ -32,7 +34,7 @@ describe("interop with Python's multiprocessing.shared_memory", () => {
 
   it('Node attaches to a segment Python created and reads what Python wrote', async () => {
     const name = uniqueName('py');
-    const py = start('python3', [fixture('py_create.py'), name, '5000']);
+    const py = startChild('python3', [fixture('py_create.py'), name, '5000']);
     try {
       await py.line('ready');
       const h = attach(name, { encoding: 'utf8' });

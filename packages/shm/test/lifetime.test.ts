@@ -2,8 +2,10 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, parseOk, runChild, runNode, uniqueName } from './helpers.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, fixture, parseOk, runChild, runNode, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 // The lifetime rules of the README ("Lifetime and safety"): close() ends the handle and releases
 // the mapping, unless a Buffer or the address the user took still refers to it; then the mapping

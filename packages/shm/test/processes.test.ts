@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { create } from '../src/index.js';
-import { exists, fixture, runNode, start, uniqueName } from './helpers.js';
+import { cleanup, exists, fixture, runChild, runNode, startChild, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 // @luaipc/sem names used by these tests go through uniqueName() too, so afterEach removes
 // /dev/shm/sem.<name> whatever happens.
@@ -14,7 +16,7 @@ describe("LuaIPC's shmtest", () => {
     const name = uniqueName('gen');
     const empty = `${name}-empty`;
     const full = `${name}-full`;
-    const writer = start(process.execPath, [fixture('shmtest.mjs'), 'writer', name]);
+    const writer = startChild(process.execPath, [fixture('shmtest.mjs'), 'writer', name]);
     try {
       await writer.line('ready');
       const reader = await runNode(fixture('shmtest.mjs'), ['reader', name]);
@@ -53,9 +55,8 @@ describe('counter', () => {
       const lock = await openSem(lockName, 1);
       try {
         if (via === 'filelike') shm.write(0);
-        const children = Array.from(
-          { length: 8 },
-          () => start(process.execPath, [fixture('counter.mjs'), name, lockName, '2000', via]).done,
+        const children = Array.from({ length: 8 }, () =>
+          runChild(process.execPath, [fixture('counter.mjs'), name, lockName, '2000', via]),
         );
         const results = await Promise.all(children);
         for (const r of results) {

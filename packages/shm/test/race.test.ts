@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { fixture, parseOk, runNode, uniqueName } from './helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fixture, parseOk, runNode, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 describe('text decoded while another process writes (issue 6, item 2)', () => {
   it("read('a'), read(n), lines(), 'l' and 'L' never crash V8, however the bytes change", async () => {

@@ -1,6 +1,8 @@
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { fixture, parseOk, runNode, start, uniqueName } from './helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fixture, parseOk, runChild, runNode, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 // Each scenario runs in its own process: a crash (SIGSEGV, SIGBUS, abort) shows as a signal or a
 // non-zero exit instead of taking the test runner down.
@@ -113,12 +115,12 @@ describe('safety (child processes)', () => {
     const portable = process.env.LUAIPC_ADDON_DIR === 'build-portable';
     // A private mount namespace with a 1 MiB /dev/shm (needs root, as the CI machine is).
     const script = fixture(portable ? 'enospc-portable.mjs' : 'enospc.mjs');
-    const r = await start('unshare', [
+    const r = await runChild('unshare', [
       '-m',
       'sh',
       '-c',
       `mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "${process.execPath}" "${script}"`,
-    ]).done;
+    ]);
     if (portable) {
       expect(parseOk(r)).toEqual({ write: 'ENXIO', truncated: true, after: [] });
       return;
@@ -134,10 +136,10 @@ describe('safety (child processes)', () => {
 
   it('a size the OS refuses (file size limit) fails EFBIG and leaves no name behind', async () => {
     const name = uniqueName('efbig');
-    const r = await start('sh', [
+    const r = await runChild('sh', [
       '-c',
       `ulimit -f 1 && exec "${process.execPath}" "${fixture('efbig.mjs')}" "${name}"`,
-    ]).done;
+    ]);
     const out = parseOk(r);
     expect(out).toEqual({
       type: 'IpcError',

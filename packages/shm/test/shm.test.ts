@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs';
-import { nodeArgValueReceived, nodeRangeReceived } from '@luaipc/native/testing';
-import { describe, expect, it } from 'vitest';
+import { nodeArgValueReceived, nodeRangeReceived } from '@luaipc/testing';
+import { afterEach, describe, expect, it } from 'vitest';
 import { addon } from '../src/binding.js';
 import { attach, create, FileLike, MAX_SIZE, SharedMemory, unlink } from '../src/index.js';
 import {
+  cleanup,
   exists,
   expectClosed,
   fixture,
@@ -13,6 +14,8 @@ import {
   shmPath,
   uniqueName,
 } from './helpers.js';
+
+afterEach(cleanup);
 
 describe('create', () => {
   it('makes /dev/shm/<name>, mode 0600, of the requested size, zero-filled', () => {

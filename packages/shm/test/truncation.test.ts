@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, parseOk, runNode, shmPath, uniqueName } from './helpers.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, fixture, parseOk, runNode, shmPath, uniqueName } from './helpers.js';
+
+afterEach(cleanup);
 
 // Issue 6, item 4: another process shrinks a segment we have mapped. Before, the next touch of a
 // lost page killed the process with SIGBUS; now the fault handler of luaipc/mapping_os.h maps

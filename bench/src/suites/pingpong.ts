@@ -96,7 +96,7 @@ export default defineSuite<PingPongParams>({
     'floor for a blocking cross-process wake-up; its spinning variant is the floor for waiters ' +
     'that spin before they sleep. Placement is set with taskset on the case ' +
     'process; its child inherits it.',
-  // Targets are judged on at least 5 repetitions (DESIGN); 50k round trips each keep the suite
+  // Targets are judged on at least 5 repetitions (bench/README.md); 50k round trips each keep the suite
   // near 5 minutes.
   reps: 5,
   placements: [SAME_CPU, TWO_CPUS, SPLIT_CPUS],

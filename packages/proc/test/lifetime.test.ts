@@ -282,7 +282,7 @@ describe('event loop, GC, workers and signals (in child processes)', () => {
       expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
       const [line, alive, reaped] = r.stdout.trim().split('\n');
       const ms = Number(/^terminated 1 in (\d+) ms$/.exec(line ?? '')?.[1]);
-      // The README promises 100 ms (docs/ARCHITECTURE.md, Blocking); the bound leaves room for a
+      // The README promises 100 ms (docs/ARCHITECTURE.md, Threads and blocking); the bound leaves room for a
       // loaded machine.
       expect(ms).toBeLessThan(2000);
       // `sleep` is left running (close() is not kill()); `yes` dies of SIGPIPE.

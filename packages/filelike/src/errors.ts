@@ -140,6 +140,28 @@ export function withCode<E extends Error, C extends string>(error: E, code: C): 
   return error as E & { code: C };
 }
 
+/** The kinds of Lua argument error, each with the Node code of its kind. */
+const luaArgKinds = {
+  type: [TypeError, 'ERR_INVALID_ARG_TYPE'],
+  value: [TypeError, 'ERR_INVALID_ARG_VALUE'],
+  range: [RangeError, 'ERR_OUT_OF_RANGE'],
+} as const;
+
+/**
+ * An argument error of a Lua file method, worded as Lua 5.4 words it (`bad argument #1 to 'read'
+ * (invalid format)`, so messages match the real interpreter's), with Node's code for its kind:
+ * a wrong type, a bad value of the right type, or a number out of range.
+ */
+export function luaArgError(
+  kind: keyof typeof luaArgKinds,
+  index: number,
+  fn: string,
+  reason: string,
+): (TypeError | RangeError) & { code: string } {
+  const [Class, code] = luaArgKinds[kind];
+  return withCode(new Class(`bad argument #${index} to '${fn}' (${reason})`), code);
+}
+
 const kind = (name: string): string => (name.includes('.') ? 'property' : 'argument');
 
 /** Node's `ERR_INVALID_ARG_TYPE`; `expected` reads like `of type string`. */

@@ -1,4 +1,11 @@
-import { closedError, IpcError, invalidArgType, invalidArgValue, outOfRange } from './errors.js';
+import {
+  closedError,
+  IpcError,
+  invalidArgType,
+  invalidArgValue,
+  luaArgError,
+  outOfRange,
+} from './errors.js';
 import { formatNumber } from './format.js';
 import { readNumber } from './number.js';
 import { type ByteStore, MemoryStore } from './store.js';
@@ -90,30 +97,24 @@ type Format = number | 'n' | 'a' | 'l' | 'L';
 function parseFormat(f: unknown, index: number, fn: string): Format {
   if (typeof f === 'number') {
     if (!Number.isInteger(f)) {
-      throw new TypeError(
-        `bad argument #${index} to '${fn}' (number has no integer representation)`,
-      );
+      throw luaArgError('value', index, fn, 'number has no integer representation');
     }
-    if (f < 0) throw new RangeError(`bad argument #${index} to '${fn}' (count must be >= 0)`);
+    if (f < 0) throw luaArgError('range', index, fn, 'count must be >= 0');
     return f;
   }
-  if (typeof f !== 'string') {
-    throw new TypeError(`bad argument #${index} to '${fn}' (invalid format)`);
-  }
+  if (typeof f !== 'string') throw luaArgError('type', index, fn, 'invalid format');
   // Like liolib.c: skip one '*', then only the first character matters ('*line' is 'l').
   const c = f[0] === '*' ? f[1] : f[0];
   if (c === 'n' || c === 'a' || c === 'l' || c === 'L') return c;
-  throw new TypeError(`bad argument #${index} to '${fn}' (invalid format)`);
+  throw luaArgError('value', index, fn, 'invalid format');
 }
 
 function checkInteger(value: unknown, index: number, fn: string): number {
   if (typeof value !== 'number') {
-    throw new TypeError(
-      `bad argument #${index} to '${fn}' (number expected, got ${typeName(value)})`,
-    );
+    throw luaArgError('type', index, fn, `number expected, got ${typeName(value)}`);
   }
   if (!Number.isInteger(value)) {
-    throw new TypeError(`bad argument #${index} to '${fn}' (number has no integer representation)`);
+    throw luaArgError('value', index, fn, 'number has no integer representation');
   }
   return value;
 }
@@ -229,7 +230,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   lines(...formats: ReadFormat[]): IterableIterator<ReadValue<T> | ReadValue<T>[]> {
     this.#checkOpen();
     if (formats.length > MAX_LINE_FORMATS) {
-      throw new RangeError(`bad argument #${MAX_LINE_FORMATS + 1} to 'lines' (too many arguments)`);
+      throw luaArgError('range', MAX_LINE_FORMATS + 1, 'lines', 'too many arguments');
     }
     const parsed = formats.map((f, i) => parseFormat(f, i + 1, 'lines'));
     const single = parsed.length <= 1;
@@ -272,8 +273,11 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
         // Any typed array or DataView: its bytes as they are in memory.
         bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
       } else {
-        throw new TypeError(
-          `bad argument #${i + 1} to 'write' (string, number or ArrayBufferView expected, got ${typeName(value)})`,
+        throw luaArgError(
+          'type',
+          i + 1,
+          'write',
+          `string, number or ArrayBufferView expected, got ${typeName(value)}`,
         );
       }
       if (!this.#writable)
@@ -298,7 +302,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   seek(whence: SeekWhence = 'cur', offset = 0): number {
     this.#checkOpen();
     if (typeof whence !== 'string' || !WHENCES.includes(whence)) {
-      throw new TypeError(`bad argument #1 to 'seek' (invalid option '${String(whence)}')`);
+      throw luaArgError('value', 1, 'seek', `invalid option '${String(whence)}'`);
     }
     checkInteger(offset, 2, 'seek');
     this.#settle();
@@ -319,11 +323,11 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
   setvbuf(mode: BufferMode, size?: number): true {
     this.#checkOpen();
     if (typeof mode !== 'string' || !BUFFER_MODES.includes(mode)) {
-      throw new TypeError(`bad argument #1 to 'setvbuf' (invalid option '${String(mode)}')`);
+      throw luaArgError('value', 1, 'setvbuf', `invalid option '${String(mode)}'`);
     }
     if (size !== undefined) {
       checkInteger(size, 2, 'setvbuf');
-      if (size < 0) throw new RangeError(`bad argument #2 to 'setvbuf' (size must be >= 0)`);
+      if (size < 0) throw luaArgError('range', 2, 'setvbuf', 'size must be >= 0');
     }
     this.#settle();
     if (this.#readAhead) {
@@ -360,7 +364,7 @@ export class FileLike<T extends string | Buffer = string> implements Disposable 
     checkInteger(n, 1, 'truncate');
     this.#settle();
     if (n < 0 || n > this.#size) {
-      throw new RangeError(`bad argument #1 to 'truncate' (size must be from 0 to ${this.#size})`);
+      throw luaArgError('range', 1, 'truncate', `size must be from 0 to ${this.#size}`);
     }
     this.#size = n;
     this.#blockEnd = 0;

@@ -3,6 +3,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { thrownBy } from '../../../vitest.expect.js';
 import { FileLike, IpcError, MemoryStore } from '../src/index.js';
 
+/** A Lua-worded argument error as the file methods throw it: Lua's message, Node's code. */
+const luaError = (Class: typeof TypeError | typeof RangeError, code: string, message: string) =>
+  Object.assign(new Class(message), { code });
+
 const file = (text: string, options = {}) => new FileLike(Buffer.from(text, 'latin1'), options);
 
 const ipcError = (fn: () => unknown): IpcError => thrownBy(fn, IpcError);
@@ -82,20 +86,57 @@ describe('read', () => {
     expect(f.read('Line' as 'L')).toBe('cd\n');
   });
 
+  it("Lua-worded argument errors carry Node's code for their kind", () => {
+    const f = file('x');
+    const codeOf = (fn: () => unknown): unknown => {
+      try {
+        fn();
+      } catch (e) {
+        return [(e as Error).constructor.name, (e as { code?: unknown }).code];
+      }
+      return 'no error';
+    };
+    expect(codeOf(() => f.read({} as unknown as 'l'))).toEqual([
+      'TypeError',
+      'ERR_INVALID_ARG_TYPE',
+    ]);
+    expect(codeOf(() => f.read('x' as 'l'))).toEqual(['TypeError', 'ERR_INVALID_ARG_VALUE']);
+    expect(codeOf(() => f.read(1.5))).toEqual(['TypeError', 'ERR_INVALID_ARG_VALUE']);
+    expect(codeOf(() => f.read(-1))).toEqual(['RangeError', 'ERR_OUT_OF_RANGE']);
+    expect(codeOf(() => f.write({} as unknown as string))).toEqual([
+      'TypeError',
+      'ERR_INVALID_ARG_TYPE',
+    ]);
+    expect(codeOf(() => f.seek('x' as 'set'))).toEqual(['TypeError', 'ERR_INVALID_ARG_VALUE']);
+    expect(codeOf(() => f.seek('set', 'a' as unknown as number))).toEqual([
+      'TypeError',
+      'ERR_INVALID_ARG_TYPE',
+    ]);
+    expect(codeOf(() => f.setvbuf('full', -1))).toEqual(['RangeError', 'ERR_OUT_OF_RANGE']);
+    expect(codeOf(() => f.lines(...Array<'l'>(251).fill('l')))).toEqual([
+      'RangeError',
+      'ERR_OUT_OF_RANGE',
+    ]);
+  });
+
   it('rejects invalid formats and counts', () => {
     const f = file('x');
     expect(() => f.read('x' as 'l')).toThrow(
-      new TypeError("bad argument #1 to 'read' (invalid format)"),
+      luaError(TypeError, 'ERR_INVALID_ARG_VALUE', "bad argument #1 to 'read' (invalid format)"),
     );
     expect(() => f.read('l', 'q' as 'l')).toThrow(
-      new TypeError("bad argument #2 to 'read' (invalid format)"),
+      luaError(TypeError, 'ERR_INVALID_ARG_VALUE', "bad argument #2 to 'read' (invalid format)"),
     );
     expect(() => f.read('' as 'l')).toThrow(TypeError);
     expect(() => f.read(1.5)).toThrow(
-      new TypeError("bad argument #1 to 'read' (number has no integer representation)"),
+      luaError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        "bad argument #1 to 'read' (number has no integer representation)",
+      ),
     );
     expect(() => f.read(-1)).toThrow(
-      new RangeError("bad argument #1 to 'read' (count must be >= 0)"),
+      luaError(RangeError, 'ERR_OUT_OF_RANGE', "bad argument #1 to 'read' (count must be >= 0)"),
     );
     expect(() => f.read({} as unknown as 'l')).toThrow(TypeError);
     expect(f.read('a')).toBe('x'); // failed calls did not move the position
@@ -146,7 +187,7 @@ describe('lines', () => {
   it('validates formats up front and throws once the handle is closed', () => {
     const f = file('a\nb');
     expect(() => f.lines('z' as 'l')).toThrow(
-      new TypeError("bad argument #1 to 'lines' (invalid format)"),
+      luaError(TypeError, 'ERR_INVALID_ARG_VALUE', "bad argument #1 to 'lines' (invalid format)"),
     );
     expect(() => f.lines(...new Array<'l'>(251).fill('l'))).toThrow(RangeError);
     const it = f.lines();
@@ -239,7 +280,9 @@ describe('write', () => {
     const buf = Buffer.alloc(4, 0x2e);
     const f = new FileLike(buf);
     expect(() => f.write('a', {} as unknown as string)).toThrow(
-      new TypeError(
+      luaError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
         "bad argument #2 to 'write' (string, number or ArrayBufferView expected, got object)",
       ),
     );
@@ -271,13 +314,25 @@ describe('seek', () => {
   it('validates whence and offset', () => {
     const f = file('abc');
     expect(() => f.seek('start' as 'set')).toThrow(
-      new TypeError("bad argument #1 to 'seek' (invalid option 'start')"),
+      luaError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        "bad argument #1 to 'seek' (invalid option 'start')",
+      ),
     );
     expect(() => f.seek('set', 0.5)).toThrow(
-      new TypeError("bad argument #2 to 'seek' (number has no integer representation)"),
+      luaError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        "bad argument #2 to 'seek' (number has no integer representation)",
+      ),
     );
     expect(() => f.seek('set', '1' as unknown as number)).toThrow(
-      new TypeError("bad argument #2 to 'seek' (number expected, got string)"),
+      luaError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
+        "bad argument #2 to 'seek' (number expected, got string)",
+      ),
     );
   });
 });
@@ -293,7 +348,11 @@ describe('size, truncate, setvbuf, flush, close', () => {
     f.seek('set', 0);
     expect(f.read('a')).toBe('abcd');
     expect(() => f.truncate(5)).toThrow(
-      new RangeError("bad argument #1 to 'truncate' (size must be from 0 to 4)"),
+      luaError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        "bad argument #1 to 'truncate' (size must be from 0 to 4)",
+      ),
     );
     expect(() => f.truncate(-1)).toThrow(RangeError);
     expect(() => f.truncate(Number.NaN)).toThrow(TypeError);
@@ -318,7 +377,11 @@ describe('size, truncate, setvbuf, flush, close', () => {
     expect(f.setvbuf('full', 4096)).toBe(true);
     expect(f.setvbuf('line')).toBe(true);
     expect(() => f.setvbuf('all' as 'no')).toThrow(
-      new TypeError("bad argument #1 to 'setvbuf' (invalid option 'all')"),
+      luaError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        "bad argument #1 to 'setvbuf' (invalid option 'all')",
+      ),
     );
     expect(() => f.setvbuf('no', -1)).toThrow(RangeError);
   });

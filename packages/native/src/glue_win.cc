@@ -161,6 +161,17 @@ extern "C" int luaipc_errno_from_win32(unsigned long code) {
   return err;
 }
 
+extern "C" int luaipc_fail_win32(luaipc_error* e, unsigned long os_code, const char* syscall) {
+  int err = ErrnoOf(os_code);
+  if (e != nullptr) {
+    e->code = err;
+    e->syscall = syscall;
+    e->subject = nullptr;
+    e->os_code = os_code;
+  }
+  return err;
+}
+
 extern "C" unsigned long luaipc_take_win32_error(int err) {
   unsigned long code = t_last_errno == err ? t_last_win32 : 0;
   t_last_win32 = 0;

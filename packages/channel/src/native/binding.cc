@@ -15,15 +15,10 @@
 #include "luaipc/addon.h"
 #include "luaipc/handle.h"
 #include "luaipc/mapping.h"
-#include "luaipc/sync_wait.h"
+#include "luaipc/sliced_wait.h"
 #include "luaipc/waiter.h"
 
 namespace {
-
-constexpr int64_t kMs = 1000000;
-// A Promise-form wait is interrupted when cancelled; it also re-checks its cancel flag this
-// often, in case the interruption landed just before it went to sleep.
-constexpr int64_t kAsyncSliceNs = 1000 * kMs;
 
 std::string StringArg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
 double NumberArg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
@@ -39,18 +34,8 @@ size_t SizeArg(const Napi::CallbackInfo& info, size_t i) {
              : 0;
 }
 
-// The creator's names: the segment, its lock file and doorbells, removed when the creator lets
-// go of them if the segment is still the one it created.
-class ChannelName : public luaipc::MappingOwner {
- public:
-  ChannelName(std::string name, const luaipc_chan_id& id) : name_(std::move(name)), id_(id) {}
-  // Best effort: nobody is left to report a failure to.
-  void Disown() noexcept override { luaipc_chan_unlink_if_same(name_.c_str(), &id_); }
-
- private:
-  std::string name_;
-  luaipc_chan_id id_;
-};
+// The creator's names: the segment, its lock file and doorbells (luaipc/name_owner.h).
+using ChannelName = luaipc::NameOwnerOf<luaipc_chan_id, luaipc_chan_unlink_if_same>;
 
 // The mapped segment. new Segment(name, true, size, reserve) creates it (and its lock file);
 // new Segment(name, false, minSize, maxSize) maps an existing one whole.
@@ -75,10 +60,10 @@ class Segment : public luaipc::MappedHandle<Segment> {
     void* addr = nullptr;
     size_t size = 0;
     luaipc_chan_id id{};
-    const char* syscall = "shm_open";
-    int err = create ? luaipc_chan_create(name_.c_str(), a, b, &file_, &addr, &id, &syscall)
-                     : luaipc_chan_open(name_.c_str(), a, b, &file_, &addr, &size, &syscall);
-    if (err != 0) throw luaipc::IpcError(env, err, syscall, name_.c_str());
+    luaipc_error error{};
+    int err = create ? luaipc_chan_create(name_.c_str(), a, b, &file_, &addr, &id, &error)
+                     : luaipc_chan_open(name_.c_str(), a, b, &file_, &addr, &size, &error);
+    if (err != 0) throw luaipc::IpcError(env, error, name_.c_str());
     if (create) size = a;
 
     std::unique_ptr<luaipc::MappingOwner> owner;
@@ -270,15 +255,10 @@ class Bell : public luaipc::Handle<Bell> {
     std::string name = name_;
     luaipc::WaitOp op;
     op.wait = [core, deadline](const luaipc::CancelToken& token) {
-      for (;;) {
-        if (token.cancelled()) return luaipc::WaitOutcome{ECANCELED, 0};
-        int64_t until = luaipc_now_ns() + kAsyncSliceNs;
-        if (deadline >= 0 && deadline < until) until = deadline;
-        int err = token.Interruptible([&] { return luaipc_bell_wait(core->bell, until); });
-        if (err == 0) return luaipc::WaitOutcome{0, 1};
-        if (err == ETIMEDOUT && deadline >= 0 && luaipc_now_ns() >= deadline) return luaipc::WaitOutcome{0, 0};
-        if (err != ETIMEDOUT && err != EINTR) return luaipc::WaitOutcome{err, 0};
-      }
+      int err = token.WaitSliced(deadline, [&](int64_t until) { return luaipc_bell_wait(core->bell, until); });
+      if (err == 0) return luaipc::WaitOutcome{0, 1};
+      if (err == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};
+      return luaipc::WaitOutcome{err, 0};
     };
     op.settle = [name](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {
       if (outcome.err != 0) throw luaipc::IpcError(e, outcome.err, "poll", name.c_str());
@@ -329,7 +309,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Locks", Locks::Define(env));
   exports.Set("Bell", Bell::Define(env));
   exports.Set("removeBell", Napi::Function::New(env, RemoveBell, "removeBell"));
-  luaipc::ExportUnlink<luaipc_chan_unlink>(env, exports, "shm_unlink");
+  luaipc::ExportUnlink<luaipc_chan_unlink>(env, exports);
   luaipc::ExportMappingState(env, exports);
   exports.Set("NAME_MAX", Napi::Number::New(env, static_cast<double>(luaipc_chan_name_max())));
   exports.Set("DIR", Napi::Number::New(env, luaipc_chan_dir()));

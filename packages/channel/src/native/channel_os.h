@@ -1,6 +1,6 @@
 // The OS side of @luaipc/channel: a tiny C API that returns 0 or an OS error code (with the
-// failed call in *syscall where there is more than one) and never touches Node-API. One backend
-// per OS family: channel_posix.cc (Linux; macOS and the BSDs through its LUAIPC_PORTABLE paths)
+// failed call in the luaipc_error record of glue_os.h where there is more than one) and never
+// touches Node-API. One backend per OS family: channel_posix.cc (Linux; macOS and the BSDs through its LUAIPC_PORTABLE paths)
 // and channel_win.cc. What the bytes of the segment mean (the wire layout) is not known here:
 // src/layout.ts and the package README own it. This layer makes, maps and locks the objects a
 // channel consists of and works its doorbells.
@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "luaipc/glue_os.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,12 +47,12 @@ typedef struct luaipc_chan_file luaipc_chan_file;
 // SIGBUS later), and maps it read-write at *addr. Also makes the lock file. Nothing is left
 // behind on failure.
 int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_chan_file** file, void** addr,
-                       luaipc_chan_id* id, const char** syscall);
+                       luaipc_chan_id* id, luaipc_error* err);
 
 // Opens the existing segment '/' + name and maps all of it: EPROTO when it is smaller than
 // `min_size` (not a channel), EFBIG when larger than `max_size`.
 int luaipc_chan_open(const char* name, size_t min_size, size_t max_size, luaipc_chan_file** file, void** addr,
-                     size_t* size, const char** syscall);
+                     size_t* size, luaipc_error* err);
 
 void luaipc_chan_file_close(luaipc_chan_file* file);
 
@@ -64,7 +66,7 @@ int luaipc_chan_discard(luaipc_chan_file* file, uint64_t offset, uint64_t len);
 
 // Removes every object of channel `name` (segment, lock file, doorbells in both directories).
 // ENOENT when there was no segment.
-int luaipc_chan_unlink(const char* name);
+int luaipc_chan_unlink(const char* name, luaipc_error* err);
 // The same, only while '/' + name is still the object `id` (the creator's close).
 int luaipc_chan_unlink_if_same(const char* name, const luaipc_chan_id* id);
 

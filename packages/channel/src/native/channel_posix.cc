@@ -54,7 +54,7 @@ namespace {
 constexpr size_t kSuffixMax = 7;
 #if defined(__APPLE__)
 // PSHMNAMLEN is 31, the leading '/' included. (Not tested on real hardware yet.)
-constexpr size_t kNameMax = 30;
+constexpr size_t kNameMax = LUAIPC_DARWIN_IPC_NAME_MAX;
 #else
 // The doorbells are files named <name>.tx<k> in one directory.
 constexpr size_t kNameMax = NAME_MAX - kSuffixMax;
@@ -137,15 +137,16 @@ size_t luaipc_chan_name_max(void) { return kNameMax; }
 int luaipc_chan_dir(void) { return kDir; }
 
 int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_chan_file** file, void** addr,
-                       luaipc_chan_id* id, const char** syscall) {
-  *syscall = "shm_open";
-  if (TooLong(name)) return ENAMETOOLONG;
+                       luaipc_chan_id* id, luaipc_error* error) {
+  const char* call = "shm_open";
+  const char** syscall = &call;
+  if (TooLong(name)) return luaipc_fail(error, ENAMETOOLONG, call);
   auto* f = new (std::nothrow) luaipc_chan_file{-1};
-  if (f == nullptr) return ENOMEM;
+  if (f == nullptr) return luaipc_fail(error, ENOMEM, call);
   int err = ShmOpen(name, O_RDWR | O_CREAT | O_EXCL, 0600, &f->fd);
   if (err != 0) {
     delete f;
-    return err;
+    return luaipc_fail(error, err, call);
   }
   struct stat st;
   if (fstat(f->fd, &st) < 0) {
@@ -200,7 +201,7 @@ int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_cha
     close(f->fd);
     delete f;
     shm_unlink(ShmName(name).c_str());
-    return err;
+    return luaipc_fail(error, err, call);
   }
   *file = f;
   *addr = mapped;
@@ -208,15 +209,16 @@ int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_cha
 }
 
 int luaipc_chan_open(const char* name, size_t min_size, size_t max_size, luaipc_chan_file** file, void** addr,
-                     size_t* size, const char** syscall) {
-  *syscall = "shm_open";
-  if (TooLong(name)) return ENAMETOOLONG;
+                     size_t* size, luaipc_error* error) {
+  const char* call = "shm_open";
+  const char** syscall = &call;
+  if (TooLong(name)) return luaipc_fail(error, ENAMETOOLONG, call);
   auto* f = new (std::nothrow) luaipc_chan_file{-1};
-  if (f == nullptr) return ENOMEM;
+  if (f == nullptr) return luaipc_fail(error, ENOMEM, call);
   int err = ShmOpen(name, O_RDWR, 0, &f->fd);
   if (err != 0) {
     delete f;
-    return err;
+    return luaipc_fail(error, err, call);
   }
   struct stat st;
   if (fstat(f->fd, &st) < 0) {
@@ -241,7 +243,7 @@ int luaipc_chan_open(const char* name, size_t min_size, size_t max_size, luaipc_
   if (err != 0) {
     close(f->fd);
     delete f;
-    return err;
+    return luaipc_fail(error, err, call);
   }
   *file = f;
   return 0;
@@ -282,12 +284,12 @@ int luaipc_chan_discard(luaipc_chan_file* file, uint64_t offset, uint64_t len) {
 #endif
 }
 
-int luaipc_chan_unlink(const char* name) {
-  if (TooLong(name)) return ENAMETOOLONG;
+int luaipc_chan_unlink(const char* name, luaipc_error* error) {
+  if (TooLong(name)) return luaipc_fail(error, ENAMETOOLONG, "shm_unlink");
   int err = Retry(shm_unlink(ShmName(name).c_str()));
   RemoveFiles(name, LUAIPC_CHAN_DIR_DEV_SHM);
   RemoveFiles(name, LUAIPC_CHAN_DIR_TMP);
-  return err;
+  return err == 0 ? 0 : luaipc_fail(error, err, "shm_unlink");
 }
 
 int luaipc_chan_unlink_if_same(const char* name, const luaipc_chan_id* id) {

@@ -19,6 +19,7 @@
 
 #include "channel_os.h"
 #include "luaipc/glue_os.h"
+#include "luaipc/win_error.h"
 #include "luaipc/mapping_os.h"
 #include "luaipc/win_text.h"
 
@@ -32,7 +33,7 @@ namespace {
 // suffix (".lock1087", the last slot's lock byte).
 constexpr size_t kNameMax = MAX_PATH - 6 - 9 - 1;
 
-int LastError() { return luaipc_errno_from_win32(GetLastError()); }
+using luaipc::LastError;
 
 bool TooLong(const char* name) { return strlen(name) > kNameMax; }
 
@@ -63,32 +64,31 @@ size_t luaipc_chan_name_max(void) { return kNameMax; }
 int luaipc_chan_dir(void) { return LUAIPC_CHAN_DIR_DEV_SHM; }
 
 int luaipc_chan_create(const char* name, size_t size, size_t, luaipc_chan_file** file, void** addr,
-                       luaipc_chan_id* id, const char** syscall) {
-  *syscall = "CreateFileMapping";
-  if (TooLong(name)) return ENAMETOOLONG;
+                       luaipc_chan_id* id, luaipc_error* err) {
+  if (TooLong(name)) return luaipc_fail(err, ENAMETOOLONG, "CreateFileMapping");
   id->dev = 0;
   id->ino = 0;
   auto* f = new (std::nothrow) luaipc_chan_file{0};
-  if (f == nullptr) return ENOMEM;
+  if (f == nullptr) return luaipc_fail(err, ENOMEM, "CreateFileMapping");
   uint64_t wide = size;
   HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, static_cast<DWORD>(wide >> 32),
                                 static_cast<DWORD>(wide & 0xffffffffu), luaipc::LocalObjectName(name).c_str());
   if (h == nullptr) {
+    int e = luaipc::Win32Fail(err, "CreateFileMapping");
     delete f;
-    return LastError();
+    return e;
   }
   if (GetLastError() == ERROR_ALREADY_EXISTS) {
     CloseHandle(h);
     delete f;
-    return luaipc_errno_from_win32(ERROR_ALREADY_EXISTS);
+    return luaipc::Win32Fail(err, "CreateFileMapping", ERROR_ALREADY_EXISTS);
   }
   void* view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, size);
   if (view == nullptr) {
-    int err = LastError();
+    int e = luaipc::Win32Fail(err, "MapViewOfFile");
     CloseHandle(h);
     delete f;
-    *syscall = "MapViewOfFile";
-    return err;
+    return e;
   }
   luaipc_mapping_hold_section(view, h);
   *file = f;
@@ -97,32 +97,29 @@ int luaipc_chan_create(const char* name, size_t size, size_t, luaipc_chan_file**
 }
 
 int luaipc_chan_open(const char* name, size_t min_size, size_t max_size, luaipc_chan_file** file, void** addr,
-                     size_t* size, const char** syscall) {
-  *syscall = "OpenFileMapping";
-  if (TooLong(name)) return ENAMETOOLONG;
+                     size_t* size, luaipc_error* error) {
+  if (TooLong(name)) return luaipc_fail(error, ENAMETOOLONG, "OpenFileMapping");
   HANDLE h = OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, luaipc::LocalObjectName(name).c_str());
-  if (h == nullptr) return LastError();
-  *syscall = "MapViewOfFile";
+  if (h == nullptr) return luaipc::Win32Fail(error, "OpenFileMapping");
   void* view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
   if (view == nullptr) {
-    int err = LastError();
+    int e = luaipc::Win32Fail(error, "MapViewOfFile");
     CloseHandle(h);
-    return err;
+    return e;
   }
   luaipc_mapping_hold_section(view, h);
   // The view's size, in whole pages: a channel's segment is whole pages.
   MEMORY_BASIC_INFORMATION info;
   int err = 0;
   if (VirtualQuery(view, &info, sizeof info) == 0) {
-    err = LastError();
-    *syscall = "VirtualQuery";
+    err = luaipc::Win32Fail(error, "VirtualQuery");
   } else if (info.RegionSize < min_size) {
-    err = EPROTO;
+    err = luaipc_fail(error, EPROTO, "MapViewOfFile");
   } else if (info.RegionSize > max_size) {
-    err = EFBIG;
+    err = luaipc_fail(error, EFBIG, "MapViewOfFile");
   }
   auto* f = err == 0 ? new (std::nothrow) luaipc_chan_file{0} : nullptr;
-  if (err == 0 && f == nullptr) err = ENOMEM;
+  if (err == 0 && f == nullptr) err = luaipc_fail(error, ENOMEM, "MapViewOfFile");
   if (err != 0) {
     luaipc_mapping_unmap_view(view);
     return err;
@@ -142,10 +139,10 @@ int luaipc_chan_reserve(luaipc_chan_file*, uint64_t, uint64_t) { return 0; }
 int luaipc_chan_discard(luaipc_chan_file*, uint64_t, uint64_t) { return 0; }
 
 // Nothing to remove: reports whether the channel exists (ENOENT when not), as shm does.
-int luaipc_chan_unlink(const char* name) {
-  if (TooLong(name)) return ENAMETOOLONG;
+int luaipc_chan_unlink(const char* name, luaipc_error* err) {
+  if (TooLong(name)) return luaipc_fail(err, ENAMETOOLONG, "shm_unlink");
   HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, luaipc::LocalObjectName(name).c_str());
-  if (h == nullptr) return LastError();
+  if (h == nullptr) return luaipc::Win32Fail(err, "shm_unlink");
   CloseHandle(h);
   return 0;
 }

@@ -4,8 +4,8 @@
 // fcntl's blocking lock (F_OFD_SETLKW / F_SETLKW) has no timeout. A wait sleeps in it and is
 // woken by a signal: the waiter's cancellation (Promise form), or an alarm (luaipc/alarm_os.h)
 // at the deadline and at the slice ends where it must look at its cancel flag (once a second)
-// or at its worker's termination (every 50 ms, Sync form in a worker). No polling: an idle
-// wait is asleep in the kernel between those wake-ups.
+// or at its worker's termination (Sync form in a worker): the slices of luaipc/sliced_wait.h.
+// No polling: an idle wait is asleep in the kernel between those wake-ups.
 #include <napi.h>
 
 #include <cerrno>
@@ -17,32 +17,21 @@
 #include "luaipc/addon.h"
 #include "luaipc/alarm_os.h"
 #include "luaipc/handle.h"
+#include "luaipc/sliced_wait.h"
 #include "luaipc/waiter.h"
 
 namespace {
 
-constexpr int64_t kMs = 1000000;
-// A Sync wait in a worker looks whether the worker is being terminated this often (the one
-// periodic wake-up of this package, so that terminate() and process.exit() end it within 100 ms
-// as the README promises).
-constexpr int64_t kSyncSliceNs = 50 * kMs;
-// A Promise-form wait is interrupted by a signal when cancelled; it also re-checks its cancel
-// flag this often, in case the interruption landed just before it went to sleep.
-constexpr int64_t kAsyncSliceNs = 1000 * kMs;
 // An alarm that lands just before the wait enters the kernel is lost; at a deadline it is sent
 // again this often until the wait notices.
-constexpr int64_t kDeadlineRepeatNs = 10 * kMs;
+constexpr int64_t kDeadlineRepeatNs = 10 * luaipc::kNsPerMs;
 
-// Which call failed, for the IpcError.
-// kWakeSignal: the process has no signal left for interrupting waits (alarm_os.h ENOSYS).
-enum Syscall : int64_t { kFcntl = 0, kThreadStart = 1, kWakeSignal = 2 };
-
-const char* SyscallName(int64_t which) {
-  switch (which) {
-    case kThreadStart: return "pthread_create";
-    case kWakeSignal: return "sigaction";
-    default: return "fcntl";
-  }
+// A failure of the wait itself rather than of fcntl: the alarm could not be made ("sigaction":
+// alarm_os.h's ENOSYS, the process has no signal left for interrupting waits) or started.
+luaipc_error AlarmFailure(int err, const char* syscall) {
+  luaipc_error e{};
+  luaipc_fail(&e, err, syscall);
+  return e;
 }
 
 struct Range {
@@ -51,54 +40,52 @@ struct Range {
   int64_t len;
 };
 
-// Sleeps in `block()` (one blocking lock call, returning 0 or an errno) until it locks (0), the
-// deadline passes (ETIMEDOUT), `stop()` turns true (ECANCELED, looked at every `slice` ns and
-// after each interruption) or it fails. deadline < 0: none; slice < 0: no slices.
+// Sleeps in `block()` (one blocking lock call, returning 0 or an errno) through
+// luaipc::WaitSliced: until it locks (0), the deadline passes (ETIMEDOUT), `stop()` turns true
+// (ECANCELED, looked at before every call) or it fails: *failed is filled when the wait itself
+// failed (its alarm), and left empty for fcntl's errors. deadline < 0: none; slice kNoSlice: no
+// slices. fcntl's wait has no timeout: an alarm interrupts it at each slice end and at the
+// deadline.
 template <typename Stop, typename Block>
-int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, Syscall* failed) {
-  *failed = kFcntl;
-  if (deadline < 0 && slice < 0) {
-    for (;;) {
-      int err = block();
-      if (err != EINTR) return err;
-    }
-  }
+int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, luaipc_error* failed) {
+  *failed = luaipc_error{};
   luaipc_alarm* alarm = nullptr;
-  int err = luaipc_alarm_open(&alarm);
-  if (err != 0) {
-    *failed = err == ENOSYS ? kWakeSignal : kThreadStart;
-    return err;
-  }
-  // Armed once for the slices (the alarm repeats them by itself, so a tick costs this thread
-  // no call into the timer), and once more when the deadline comes within a slice.
+  // Armed once for the slices (the alarm repeats them by itself, so a tick costs this thread no
+  // call into the timer), and once more when the deadline comes within a slice.
   bool armed = false;
   bool armedForDeadline = false;
-  for (;;) {
-    if (stop()) {
-      err = ECANCELED;
-      break;
-    }
+  int err = luaipc::WaitSliced(deadline, slice, stop, [&](int64_t until) {
+    if (until < 0) return block();  // the main thread's untimed wait: one call, as C would do
     int64_t now = luaipc_now_ns();
-    if (deadline >= 0 && now >= deadline) {
-      err = ETIMEDOUT;
-      break;
+    if (now >= until && until == deadline) return ETIMEDOUT;
+    bool deadlineNext = until == deadline;
+    if (alarm == nullptr) {
+      int e = luaipc_alarm_open(&alarm);
+      if (e != 0) {
+        *failed = AlarmFailure(e, e == ENOSYS ? "sigaction" : "pthread_create");
+        return e;
+      }
     }
-    bool deadlineNext = deadline >= 0 && (slice < 0 || deadline <= now + slice);
     if (!armed || (deadlineNext && !armedForDeadline)) {
-      err = deadlineNext ? luaipc_alarm_arm(alarm, deadline, kDeadlineRepeatNs)
-                         : luaipc_alarm_arm(alarm, now + slice, slice);
-      if (err != 0) {
-        *failed = kThreadStart;
-        break;
+      int e = deadlineNext ? luaipc_alarm_arm(alarm, deadline, kDeadlineRepeatNs)
+                           : luaipc_alarm_arm(alarm, now + slice, slice);
+      if (e != 0) {
+        *failed = AlarmFailure(e, "pthread_create");
+        return e;
       }
       armed = true;
       armedForDeadline = deadlineNext;
     }
-    err = block();
-    if (err != EINTR) break;
-  }
-  luaipc_alarm_close(alarm);
+    return block();
+  });
+  if (alarm != nullptr) luaipc_alarm_close(alarm);
   return err;
+}
+
+// The error of a failed wait: the wait's own (its alarm), else fcntl's `err`.
+Napi::Error FlockError(Napi::Env env, int err, const luaipc_error& failed) {
+  if (failed.code != 0) return luaipc::IpcError(env, failed);
+  return luaipc::IpcError(env, err, "fcntl");
 }
 
 int32_t Int32Arg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
@@ -124,7 +111,7 @@ Range RangeArgs(const Napi::CallbackInfo& info) {
 // user's descriptor itself is used, and `file` tells whether it still is the same file.
 struct WaitFd {
   int user = -1;
-  int fd = -1;
+  luaipc_flock_fd fd = luaipc_flock_user(-1);  // what the wait locks through
   bool owned = false;
   luaipc_flock_file file{};
   WaitFd() = default;
@@ -152,7 +139,7 @@ std::shared_ptr<WaitFd> OpenWaitFd(Napi::Env env, int fd, const luaipc_flock_fil
     if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
     w->owned = true;
   } else {
-    w->fd = fd;
+    w->fd = luaipc_flock_user(fd);
   }
   return w;
 }
@@ -162,8 +149,8 @@ std::shared_ptr<WaitFd> OpenWaitFd(Napi::Env env, int fd, const luaipc_flock_fil
 // meanwhile is given back.
 template <typename Stop, typename Interruptible>
 int WaitThrough(const WaitFd& w, const Range& r, bool tryFirst, int64_t deadline, int64_t slice, Stop stop,
-                Interruptible interruptible, Syscall* failed) {
-  *failed = kFcntl;
+                Interruptible interruptible, luaipc_error* failed) {
+  *failed = luaipc_error{};
   int e = tryFirst ? luaipc_flock_try(w.fd, r.exclusive, r.start, r.len) : EAGAIN;
   if (e == EAGAIN) {
     // A duplicate locks the right file whatever happens to the user's descriptor: it is looked at
@@ -199,7 +186,7 @@ Napi::Value TryLock(const Napi::CallbackInfo& info) {
   luaipc_flock_file file;
   int fd = CheckedFd(env, info, &file);
   Range r = RangeArgs(info);
-  int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+  int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len);
   if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
   return Napi::Boolean::New(env, err == 0);
 }
@@ -215,8 +202,8 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
   double timeout = info[4].As<Napi::Number>().DoubleValue();
   bool inWorker = info[5].As<Napi::Boolean>().Value();
   int64_t deadline = luaipc::DeadlineAfter(timeout);
-  Syscall failed = kFcntl;
-  int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+  luaipc_error failed{};
+  int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len);
   if (err == EAGAIN && timeout != 0) {
     std::shared_ptr<WaitFd> w = OpenWaitFd(env, fd, file);
     std::unique_ptr<luaipc::JsProbe> probe;
@@ -225,7 +212,7 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
     // at a time, as C would do it.
     // The attempt above was just made: no second one.
     err = WaitThrough(
-        *w, r, false, deadline, inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
+        *w, r, false, deadline, inWorker ? luaipc::kSyncSliceNs : luaipc::kNoSlice, [&] { return probe && !probe->CanRunJs(); },
         [](auto call) { return call(); }, &failed);
     if (probe && !probe->CanRunJs()) {
       if (err == 0) luaipc_flock_unlock(w->fd, r.start, r.len);
@@ -233,7 +220,7 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
     }
   }
   if (err == EAGAIN || err == ETIMEDOUT) return Napi::Boolean::New(env, false);
-  if (err != 0) throw luaipc::IpcError(env, err, SyscallName(failed));
+  if (err != 0) throw FlockError(env, err, failed);
   return Napi::Boolean::New(env, true);
 }
 
@@ -243,7 +230,7 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
 Napi::Value Unlock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = Int32Arg(info, 0);
-  int err = luaipc_flock_unlock(fd, Int64Arg(info, 1), Int64Arg(info, 2));
+  int err = luaipc_flock_unlock(luaipc_flock_user(fd), Int64Arg(info, 1), Int64Arg(info, 2));
   if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
   return env.Undefined();
 }
@@ -317,7 +304,7 @@ class Locker : public luaipc::Handle<Locker> {
     Range r = RangeArgs(info);
     double timeout = info[4].As<Napi::Number>().DoubleValue();
     uint32_t id = info[5].As<Napi::Number>().Uint32Value();
-    int err = luaipc_flock_try(fd, r.exclusive, r.start, r.len);
+    int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len);
     if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
     if (err == 0 || timeout == 0) return Napi::Boolean::New(env, err == 0);
 
@@ -325,14 +312,15 @@ class Locker : public luaipc::Handle<Locker> {
     int64_t deadline = luaipc::DeadlineAfter(timeout);
     luaipc::WaitOp op;
     op.wait = [w, r, deadline](const luaipc::CancelToken& token) {
-      Syscall failed = kFcntl;
+      luaipc_error failed{};
       // Another attempt first: the range may have come free since the one on the JS thread.
       int e = WaitThrough(
-          *w, r, true, deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
+          *w, r, true, deadline, luaipc::kAsyncSliceNs, [&] { return token.cancelled(); },
           [&](auto call) { return token.Interruptible(call); }, &failed);
       if (e == 0) return luaipc::WaitOutcome{0, 1};
       if (e == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};
-      return luaipc::WaitOutcome{e, failed};
+      if (failed.code != 0) return luaipc::WaitOutcome::Failed(failed);
+      return luaipc::WaitOutcome{e, 0};
     };
     // Cancelled (abort, FileHandle closed) just as it was granted: give the range back.
     op.undo = [w, r](const luaipc::WaitOutcome& outcome) {
@@ -341,7 +329,7 @@ class Locker : public luaipc::Handle<Locker> {
       }
     };
     op.settle = [](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {
-      if (outcome.err != 0) throw luaipc::IpcError(e, outcome.err, SyscallName(outcome.value));
+      if (outcome.err != 0) throw FlockError(e, outcome.err, outcome.error);
       return Napi::Boolean::New(e, outcome.value == 1);
     };
     return waiter_.Submit(env, std::move(op), id, nullptr);

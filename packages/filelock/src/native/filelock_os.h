@@ -29,6 +29,21 @@ enum {
   LUAIPC_FLOCK_OTHER = 7
 };
 
+// What a lock call goes through: the user's descriptor (luaipc_flock_user), or a duplicate of
+// ours from luaipc_flock_dup, which on Windows is a HANDLE, not a descriptor number: the two
+// travel as this type, never as one int.
+typedef struct luaipc_flock_fd {
+  intptr_t os;  // the descriptor, or the duplicate's handle (POSIX: a descriptor too)
+  int dup;      // 1 for a duplicate of ours
+} luaipc_flock_fd;
+
+static inline luaipc_flock_fd luaipc_flock_user(int fd) {
+  luaipc_flock_fd f;
+  f.os = fd;
+  f.dup = 0;
+  return f;
+}
+
 // Which file `fd` is. EBADF when it is not an open descriptor, or (with `kind` set) not one of a
 // regular file.
 typedef struct luaipc_flock_file {
@@ -42,7 +57,7 @@ int luaipc_flock_check(int fd, luaipc_flock_file* file);
 // is given (a luaipc_flock_dup of the descriptor `file` came from), still of the same open file
 // as *dup where the OS can tell (Linux: kcmp; Windows: CompareObjectHandles); elsewhere, of the
 // same file. 1 or 0. A wait asks this to notice that its user closed the descriptor.
-int luaipc_flock_is(int fd, const luaipc_flock_file* file, const int* dup);
+int luaipc_flock_is(int fd, const luaipc_flock_file* file, const luaipc_flock_fd* dup);
 
 // For the message of an EBADF: how `fd` is open (LUAIPC_FLOCK_READ | LUAIPC_FLOCK_WRITE, or -1
 // where the OS would not refuse a lock for it) and its path where the OS can tell (else "").
@@ -61,18 +76,18 @@ int luaipc_flock_describe(int fd, luaipc_flock_about* about);
 // exclusive: 1 = write lock, 0 = read (shared) lock; locking a range this owner already holds in
 // the other mode converts it.
 // Non-blocking: 0 when locked, EAGAIN when a lock of another owner conflicts.
-int luaipc_flock_try(int fd, int exclusive, int64_t start, int64_t len);
+int luaipc_flock_try(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len);
 // Blocking: 0 when locked, EINTR when a signal interrupted the wait, EDEADLK when the kernel
 // sees that waiting would deadlock (classic locks only).
-int luaipc_flock_wait(int fd, int exclusive, int64_t start, int64_t len);
-int luaipc_flock_unlock(int fd, int64_t start, int64_t len);
+int luaipc_flock_wait(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len);
+int luaipc_flock_unlock(luaipc_flock_fd fd, int64_t start, int64_t len);
 
 // A second descriptor of the same open file description, owning the same locks, for a wait that
 // must not be redirected to another file when `fd` is closed and its number reused, and that can
 // still give back what it took once `fd` is closed. Only with open-file-description locks: with
 // classic locks, closing it would drop every lock the process holds on the file (ENOTSUP then).
-int luaipc_flock_dup(int fd, int* out);
-void luaipc_flock_close_dup(int fd);
+int luaipc_flock_dup(int fd, luaipc_flock_fd* out);
+void luaipc_flock_close_dup(luaipc_flock_fd dup);
 
 #ifdef __cplusplus
 }

@@ -104,9 +104,9 @@ int luaipc_flock_check(int fd, luaipc_flock_file* file) {
   return file->kind == LUAIPC_FLOCK_REGULAR ? 0 : EBADF;
 }
 
-int luaipc_flock_is(int fd, const luaipc_flock_file* file, const int* dup) {
+int luaipc_flock_is(int fd, const luaipc_flock_file* file, const luaipc_flock_fd* dup) {
   if (dup != nullptr) {
-    int same = SameOpenFile(fd, *dup);
+    int same = SameOpenFile(fd, static_cast<int>(dup->os));
     if (same >= 0) return same;
   }
   luaipc_flock_file now;
@@ -140,31 +140,32 @@ int luaipc_flock_describe(int fd, luaipc_flock_about* about) {
   return 0;
 }
 
-int luaipc_flock_try(int fd, int exclusive, int64_t start, int64_t len) {
+int luaipc_flock_try(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len) {
   for (;;) {
-    int err = Fcntl(fd, kSetLock, exclusive ? F_WRLCK : F_RDLCK, start, len);
+    int err = Fcntl(static_cast<int>(fd.os), kSetLock, exclusive ? F_WRLCK : F_RDLCK, start, len);
     // POSIX allows EACCES for "held by another owner"; one code for callers.
     if (err == EACCES) return EAGAIN;
     if (err != EINTR) return err;
   }
 }
 
-int luaipc_flock_wait(int fd, int exclusive, int64_t start, int64_t len) {
-  return Fcntl(fd, kSetLockWait, exclusive ? F_WRLCK : F_RDLCK, start, len);
+int luaipc_flock_wait(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len) {
+  return Fcntl(static_cast<int>(fd.os), kSetLockWait, exclusive ? F_WRLCK : F_RDLCK, start, len);
 }
 
-int luaipc_flock_unlock(int fd, int64_t start, int64_t len) {
+int luaipc_flock_unlock(luaipc_flock_fd fd, int64_t start, int64_t len) {
   for (;;) {
-    int err = Fcntl(fd, kSetLock, F_UNLCK, start, len);
+    int err = Fcntl(static_cast<int>(fd.os), kSetLock, F_UNLCK, start, len);
     if (err != EINTR) return err;
   }
 }
 
-int luaipc_flock_dup(int fd, int* out) {
+int luaipc_flock_dup(int fd, luaipc_flock_fd* out) {
 #if LUAIPC_FLOCK_OFD
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return errno;
-  *out = copy;
+  out->os = copy;
+  out->dup = 1;
   return 0;
 #else
   (void)fd;
@@ -173,6 +174,6 @@ int luaipc_flock_dup(int fd, int* out) {
 #endif
 }
 
-void luaipc_flock_close_dup(int fd) { close(fd); }
+void luaipc_flock_close_dup(luaipc_flock_fd dup) { close(static_cast<int>(dup.os)); }
 
 }  // extern "C"

@@ -24,34 +24,22 @@
 #include <cstdint>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_error.h"
 
 namespace {
 
-// A duplicate made by luaipc_flock_dup is a HANDLE, not a C-runtime descriptor. It travels as a
-// negative int (user descriptors are >= 0): -(value / 4) - 1. Handle values are multiples of 4
-// and only their low 32 bits are significant.
-constexpr uintptr_t kMaxEncodable = (static_cast<uintptr_t>(INT32_MAX) + 1) * 4 - 4;
-
-int Encode(HANDLE h) { return -static_cast<int>(reinterpret_cast<uintptr_t>(h) / 4) - 1; }
-
-HANDLE Decode(int fd) { return reinterpret_cast<HANDLE>((static_cast<uintptr_t>(-(fd + 1))) * 4); }
-
-// The HANDLE behind a Node descriptor (luaipc_os_handle_from_fd), or a duplicate's encoded
-// handle (negative: see Decode).
-int HandleOf(int fd, HANDLE* h) {
-  if (fd < 0) {
-    *h = Decode(fd);
+// The HANDLE behind a Node descriptor (luaipc_os_handle_from_fd), or a duplicate's own handle.
+int HandleOf(luaipc_flock_fd fd, HANDLE* h) {
+  if (fd.dup) {
+    *h = reinterpret_cast<HANDLE>(fd.os);
     return 0;
   }
   void* handle = nullptr;
-  int err = luaipc_os_handle_from_fd(fd, &handle);
+  int err = luaipc_os_handle_from_fd(static_cast<int>(fd.os), &handle);
   if (err != 0) return err;
   *h = static_cast<HANDLE>(handle);
   return 0;
 }
-
-// The Win32 code of a failure becomes the errno (and err.winerror in JavaScript).
-int Fail(DWORD code) { return luaipc_errno_from_win32(code); }
 
 // 1 when two handles are one kernel object, 0 when not, -1 when the system can't say
 // (CompareObjectHandles is Windows 10's).
@@ -103,7 +91,7 @@ int TryOnce(HANDLE h, int exclusive, int64_t start, int64_t len) {
     code = GetLastError();
   }
   if (code == ERROR_LOCK_VIOLATION) return EAGAIN;
-  return Fail(code);
+  return luaipc_errno_from_win32(code);
 }
 
 // Under Wine, LockFileEx without LOCKFILE_FAIL_IMMEDIATELY sleeps where neither an APC nor
@@ -135,7 +123,7 @@ int WaitBlocking(HANDLE h, int exclusive, int64_t start, int64_t len) {
   // The event matters only for a handle opened for overlapped I/O, where the call returns at
   // once and the wait happens here, alertably.
   ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (ov.hEvent == nullptr) return Fail(GetLastError());
+  if (ov.hEvent == nullptr) return luaipc::LastError();
   Span span = SpanOf(start, len);
   int err = 0;
   if (!LockFileEx(h, LockFlags(exclusive), 0, span.low, span.high, &ov)) {
@@ -148,7 +136,7 @@ int WaitBlocking(HANDLE h, int exclusive, int64_t start, int64_t len) {
     if (code == ERROR_OPERATION_ABORTED) {
       err = EINTR;
     } else if (code != ERROR_SUCCESS) {
-      err = Fail(code);
+      err = luaipc_errno_from_win32(code);
     }
   }
   CloseHandle(ov.hEvent);
@@ -161,12 +149,11 @@ extern "C" {
 
 int luaipc_flock_ofd(void) { return 1; }
 
-int luaipc_flock_check(int fd, luaipc_flock_file* file) {
-  // A Win32 code left over from an earlier call must not end up on this call's error.
-  luaipc_take_win32_error(0);
-  HANDLE h;
-  int err = HandleOf(fd, &h);
-  if (err != 0) return err;
+}  // extern "C"
+
+namespace {
+
+int CheckHandle(HANDLE h, luaipc_flock_file* file) {
   file->dev = 0;
   file->ino = 0;
   switch (GetFileType(h)) {
@@ -176,20 +163,33 @@ int luaipc_flock_check(int fd, luaipc_flock_file* file) {
     default: file->kind = LUAIPC_FLOCK_OTHER; return EBADF;
   }
   BY_HANDLE_FILE_INFORMATION info;
-  if (!GetFileInformationByHandle(h, &info)) return Fail(GetLastError());
+  if (!GetFileInformationByHandle(h, &info)) return luaipc::LastError();
   file->dev = info.dwVolumeSerialNumber;
   file->ino = (static_cast<uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
   file->kind = info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY ? LUAIPC_FLOCK_DIRECTORY : LUAIPC_FLOCK_REGULAR;
   return file->kind == LUAIPC_FLOCK_REGULAR ? 0 : EBADF;
 }
 
-int luaipc_flock_is(int fd, const luaipc_flock_file* file, const int* dup) {
+}  // namespace
+
+extern "C" {
+
+int luaipc_flock_check(int fd, luaipc_flock_file* file) {
+  // A Win32 code left over from an earlier call must not end up on this call's error.
+  luaipc_take_win32_error(0);
   HANDLE h;
-  if (HandleOf(fd, &h) != 0) return 0;
+  int err = HandleOf(luaipc_flock_user(fd), &h);
+  if (err != 0) return err;
+  return CheckHandle(h, file);
+}
+
+int luaipc_flock_is(int fd, const luaipc_flock_file* file, const luaipc_flock_fd* dup) {
+  HANDLE h;
+  if (HandleOf(luaipc_flock_user(fd), &h) != 0) return 0;
   if (dup != nullptr) {
     // One kernel object: the duplicate's. No I/O on the handle, so this never queues behind a
     // wait pending on the same file object.
-    int same = SameObject(h, Decode(*dup));
+    int same = SameObject(h, reinterpret_cast<HANDLE>(dup->os));
     if (same >= 0) return same;
   }
   luaipc_flock_file now;
@@ -208,7 +208,7 @@ int luaipc_flock_describe(int fd, luaipc_flock_about* about) {
   about->access = -1;
   about->path[0] = '\0';
   HANDLE h;
-  if (HandleOf(fd, &h) != 0) return 0;
+  if (HandleOf(luaipc_flock_user(fd), &h) != 0) return 0;
   wchar_t wide[LUAIPC_FLOCK_PATH_MAX];
   DWORD n = GetFinalPathNameByHandleW(h, wide, LUAIPC_FLOCK_PATH_MAX, FILE_NAME_NORMALIZED);
   if (n == 0 || n >= LUAIPC_FLOCK_PATH_MAX) return 0;
@@ -220,7 +220,7 @@ int luaipc_flock_describe(int fd, luaipc_flock_about* about) {
   return 0;
 }
 
-int luaipc_flock_try(int fd, int exclusive, int64_t start, int64_t len) {
+int luaipc_flock_try(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len) {
   luaipc_take_win32_error(0);
   HANDLE h;
   int err = HandleOf(fd, &h);
@@ -228,7 +228,7 @@ int luaipc_flock_try(int fd, int exclusive, int64_t start, int64_t len) {
   return TryOnce(h, exclusive, start, len);
 }
 
-int luaipc_flock_wait(int fd, int exclusive, int64_t start, int64_t len) {
+int luaipc_flock_wait(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len) {
   luaipc_take_win32_error(0);
   HANDLE h;
   int err = HandleOf(fd, &h);
@@ -236,7 +236,7 @@ int luaipc_flock_wait(int fd, int exclusive, int64_t start, int64_t len) {
   return BlockingLockIsStuck() ? WaitPolling(h, exclusive, start, len) : WaitBlocking(h, exclusive, start, len);
 }
 
-int luaipc_flock_unlock(int fd, int64_t start, int64_t len) {
+int luaipc_flock_unlock(luaipc_flock_fd fd, int64_t start, int64_t len) {
   luaipc_take_win32_error(0);
   HANDLE h;
   int err = HandleOf(fd, &h);
@@ -252,29 +252,26 @@ int luaipc_flock_unlock(int fd, int64_t start, int64_t len) {
     if (code == ERROR_NOT_LOCKED || code == ERROR_LOCK_VIOLATION) return 0;
     // Nothing can be locked on what is not a regular file, so nothing is to unlock there.
     luaipc_flock_file unused;
-    if (luaipc_flock_check(fd, &unused) == EBADF) return 0;
-    return Fail(code);
+    if (CheckHandle(h, &unused) == EBADF) return 0;
+    return luaipc_errno_from_win32(code);
   }
 }
 
-int luaipc_flock_dup(int fd, int* out) {
+int luaipc_flock_dup(int fd, luaipc_flock_fd* out) {
   luaipc_take_win32_error(0);
   HANDLE h;
-  int err = HandleOf(fd, &h);
+  int err = HandleOf(luaipc_flock_user(fd), &h);
   if (err != 0) return err;
   HANDLE copy;
   HANDLE self = GetCurrentProcess();
-  if (!DuplicateHandle(self, h, self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) return Fail(GetLastError());
-  if (reinterpret_cast<uintptr_t>(copy) > kMaxEncodable) {
-    CloseHandle(copy);
-    return EMFILE;
-  }
-  *out = Encode(copy);
+  if (!DuplicateHandle(self, h, self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) return luaipc::LastError();
+  out->os = reinterpret_cast<intptr_t>(copy);
+  out->dup = 1;
   return 0;
 }
 
-void luaipc_flock_close_dup(int fd) {
-  if (fd < 0) CloseHandle(Decode(fd));
+void luaipc_flock_close_dup(luaipc_flock_fd dup) {
+  if (dup.dup) CloseHandle(reinterpret_cast<HANDLE>(dup.os));
 }
 
 }  // extern "C"

@@ -43,9 +43,9 @@ class MappedFile : public luaipc::MappedHandle<MappedFile> {
 
     void* addr = nullptr;
     size_t mapped = 0;
-    const char* syscall = "open";
-    int err = luaipc_mmap_open(path.c_str(), mode, offset, size, max, &addr, &mapped, &syscall);
-    if (err != 0) throw luaipc::IpcError(env, err, syscall, path_.c_str());
+    luaipc_error error{};
+    int err = luaipc_mmap_open(path.c_str(), mode, offset, size, max, &addr, &mapped, &error);
+    if (err != 0) throw luaipc::IpcError(env, error, path_.c_str());
     // Every mode maps read-write (see mmap_os.h): pages the fault handler puts in place of lost
     // ones are too.
     mapping_ = luaipc::Mapping::Adopt(env, addr, mapped, LUAIPC_MAP_READ | LUAIPC_MAP_WRITE, nullptr, &err);
@@ -58,9 +58,10 @@ class MappedFile : public luaipc::MappedHandle<MappedFile> {
   Napi::Value Flush(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
-    const char* syscall = "msync";
-    int err = luaipc_mmap_flush(mapping_->addr(), mapping_->size(), &syscall);
-    if (err != 0) throw luaipc::IpcError(env, err, syscall, path_.c_str());
+    luaipc_error error{};
+    if (luaipc_mmap_flush(mapping_->addr(), mapping_->size(), &error) != 0) {
+      throw luaipc::IpcError(env, error, path_.c_str());
+    }
     return env.Undefined();
   }
 

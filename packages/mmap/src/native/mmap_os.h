@@ -1,11 +1,13 @@
-// Memory-mapped files, the OS side: a tiny C API that returns 0 or an OS error code (with the
-// failing call in *syscall) and never touches Node-API, so other OS backends (mmap_win.cc, ...)
+// Memory-mapped files, the OS side: a tiny C API that returns 0 or an OS error code (the record
+// of glue_os.h, when given, filled with it and the failed call) and never touches Node-API, so other OS backends (mmap_win.cc, ...)
 // slot in beside mmap_posix.cc. Mappings are handed to luaipc/mapping_os.h, which unmaps them.
 #ifndef LUAIPC_MMAP_OS_H
 #define LUAIPC_MMAP_OS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "luaipc/glue_os.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,11 +32,11 @@ size_t luaipc_mmap_pagesize(void);
 // (FIFO, socket) is ENODEV. The descriptor is closed before returning; the mapping is at *addr,
 // *size bytes long.
 int luaipc_mmap_open(const char* path, int mode, uint64_t offset, uint64_t size,
-                     uint64_t max_size, void** addr, size_t* mapped, const char** syscall);
+                     uint64_t max_size, void** addr, size_t* mapped, luaipc_error* err);
 
 // Writes the mapping's changed pages to the file and waits for it (msync MS_SYNC;
 // FlushViewOfFile on Windows).
-int luaipc_mmap_flush(void* addr, size_t size, const char** syscall);
+int luaipc_mmap_flush(void* addr, size_t size, luaipc_error* err);
 
 #ifdef __cplusplus
 }

@@ -64,11 +64,12 @@ extern "C" size_t luaipc_mmap_pagesize(void) {
 
 extern "C" int luaipc_mmap_open(const char* path, int mode, uint64_t offset, uint64_t size,
                                 uint64_t max_size, void** addr, size_t* mapped,
-                                const char** syscall) {
-  *syscall = "open";
+                                luaipc_error* error) {
+  const char* call = "open";
+  const char** syscall = &call;
   int fd;
   int err = Open(path, mode, &fd);
-  if (err != 0) return err;
+  if (err != 0) return luaipc_fail(error, err, call);
 
   long long length = 0;
   err = FileLength(fd, &length, syscall);
@@ -115,10 +116,9 @@ extern "C" int luaipc_mmap_open(const char* path, int mode, uint64_t offset, uin
     }
   }
   close(fd);
-  return err;
+  return err == 0 ? 0 : luaipc_fail(error, err, call);
 }
 
-extern "C" int luaipc_mmap_flush(void* addr, size_t size, const char** syscall) {
-  *syscall = "msync";
-  return msync(addr, size, MS_SYNC) < 0 ? errno : 0;
+extern "C" int luaipc_mmap_flush(void* addr, size_t size, luaipc_error* error) {
+  return msync(addr, size, MS_SYNC) < 0 ? luaipc_fail(error, errno, "msync") : 0;
 }

@@ -12,12 +12,12 @@
 #include <string>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/win_error.h"
 #include "luaipc/win_text.h"
 #include "luaipc/mapping_os.h"
 
 namespace {
 
-int LastError() { return luaipc_errno_from_win32(GetLastError()); }
 
 }  // namespace
 
@@ -30,31 +30,26 @@ size_t luaipc_mmap_pagesize(void) {
 }
 
 int luaipc_mmap_open(const char* path, int mode, uint64_t offset, uint64_t size, uint64_t max_size,
-                     void** addr, size_t* mapped, const char** syscall) {
+                     void** addr, size_t* mapped, luaipc_error* error) {
   std::wstring wide = luaipc::Wide(path);
   // CreateFileW refuses a directory with "access denied"; POSIX says what it is.
   DWORD attributes = GetFileAttributesW(wide.c_str());
   if (attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0) {
-    *syscall = "open";
-    return EISDIR;
+    return luaipc_fail(error, EISDIR, "open");
   }
-  *syscall = "CreateFile";
   DWORD access = mode == LUAIPC_MMAP_R ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE;
   HANDLE file = CreateFileW(wide.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                             nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
-  if (file == INVALID_HANDLE_VALUE) return LastError();
+  if (file == INVALID_HANDLE_VALUE) return luaipc::Win32Fail(error, "CreateFile");
 
   int err = 0;
   uint64_t len = size;
   LARGE_INTEGER length;
   if (GetFileType(file) != FILE_TYPE_DISK) {
-    *syscall = "mmap";
-    err = ENODEV;  // NUL, consoles, pipes: nothing to map
+    err = luaipc_fail(error, ENODEV, "mmap");  // NUL, consoles, pipes: nothing to map
   } else if (!GetFileSizeEx(file, &length)) {
-    *syscall = "GetFileSizeEx";
-    err = LastError();
+    err = luaipc::Win32Fail(error, "GetFileSizeEx");
   } else {
-    *syscall = "mmap";
     // The whole range must be in the file, as on POSIX (and a section larger than the file
     // would grow it).
     uint64_t end = static_cast<uint64_t>(length.QuadPart);
@@ -66,15 +61,13 @@ int luaipc_mmap_open(const char* path, int mode, uint64_t offset, uint64_t size,
     } else if (size > end - offset) {
       err = EINVAL;
     }
+    if (err != 0) luaipc_fail(error, err, "mmap");
   }
   HANDLE section = nullptr;
   if (err == 0) {
     section = CreateFileMappingW(file, nullptr, mode == LUAIPC_MMAP_R ? PAGE_WRITECOPY : PAGE_READWRITE, 0, 0,
                                  nullptr);
-    if (section == nullptr) {
-      *syscall = "CreateFileMapping";
-      err = LastError();
-    }
+    if (section == nullptr) err = luaipc::Win32Fail(error, "CreateFileMapping");
   }
   CloseHandle(file);
   if (err != 0) return err;
@@ -83,9 +76,8 @@ int luaipc_mmap_open(const char* path, int mode, uint64_t offset, uint64_t size,
                              static_cast<DWORD>(offset >> 32), static_cast<DWORD>(offset & 0xffffffffu),
                              static_cast<SIZE_T>(len));
   if (view == nullptr) {
-    err = LastError();
+    err = luaipc::Win32Fail(error, "MapViewOfFile");
     CloseHandle(section);
-    *syscall = "MapViewOfFile";
     return err;
   }
   luaipc_mapping_hold_section(view, section);
@@ -94,9 +86,8 @@ int luaipc_mmap_open(const char* path, int mode, uint64_t offset, uint64_t size,
   return 0;
 }
 
-int luaipc_mmap_flush(void* addr, size_t size, const char** syscall) {
-  *syscall = "FlushViewOfFile";
-  return FlushViewOfFile(addr, size) ? 0 : LastError();
+int luaipc_mmap_flush(void* addr, size_t size, luaipc_error* error) {
+  return FlushViewOfFile(addr, size) ? 0 : luaipc::Win32Fail(error, "FlushViewOfFile");
 }
 
 }  // extern "C"

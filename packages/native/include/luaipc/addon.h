@@ -28,17 +28,18 @@ inline void InitAddon(Napi::Env env, Napi::Object exports) {
   ExportAtProcessExit(env, exports);
 }
 
-// exports.unlink(name): removes a named object through the backend's `remove(name)` (0 or an
-// errno), throwing IpcError(errno, syscall, name). The name arrives checked by the TS layer.
-template <int (*remove)(const char*)>
-void ExportUnlink(Napi::Env env, Napi::Object exports, const char* syscall) {
+// exports.unlink(name): removes a named object through the backend's `remove(name, &error)` (0
+// or an errno, the record filled), throwing its IpcError on `name`. The name arrives checked by
+// the TS layer.
+template <int (*remove)(const char*, luaipc_error*)>
+void ExportUnlink(Napi::Env env, Napi::Object exports) {
   auto unlink = [](const Napi::CallbackInfo& info) -> Napi::Value {
     std::string name = info[0].As<Napi::String>().Utf8Value();
-    int err = remove(name.c_str());
-    if (err != 0) throw IpcError(info.Env(), err, static_cast<const char*>(info.Data()), name.c_str());
+    luaipc_error error{};
+    if (remove(name.c_str(), &error) != 0) throw IpcError(info.Env(), error, name.c_str());
     return info.Env().Undefined();
   };
-  exports.Set("unlink", Napi::Function::New(env, unlink, "unlink", const_cast<char*>(syscall)));
+  exports.Set("unlink", Napi::Function::New(env, unlink, "unlink"));
 }
 
 }  // namespace luaipc

@@ -1,7 +1,8 @@
 // OS failures as the package's IpcError, built by a factory the TS loader installs per env.
 //
 //   exports: luaipc::InitErrors(env, exports);          // adds exports.setErrorFactory(fn)
-//   throw:   throw luaipc::IpcError(env, errno, "sem_open", name);   // name/file -> err.path
+//   throw:   luaipc_error e; if (luaipc_sem_open(..., &e) != 0) throw luaipc::IpcError(env, e, name);
+//            throw luaipc::IpcError(env, ECANCELED, "sem_wait", name);  // an errno of our own
 #pragma once
 
 #include <napi.h>
@@ -69,27 +70,21 @@ inline void InitErrors(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, detail::SetErrorFactory, "setErrorFactory"));
 }
 
-// Builds (does not throw) the error for OS error `err` (positive errno) from `syscall` on
-// `path`: the file, or the shm/sem name as the user gave it. `description`, when given, replaces
-// the standard description of the code in the message. JS thread only.
-inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const char* path = nullptr,
-                            const char* description = nullptr) {
+namespace detail {
+
+// The one place an OS failure becomes a JavaScript error. `osCode`: the OS's own code (Win32),
+// 0 for none. JS thread only.
+inline Napi::Error MakeIpcError(Napi::Env env, int err, const char* syscall, const char* path,
+                                const char* description, unsigned long osCode) {
   AddonData* data = GetAddonData(env);
-#ifdef _WIN32
-  // The Win32 code behind `err`, when a backend mapped one on this thread (glue_os.h).
-  unsigned long winerror = luaipc_take_win32_error(err);
-  Napi::Value raw = winerror != 0 ? Napi::Number::New(env, static_cast<double>(winerror)) : env.Undefined();
-#else
-  Napi::Value raw = env.Undefined();
-#endif
+  Napi::Value raw = osCode != 0 ? Napi::Number::New(env, static_cast<double>(osCode)) : env.Undefined();
   if (!data->errorFactory.IsEmpty()) {
     Napi::Value made = data->errorFactory.Call({Napi::Number::New(env, err), Napi::String::New(env, syscall),
-                                                detail::OptionalString(env, path), raw,
-                                                detail::OptionalString(env, description)});
+                                                OptionalString(env, path), raw, OptionalString(env, description)});
     if (made.IsObject()) return Napi::Error(env, made);
   }
   // No factory (an addon used without its loader): a plain Error of the same shape.
-  const char* known = detail::ErrnoCode(err);
+  const char* known = ErrnoCode(err);
   std::string code = known != nullptr ? known : "E" + std::to_string(err);
   std::string message = code + ": " + (description != nullptr ? description : std::strerror(err)) + ", " + syscall;
   if (path != nullptr) message += std::string(" '") + path + "'";
@@ -99,6 +94,31 @@ inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const c
   error.Set("syscall", Napi::String::New(env, syscall));
   if (path != nullptr) error.Set("path", Napi::String::New(env, path));
   return error;
+}
+
+}  // namespace detail
+
+// Builds (does not throw) the error a seam reported in `e` (glue_os.h): its code, call and OS
+// code, on `path` (the file, or the shm/sem name as the user gave it) unless the seam named a
+// subject of its own. `description`, when given, replaces the standard description of the code
+// in the message. JS thread only.
+inline Napi::Error IpcError(Napi::Env env, const luaipc_error& e, const char* path = nullptr,
+                            const char* description = nullptr) {
+  return detail::MakeIpcError(env, e.code, e.syscall != nullptr ? e.syscall : "unknown",
+                              e.subject != nullptr ? e.subject : path, description, e.os_code);
+}
+
+// The same for an errno that no seam record carries (a failed thread start, a cancelled wait).
+// Windows: a seam that still reports through the thread's last Win32 code (glue_os.h,
+// transitional) has it taken here.
+inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const char* path = nullptr,
+                            const char* description = nullptr) {
+#ifdef _WIN32
+  unsigned long osCode = luaipc_take_win32_error(err);
+#else
+  unsigned long osCode = 0;
+#endif
+  return detail::MakeIpcError(env, err, syscall, path, description, osCode);
 }
 
 // The one use-after-close error (the TS layers build the same with filelike's closedError):

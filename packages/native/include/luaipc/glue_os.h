@@ -14,6 +14,10 @@ extern "C" {
 // kilobytes, not the 8 MiB default.
 #define LUAIPC_THREAD_STACK (256 * 1024)
 
+// macOS: the longest name of a POSIX shm object or named semaphore without its leading '/'
+// (PSHMNAMLEN and PSEMNAMLEN are 31 with it). Each backend that makes such names applies it.
+#define LUAIPC_DARWIN_IPC_NAME_MAX 30
+
 // A thread, as luaipc_thread_self returns it (pthread_t or a Windows thread id).
 typedef uintptr_t luaipc_thread_id;
 
@@ -36,16 +40,42 @@ int luaipc_thread_interrupt(luaipc_thread_id t);
 // Nanoseconds on the monotonic clock (the clock every deadline of ours is on).
 int64_t luaipc_now_ns(void);
 
+// What failed, as every _os.h seam reports it: a seam call returns 0 or the errno-style `code`,
+// and fills the record it was given (it may be NULL: the caller wants the code only). Built
+// into an IpcError in one place (errors.h: luaipc::IpcError(env, const luaipc_error&)), on the
+// JS thread or from a wait's outcome, so no error travels beside it in thread-local state.
+typedef struct luaipc_error {
+  int code;             // errno value (EEXIST, ...); 0: no error
+  const char* syscall;  // the failed call ("sem_open", "CreateFileMappingW"), a string literal
+  const char* subject;  // what it was about when the seam knows better than its caller (a
+                        // program's path), or NULL; borrowed: valid as long as the call's input
+  unsigned long os_code;  // the OS's own code where it has one beside errno (Win32), else 0
+} luaipc_error;
+
+// Fills *e (when not NULL) and returns `code`: `return luaipc_fail(e, errno, "sem_open");`.
+static inline int luaipc_fail(luaipc_error* e, int code, const char* syscall) {
+  if (e != NULL) {
+    e->code = code;
+    e->syscall = syscall;
+    e->subject = NULL;
+    e->os_code = 0;
+  }
+  return code;
+}
+
 #ifdef _WIN32
 // The errno value for a Win32 error code (ERROR_ALREADY_EXISTS -> EEXIST, ...), one table for
-// every Windows backend; EIO for codes it doesn't know. The code itself is remembered for the
-// calling thread (luaipc_take_win32_error), so the error thrown to JavaScript can carry it.
+// every Windows backend; EIO for codes it doesn't know.
 int luaipc_errno_from_win32(unsigned long code);
-// The Win32 code of the calling thread's last luaipc_errno_from_win32 if it became `err`, else
-// 0; either way the thread's code is cleared (pass 0 just to clear it).
+// luaipc_fail for a Win32 code: fills *e with its errno and the code itself (os_code, which
+// JavaScript sees as err.winerror) and returns the errno. With `os_code` GetLastError() this is
+// every Windows backend's one way to fail (luaipc/win_error.h: luaipc::Win32Fail).
+int luaipc_fail_win32(luaipc_error* e, unsigned long os_code, const char* syscall);
+// Transitional, for seams that do not fill a luaipc_error yet (proc): luaipc_errno_from_win32
+// also remembers the code for the calling thread, and IpcError(env, errno, ...) takes it back
+// if it became that errno (luaipc_take_win32_error; pass 0 just to clear it).
+// luaipc_put_win32_error sets it. New code fills a luaipc_error instead.
 unsigned long luaipc_take_win32_error(int err);
-// Makes `code` (mapped to `err`) the calling thread's last Win32 code: an error that happened on
-// another thread (a wait thread) carries it to the JS thread's IpcError.
 void luaipc_put_win32_error(unsigned long code, int err);
 // The Windows handle behind a Node file descriptor (fs.openSync, FileHandle.fd), through the
 // uv_get_osfhandle node.exe exports (its C runtime's descriptor table is inside node.exe). EBADF

@@ -63,6 +63,7 @@
 #include "luaipc/env.h"
 #include "luaipc/handle.h"
 #include "luaipc/mapping_os.h"
+#include "luaipc/name_owner.h"
 
 namespace luaipc {
 
@@ -70,13 +71,8 @@ namespace luaipc {
 // @luaipc/filelike's MappedStore).
 constexpr const char* kTruncatedDescription = "mapped object was truncated";
 
-// The creator of a named object. Disown() runs at most once per mapping and must not call
-// JavaScript (it may run during teardown or at exit).
-class MappingOwner {
- public:
-  virtual ~MappingOwner() = default;
-  virtual void Disown() noexcept = 0;
-};
+// The creator of a named object (name_owner.h); the mapping disowns it at most once.
+using MappingOwner = NameOwner;
 
 class Mapping;
 

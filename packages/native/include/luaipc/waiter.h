@@ -1,27 +1,25 @@
-// Blocking waits on threads of ours, settled as Promises.
-//
-// Why not Napi::AsyncWorker / libuv's pool: a wait may block forever, and the pool has four
-// threads shared with fs and dns; ten pending waits would starve fs.readFile.
+// Blocking waits on threads of ours, settled as Promises: the thread pool (thread_pool.h) and the
+// way into JavaScript (js_call.h) put to work for one kind of task, a bounded wait.
 //
 // Each pending wait has a thread of its own, so every wait honours its own timeout and abort
-// whatever other waits on the same handle do. Threads come from a pool and park when their wait
-// is done: in a ping-pong one thread serves every wait, and thread creation (which may fail:
-// that is an IpcError EAGAIN, never an abort) is paid once.
+// whatever other waits on the same handle do. Threads come from the pool and park when their
+// wait is done: in a ping-pong one thread serves every wait, and thread creation (which may
+// fail: that is an IpcError EAGAIN, never an abort) is paid once.
 //
 // Usage (JS thread):
 //   luaipc::Waiter waiter;                                 // a member of the handle
 //   waiter.KeepAliveWhileBusy(this);                      // the handle lives while a wait is pending
-//   Napi::Promise p = waiter.Submit(env, {wait, undo, settle}, id);   // throws IpcError EAGAIN
+//   luaipc::WaitOp op{wait, undo, settle};
+//   Napi::Promise p = waiter.Submit(env, std::move(op), id, name);   // rejects with IpcError
+//                                                         // EAGAIN (on `name`) without a thread
 //   waiter.Cancel(env, id, reason);                       // AbortSignal
 //   waiter.CancelAll(env, makeReason);                    // close(): rejects every pending wait
 //   waiter.Shutdown();                                    // GC / env teardown: no JavaScript
 //
 // A cancelled wait is rejected at once on the JS thread; its thread is interrupted
 // (luaipc_thread_interrupt) and gives back what it took if it took something (`undo`).
-// Results go back through a thread-safe function that is ref'd only while a wait is
-// outstanding: a pending wait keeps the process alive, an idle handle does not. The threads
-// never run JavaScript and the addon is pinned (addon.h), so a wait still running when its
-// worker is torn down just finishes on its own.
+// Results go back through a JsCall that is ref'd only while a wait is outstanding: a pending
+// wait keeps the process alive, an idle handle does not.
 #pragma once
 
 #include <napi.h>
@@ -29,9 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <list>
 #include <memory>
@@ -40,25 +36,27 @@
 
 #include "luaipc/errors.h"
 #include "luaipc/glue_os.h"
+#include "luaipc/js_call.h"
+#include "luaipc/sliced_wait.h"
+#include "luaipc/thread_pool.h"
 
 namespace luaipc {
-
-// The point on luaipc_now_ns()'s clock `seconds` from now (fractions allowed); -1 (never) for a
-// negative or NaN timeout, or one too long for the clock (2^62 ns is ~146 years, so the sum
-// cannot overflow).
-inline int64_t DeadlineAfter(double seconds) {
-  if (!(seconds >= 0) || seconds > 4.6e9) return -1;
-  return luaipc_now_ns() + static_cast<int64_t>(seconds * 1e9);
-}
 
 // What a wait produced; its meaning is up to the operation (sem: value 1 = acquired, 0 = timed
 // out; err = errno of a failed wait).
 struct WaitOutcome {
   int err = 0;
   int64_t value = 0;
-  // Windows: the Win32 code behind `err`, taken on the wait thread and handed back to the JS
-  // thread's IpcError (glue_os.h keeps it per thread). Set by the waiter, not by the wait.
-  unsigned long winerror = 0;
+  // What failed when err != 0, as the seam reported it (glue_os.h), for settle's IpcError:
+  // WaitOutcome::Failed(record). An outcome built from a bare errno has an empty record.
+  luaipc_error error{};
+
+  static WaitOutcome Failed(const luaipc_error& e) {
+    WaitOutcome outcome;
+    outcome.err = e.code;
+    outcome.error = e;
+    return outcome;
+  }
 };
 
 // Handed to WaitOp::wait. A wait blocks only inside Interruptible(), which returns early (its
@@ -67,6 +65,16 @@ struct WaitOutcome {
 class CancelToken {
  public:
   bool cancelled() const noexcept { return flag_.load(std::memory_order_acquire); }
+
+  // The sliced wait of a thread of ours (sliced_wait.h): `sleep(until)` runs Interruptible, and
+  // the cancel flag is looked at every kAsyncSliceNs besides. 0, ETIMEDOUT, ECANCELED or the
+  // OS error.
+  template <typename Sleep>
+  int WaitSliced(int64_t deadline, Sleep sleep) const {
+    return luaipc::WaitSliced(
+        deadline, kAsyncSliceNs, [this] { return cancelled(); },
+        [&](int64_t until) { return Interruptible([&] { return sleep(until); }); });
+  }
 
   // Runs `call` (a blocking system call returning 0 or an errno) so that a cancellation
   // interrupts it (it then returns EINTR). ECANCELED without calling once cancelled.
@@ -122,7 +130,8 @@ namespace detail {
 
 struct WaiterShared;
 
-struct WaitJob {
+// One pending wait: the pool's task, and the item its JsCall delivers.
+struct WaitJob : PoolTask, std::enable_shared_from_this<WaitJob> {
   enum State { kRunning, kDelivered, kCancelled };
   WaitOp op;
   uint32_t id = 0;
@@ -132,107 +141,52 @@ struct WaitJob {
   std::shared_ptr<WaiterShared> shared;
   napi_deferred deferred = nullptr;  // JS thread only
   Waiter* owner = nullptr;           // JS thread only; null once the owner let go of the job
+
+  inline void RunTask() override;
 };
 
 // What the pool threads and the JS thread share for one Waiter.
 struct WaiterShared {
+  // Orders a job's state change with its delivery: a job is delivered (posted) only while
+  // kRunning, and Cancel sees kDelivered or makes it kCancelled first.
   std::mutex mu;
-  // The thread may call into tsfn only while this is true (cleared before release/finalize).
-  bool tsfnAlive = false;
-  napi_threadsafe_function tsfn = nullptr;
-  // Set on the JS thread by the tsfn finalizer: Node deletes the tsfn right after, and at env
-  // teardown that can happen before the handle is closed.
-  bool tsfnFinalized = false;
+  std::shared_ptr<JsCall> call;  // set once, on the JS thread, before the first job starts
 };
 
-// Threads that run one job at a time and park in between. One pool per addon (the headers are
-// compiled into each addon, with hidden symbols), shared by every env of the process. It is
-// never destroyed: parked threads may outlive everything else, down to process exit.
-class Pool {
- public:
-  static Pool& Get() {
-    static Pool* pool = new Pool();
-    return *pool;
-  }
+// The waits' threads: one pool per addon (the headers are compiled into each addon, with hidden
+// symbols), shared by every env of the process. A thread parks this long between waits.
+inline ThreadPool& WaitPool() {
+  static ThreadPool* pool = new ThreadPool("luaipc-wait", std::chrono::seconds(30));
+  return *pool;
+}
 
-  // Runs `job` on a parked thread, or on a new one. Returns 0, or the OS error of a failed
-  // thread start (the job then never runs).
-  int Run(std::shared_ptr<WaitJob> job) {
-    std::unique_lock<std::mutex> lock(mu_);
-    queue_.push_back(std::move(job));
-    if (idle_ >= queue_.size()) {
-      cv_.notify_one();
-      return 0;
-    }
-    const WaitJob* mine = queue_.back().get();
-    lock.unlock();
-    int err = luaipc_thread_start(ThreadMain, this, "luaipc-wait");
-    if (err == 0) return 0;
-    lock.lock();
-    // A thread that came free meanwhile may have taken it; otherwise it never runs.
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-      if (it->get() == mine) {
-        queue_.erase(it);
-        return err;
-      }
-    }
-    return 0;
-  }
-
- private:
-  static constexpr auto kParkTime = std::chrono::seconds(30);
-
-  static void ThreadMain(void* arg) {
-    auto* pool = static_cast<Pool*>(arg);
-    std::unique_lock<std::mutex> lock(pool->mu_);
-    for (;;) {
-      if (pool->queue_.empty()) {
-        ++pool->idle_;
-        bool woken = pool->cv_.wait_for(lock, kParkTime, [&] { return !pool->queue_.empty(); });
-        --pool->idle_;
-        if (!woken) return;  // parked too long: give the thread back
-        continue;
-      }
-      std::shared_ptr<WaitJob> job = std::move(pool->queue_.front());
-      pool->queue_.pop_front();
-      lock.unlock();
-      RunJob(job);
-      job.reset();
-      lock.lock();
-    }
-  }
-
-  static void RunJob(const std::shared_ptr<WaitJob>& job);
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<WaitJob>> queue_;
-  size_t idle_ = 0;
-};
-
-inline void Pool::RunJob(const std::shared_ptr<WaitJob>& job) {
-  WaiterShared& s = *job->shared;
-  WaitOutcome outcome{ECANCELED, 0};
-  if (!job->token.cancelled()) outcome = job->op.wait(job->token);
+inline void WaitJob::RunTask() {
+  std::shared_ptr<WaitJob> job = shared_from_this();
+  WaiterShared& s = *shared;
+  WaitOutcome result;
+  result.err = ECANCELED;
+  if (!token.cancelled()) result = op.wait(token);
 #ifdef _WIN32
-  outcome.winerror = luaipc_take_win32_error(outcome.err);
+  // Transitional (glue_os.h): a wait whose seam still reports through the thread's last Win32
+  // code hands it to the JS thread in its record.
+  if (result.err != 0 && result.error.code == 0) result.error.os_code = luaipc_take_win32_error(result.err);
 #endif
   bool delivered = false;
   {
     std::lock_guard<std::mutex> lock(s.mu);
-    if (job->state == WaitJob::kRunning && s.tsfnAlive) {
-      job->outcome = outcome;
-      job->state = WaitJob::kDelivered;
+    if (state == kRunning) {
+      outcome = result;
+      state = kDelivered;
       auto* box = new std::shared_ptr<WaitJob>(job);
-      if (napi_call_threadsafe_function(s.tsfn, box, napi_tsfn_nonblocking) == napi_ok) {
+      if (s.call->Post(box)) {
         delivered = true;
       } else {
         delete box;
-        job->state = WaitJob::kCancelled;
+        state = kCancelled;
       }
     }
   }
-  if (!delivered && job->op.undo) job->op.undo(outcome);
+  if (!delivered && op.undo) op.undo(result);
 }
 
 }  // namespace detail
@@ -263,11 +217,12 @@ class Waiter {
     });
   }
 
-  // Starts `op` on a thread of its own and returns its promise. `id` identifies it for Cancel
-  // (0 when it cannot be cancelled individually). Throws IpcError (EAGAIN, ...) when no thread
-  // can be started, with `path` (the object) in it.
+  // Starts `op` on a thread of the pool and returns its promise. `id` identifies it for Cancel
+  // (0 when it cannot be cancelled individually). When no thread can be started the promise is
+  // rejected at once with IpcError (EAGAIN, ...) from "pthread_create" on `path` (the object;
+  // may be null). Throws ERR_IPC_CLOSED after CancelAll/Shutdown.
   Napi::Promise Submit(Napi::Env env, WaitOp op, uint32_t id, const char* path) {
-    StartTsfn(env);
+    StartCall(env);
     auto job = std::make_shared<detail::WaitJob>();
     job->op = std::move(op);
     job->id = id;
@@ -277,7 +232,7 @@ class Waiter {
     NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &job->deferred, &promise), Napi::Promise());
     outstanding_.push_back(job);
     if (outstanding_.size() == 1) SetBusy(env, true);
-    int err = detail::Pool::Get().Run(job);
+    int err = detail::WaitPool().Run(job);
     if (err != 0) {
       {
         std::lock_guard<std::mutex> lock(shared_->mu);
@@ -313,12 +268,12 @@ class Waiter {
     return false;
   }
 
-  // close(): rejects every pending wait with makeReason(env) and releases the thread-safe
-  // function. Results already on their way still resolve.
+  // close(): rejects every pending wait with makeReason(env) and closes the JsCall. Results
+  // already on their way still resolve.
   void CancelAll(Napi::Env env, const std::function<Napi::Value(Napi::Env)>& makeReason) {
     std::list<std::shared_ptr<detail::WaitJob>> cancelled = TakePending();
     for (auto& job : cancelled) job->token.Cancel();
-    ReleaseTsfn();
+    CloseCall();
     for (auto& job : cancelled) {
       job->owner = nullptr;
       napi_reject_deferred(env, job->deferred, makeReason(env));
@@ -334,7 +289,7 @@ class Waiter {
     for (auto& job : outstanding_) job->owner = nullptr;
     for (auto& job : cancelled) job->owner = nullptr;
     outstanding_.clear();
-    ReleaseTsfn();
+    CloseCall();
   }
 
  private:
@@ -355,52 +310,26 @@ class Waiter {
   }
 
   void SetBusy(Napi::Env env, bool busy) {
-    if (shared_->tsfn != nullptr && !released_ && !shared_->tsfnFinalized) {
-      if (busy) {
-        napi_ref_threadsafe_function(env, shared_->tsfn);
-      } else {
-        napi_unref_threadsafe_function(env, shared_->tsfn);
-      }
-    }
+    if (shared_->call) shared_->call->SetKeepAlive(env, busy);
     if (busy_) busy_(busy);
   }
 
-  void StartTsfn(Napi::Env env) {
-    if (shared_->tsfn != nullptr || released_) {
-      if (released_) NAPI_THROW_VOID(ClosedError(env, "handle"));
-      return;
-    }
-    auto* finalizeData = new std::shared_ptr<detail::WaiterShared>(shared_);
-    napi_threadsafe_function tsfn;
-    napi_status status = napi_create_threadsafe_function(
-        env, nullptr, nullptr, Napi::String::New(env, "luaipc.wait"), 0, 1, finalizeData, TsfnFinalize,
-        nullptr, CallJs, &tsfn);
-    if (status != napi_ok) {
-      delete finalizeData;
-      NAPI_THROW_IF_FAILED_VOID(env, status);
-    }
-    napi_unref_threadsafe_function(env, tsfn);
-    std::lock_guard<std::mutex> lock(shared_->mu);
-    shared_->tsfn = tsfn;
-    shared_->tsfnAlive = true;
+  void StartCall(Napi::Env env) {
+    if (closed_) NAPI_THROW_VOID(ClosedError(env, "handle"));
+    if (shared_->call) return;
+    shared_->call = JsCall::Create(env, "luaipc.wait", CallJs, nullptr);
   }
 
-  void ReleaseTsfn() noexcept {
-    bool release = false;
-    {
-      std::lock_guard<std::mutex> lock(shared_->mu);
-      shared_->tsfnAlive = false;
-      release = shared_->tsfn != nullptr && !released_ && !shared_->tsfnFinalized;
-      released_ = true;
-    }
-    // Queued deliveries are still dispatched before the tsfn closes.
-    if (release) napi_release_threadsafe_function(shared_->tsfn, napi_tsfn_release);
+  void CloseCall() noexcept {
+    closed_ = true;
+    if (shared_->call) shared_->call->Close();
   }
 
-  static void CallJs(napi_env rawEnv, napi_value, void*, void* data) {
-    std::shared_ptr<detail::WaitJob> job = std::move(*static_cast<std::shared_ptr<detail::WaitJob>*>(data));
-    delete static_cast<std::shared_ptr<detail::WaitJob>*>(data);
-    // rawEnv is null when the tsfn is torn down with items still queued.
+  static void CallJs(napi_env rawEnv, void*, void* item) {
+    auto* box = static_cast<std::shared_ptr<detail::WaitJob>*>(item);
+    std::shared_ptr<detail::WaitJob> job = std::move(*box);
+    delete box;
+    // rawEnv is null when the JsCall is torn down with items still queued.
     if (rawEnv == nullptr || job->owner == nullptr) return;
     try {
       job->owner->Deliver(Napi::Env(rawEnv), job);
@@ -414,7 +343,8 @@ class Waiter {
     job->owner = nullptr;
     try {
 #ifdef _WIN32
-      luaipc_put_win32_error(job->outcome.winerror, job->outcome.err);
+      // Transitional: see RunTask.
+      if (job->outcome.error.code == 0) luaipc_put_win32_error(job->outcome.error.os_code, job->outcome.err);
 #endif
       Napi::Value value = job->op.settle(env, job->outcome);
       napi_resolve_deferred(env, job->deferred, value);
@@ -427,20 +357,10 @@ class Waiter {
     if (outstanding_.empty()) SetBusy(env, false);
   }
 
-  static void TsfnFinalize(napi_env, void* data, void*) {
-    auto* shared = static_cast<std::shared_ptr<detail::WaiterShared>*>(data);
-    {
-      std::lock_guard<std::mutex> lock((*shared)->mu);
-      (*shared)->tsfnAlive = false;
-      (*shared)->tsfnFinalized = true;
-    }
-    delete shared;
-  }
-
   std::shared_ptr<detail::WaiterShared> shared_;
   std::list<std::shared_ptr<detail::WaitJob>> outstanding_;  // JS thread
   BusyCallback busy_;
-  bool released_ = false;
+  bool closed_ = false;
 };
 
 }  // namespace luaipc

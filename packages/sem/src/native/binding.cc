@@ -12,12 +12,13 @@
 #include "luaipc/addon.h"
 #include "luaipc/handle.h"
 #include "luaipc/mapping.h"
+#include "luaipc/name_owner.h"
+#include "luaipc/sliced_wait.h"
 #include "luaipc/waiter.h"
 #include "sem_os.h"
 
 namespace {
 
-constexpr int64_t kMs = 1000000;
 // Before sleeping, retry for this long, yielding the CPU between tries: a peer that answers at
 // once (a ping-pong) is caught without a kernel sleep and wake-up. Yielding rather than a pause
 // loop hands the CPU to the peer when both share it.
@@ -26,21 +27,14 @@ constexpr int64_t kSpinNs = 50 * 1000;
 // loop and back, and catching it before sleeping saves a kernel wake-up of our thread on top of
 // the JS thread's. Bench results are in bench/RESULTS.md (pingpong).
 constexpr int64_t kAsyncSpinNs = 150 * 1000;
-// A Sync wait looks whether its worker is being terminated this often (the one periodic wake-up
-// allowed, so that terminate() and process.exit() end it within 100 ms, as the README promises).
-constexpr int64_t kSyncSliceNs = 50 * kMs;
-// A Promise-form wait is interrupted by a signal when cancelled; it also re-checks its cancel
-// flag this often, in case the interruption landed just before it went to sleep.
-constexpr int64_t kAsyncSliceNs = 1000 * kMs;
-
 // The IpcError for a failed call. ENXIO and EINVAL come from the checks of sem_posix.cc (the
 // semaphore's file lost its page; bytes glibc never writes, as sem_post's own EINVAL means too)
 // and say so.
-Napi::Error SemError(Napi::Env env, int err, const char* syscall, const std::string& name) {
-  const char* description = err == ENXIO    ? luaipc::kTruncatedDescription
-                            : err == EINVAL ? "not a valid semaphore"
-                                            : nullptr;
-  return luaipc::IpcError(env, err, syscall, name.c_str(), description);
+Napi::Error SemError(Napi::Env env, const luaipc_error& e, const std::string& name) {
+  const char* description = e.code == ENXIO    ? luaipc::kTruncatedDescription
+                            : e.code == EINVAL ? "not a valid semaphore"
+                                               : nullptr;
+  return luaipc::IpcError(env, e, name.c_str(), description);
 }
 
 // Shared by the handle and any wait in flight, so the OS object is closed only after the last
@@ -53,35 +47,27 @@ struct Core {
 };
 
 // 0 (acquired) or EAGAIN (not yet) after up to `spinNs` of tries; other errors as they come.
-int Spin(luaipc_sem* sem, int64_t spinNs = kSpinNs) {
+int Spin(luaipc_sem* sem, luaipc_error* error, int64_t spinNs = kSpinNs) {
   int64_t until = luaipc_now_ns() + spinNs;
   for (;;) {
-    int err = luaipc_sem_trywait(sem);
+    int err = luaipc_sem_trywait(sem, error);
     if (err != EAGAIN || luaipc_now_ns() >= until) return err;
     std::this_thread::yield();
   }
 }
 
-// Sleeps in slices of `slice` ns (one sleep when negative) until acquired (0), the deadline
-// (ETIMEDOUT) or `stop()` (ECANCELED). `sleep(until)` is one luaipc_sem_wait, possibly interruptible.
-template <typename Stop, typename Sleep>
-int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Sleep sleep) {
-  for (;;) {
-    if (stop()) return ECANCELED;
-    int64_t until = deadline;
-    if (slice >= 0) {
-      int64_t sliceEnd = luaipc_now_ns() + slice;
-      if (deadline < 0 || sliceEnd < deadline) until = sliceEnd;
-    }
-    int err = sleep(until);
-    if (err == 0) return 0;
-    if (err == ETIMEDOUT) {
-      if (deadline >= 0 && luaipc_now_ns() >= deadline) return ETIMEDOUT;
-      continue;
-    }
-    if (err != EINTR) return err;
-  }
-}
+// The creator's name (luaipc/name_owner.h), removed only while it is still the semaphore this
+// handle created.
+class SemName : public luaipc::NameOwner {
+ public:
+  explicit SemName(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+
+ protected:
+  void Unlink() noexcept override { luaipc_sem_unlink_if_created(core_->sem); }
+
+ private:
+  std::shared_ptr<Core> core_;
+};
 
 class Semaphore : public luaipc::Handle<Semaphore> {
  public:
@@ -105,10 +91,10 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     Napi::Env env = info.Env();
     name_ = info[0].As<Napi::String>().Utf8Value();
     uint32_t n = info[1].As<Napi::Number>().Uint32Value();
-    creator_ = n > 0;
     core_ = std::make_shared<Core>();
-    int err = luaipc_sem_open(name_.c_str(), n, creator_ ? 1 : 0, &core_->sem);
-    if (err != 0) throw SemError(env, err, "sem_open", name_);
+    luaipc_error error{};
+    if (luaipc_sem_open(name_.c_str(), n, n > 0 ? 1 : 0, &core_->sem, &error) != 0) throw SemError(env, error, name_);
+    if (n > 0) owner_ = std::make_unique<SemName>(core_);
     waiter_.KeepAliveWhileBusy(this);
   }
 
@@ -123,33 +109,31 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     } else {
       waiter_.Shutdown();
     }
-    // LuaIPC: the creator's handle owns the name (the object it created, not a newer one).
-    UnlinkIfCreator();
+    // Disowned and dropped: it holds the semaphore open.
+    if (owner_) owner_->Disown();
+    owner_.reset();
     core_.reset();
   }
 
-  void AtProcessExit() noexcept override { UnlinkIfCreator(); }
-
- private:
-  void UnlinkIfCreator() noexcept {
-    if (!creator_ || !core_) return;
-    creator_ = false;
-    luaipc_sem_unlink_if_created(core_->sem);
+  void AtProcessExit() noexcept override {
+    if (owner_) owner_->Disown();
   }
 
+ private:
   Napi::Value Inc(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
-    int err = luaipc_sem_post(core_->sem);
-    if (err != 0) throw SemError(env, err, "sem_post", name_);
+    luaipc_error error{};
+    if (luaipc_sem_post(core_->sem, &error) != 0) throw SemError(env, error, name_);
     return env.Undefined();
   }
 
   Napi::Value TryDec(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     EnsureOpen(env);
-    int err = luaipc_sem_trywait(core_->sem);
-    if (err != 0 && err != EAGAIN) throw SemError(env, err, "sem_trywait", name_);
+    luaipc_error error{};
+    int err = luaipc_sem_trywait(core_->sem, &error);
+    if (err != 0 && err != EAGAIN) throw SemError(env, error, name_);
     return Napi::Boolean::New(env, err == 0);
   }
 
@@ -162,19 +146,19 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     double timeout = info[0].As<Napi::Number>().DoubleValue();
     bool inWorker = info[1].ToBoolean().Value();
     luaipc_sem* sem = core_->sem;
-    int err = timeout == 0 ? luaipc_sem_trywait(sem) : Spin(sem);
+    luaipc_error error{};
+    int err = timeout == 0 ? luaipc_sem_trywait(sem, &error) : Spin(sem, &error);
     if (err == EAGAIN && timeout != 0) {
-      // Only a worker can be stopped while its thread waits (terminate(), process.exit()): the
-      // main thread sleeps in one piece.
-      std::unique_ptr<luaipc::JsProbe> probe;
-      if (inWorker) probe = std::make_unique<luaipc::JsProbe>(env);
-      err = WaitSliced(
-          luaipc::DeadlineAfter(timeout), inWorker ? kSyncSliceNs : -1, [&] { return probe && !probe->CanRunJs(); },
-          [&](int64_t until) { return luaipc_sem_wait(sem, until); });
+      err = luaipc::SyncWait(env, luaipc::DeadlineAfter(timeout), inWorker,
+                             [&](int64_t until) { return luaipc_sem_wait(sem, until, &error); });
       if (err == ECANCELED) return env.Undefined();
     }
     if (err == EAGAIN || err == ETIMEDOUT) return Napi::Boolean::New(env, false);
-    if (err != 0) throw SemError(env, err, timeout == 0 ? "sem_trywait" : "sem_wait", name_);
+    if (err != 0) {
+      // A wait reports what went wrong as its wait, whether the spin's trywait or the sleep met it.
+      if (timeout != 0) error.syscall = "sem_wait";
+      throw SemError(env, error, name_);
+    }
     return Napi::Boolean::New(env, true);
   }
 
@@ -185,8 +169,9 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     EnsureOpen(env);
     double timeout = info[0].As<Napi::Number>().DoubleValue();
     uint32_t id = info[1].As<Napi::Number>().Uint32Value();
-    int err = luaipc_sem_trywait(core_->sem);
-    if (err != 0 && err != EAGAIN) throw SemError(env, err, "sem_trywait", name_);
+    luaipc_error error{};
+    int err = luaipc_sem_trywait(core_->sem, &error);
+    if (err != 0 && err != EAGAIN) throw SemError(env, error, name_);
     if (err == 0 || timeout == 0) return Napi::Boolean::New(env, err == 0);
 
     std::shared_ptr<Core> core = core_;
@@ -195,21 +180,24 @@ class Semaphore : public luaipc::Handle<Semaphore> {
     luaipc::WaitOp op;
     op.wait = [core, deadline](const luaipc::CancelToken& token) {
       luaipc_sem* sem = core->sem;
-      int e = Spin(sem, kAsyncSpinNs);
-      if (e == EAGAIN) {
-        e = WaitSliced(
-            deadline, kAsyncSliceNs, [&] { return token.cancelled(); },
-            [&](int64_t until) { return token.Interruptible([&] { return luaipc_sem_wait(sem, until); }); });
-      }
+      luaipc_error error{};
+      int e = Spin(sem, &error, kAsyncSpinNs);
+      if (e == EAGAIN) e = token.WaitSliced(deadline, [&](int64_t until) { return luaipc_sem_wait(sem, until, &error); });
       if (e == 0) return luaipc::WaitOutcome{0, 1};
       if (e == ETIMEDOUT || e == EAGAIN) return luaipc::WaitOutcome{0, 0};
-      return luaipc::WaitOutcome{e, 0};
+      // Reported as the wait, whether the spin's trywait or the sleep met it.
+      if (error.code == e) {
+        error.syscall = "sem_wait";
+      } else {
+        luaipc_fail(&error, e, "sem_wait");  // cancelled
+      }
+      return luaipc::WaitOutcome::Failed(error);
     };
     op.undo = [core](const luaipc::WaitOutcome& outcome) {
-      if (outcome.err == 0 && outcome.value == 1) luaipc_sem_post(core->sem);
+      if (outcome.err == 0 && outcome.value == 1) luaipc_sem_post(core->sem, nullptr);
     };
     op.settle = [name](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {
-      if (outcome.err != 0) throw SemError(e, outcome.err, "sem_wait", name);
+      if (outcome.err != 0) throw SemError(e, outcome.error, name);
       return Napi::Boolean::New(e, outcome.value == 1);
     };
     return waiter_.Submit(env, std::move(op), id, name_.c_str());
@@ -224,13 +212,13 @@ class Semaphore : public luaipc::Handle<Semaphore> {
 
   std::shared_ptr<Core> core_;
   std::string name_;
-  bool creator_ = false;
+  std::unique_ptr<luaipc::NameOwner> owner_;  // the creator's
   luaipc::Waiter waiter_;
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Semaphore", Semaphore::Define(env));
-  luaipc::ExportUnlink<luaipc_sem_unlink>(env, exports, "sem_unlink");
+  luaipc::ExportUnlink<luaipc_sem_unlink>(env, exports);
   exports.Set("SEM_VALUE_MAX", Napi::Number::New(env, static_cast<double>(luaipc_sem_value_max())));
   exports.Set("NAME_MAX", Napi::Number::New(env, static_cast<double>(luaipc_sem_name_max())));
   // The semaphore lives in a mapping too (sem_posix.cc).

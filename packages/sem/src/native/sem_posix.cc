@@ -31,6 +31,7 @@
 #endif
 
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -53,20 +54,27 @@ namespace {
 
 constexpr int64_t kNsPerSec = 1000000000;
 
+#if defined(__APPLE__)
+// macOS: a semaphore's name, '/' included, fits PSEMNAMLEN (31) bytes, as a shm segment's does.
+constexpr size_t kNameMax = LUAIPC_DARWIN_IPC_NAME_MAX;
+#else
+// glibc's file name is "sem." + name: 4 bytes of NAME_MAX go to the prefix.
+constexpr size_t kNameMax = NAME_MAX - 4;
+#endif
+
 std::string OsName(const char* name) { return std::string("/") + name; }
 
-// Where the OS keeps the object as a file, when it does: glibc puts named semaphores in
-// /dev/shm as "sem." + name. Elsewhere (macOS) there is no path and no identity check.
-bool FileOf(const char* name, std::string* path) {
+// Where the OS keeps the object as a file: glibc puts named semaphores in /dev/shm as "sem." +
+// name, which gives a creator the identity it checks before removing the name. Elsewhere
+// (macOS) there is no path, no page to watch and no identity check: the creator's close removes
+// the name as it finds it.
 #if defined(__linux__)
-  *path = std::string("/dev/shm/sem.") + name;
-  return true;
+constexpr bool kSemFile = true;
 #else
-  (void)name;
-  (void)path;
-  return false;
+constexpr bool kSemFile = false;
 #endif
-}
+
+std::string FileOf(const char* name) { return std::string("/dev/shm/sem.") + name; }
 
 // Systems without sem_timedwait (macOS), and the portable build: an untimed sem_wait that the
 // glue's alarm interrupts at the deadline.
@@ -193,18 +201,18 @@ extern "C" {
 
 int64_t luaipc_sem_value_max(void) { return SEM_VALUE_MAX; }
 
-// glibc's file name is "sem." + name: 4 bytes of NAME_MAX go to the prefix.
-size_t luaipc_sem_name_max(void) { return NAME_MAX - 4; }
+size_t luaipc_sem_name_max(void) { return kNameMax; }
 
-int luaipc_sem_open(const char* name, unsigned initial, int create, luaipc_sem** out) {
+int luaipc_sem_open(const char* name, unsigned initial, int create, luaipc_sem** out, luaipc_error* error) {
+  if (strlen(name) > kNameMax) return luaipc_fail(error, ENAMETOOLONG, "sem_open");
   std::string osName = OsName(name);
   sem_t* s = create ? sem_open(osName.c_str(), O_CREAT | O_EXCL, S_IRUSR | S_IWUSR, initial)
                     : sem_open(osName.c_str(), 0);
-  if (s == SEM_FAILED) return errno;
+  if (s == SEM_FAILED) return luaipc_fail(error, errno, "sem_open");
   auto* sem = new (std::nothrow) luaipc_sem{s, osName, 0, 0, nullptr};
   int err = sem == nullptr ? ENOMEM : 0;
-  std::string path;
-  if (err == 0 && FileOf(name, &path)) {
+  if (err == 0 && kSemFile) {
+    std::string path = FileOf(name);
     // glibc's mapping: the page under the sem_t (see the top of this file).
     err = luaipc_mapping_watch(s, sizeof(sem_t), LUAIPC_MAP_READ | LUAIPC_MAP_WRITE, &sem->page);
     struct stat st;
@@ -220,7 +228,7 @@ int luaipc_sem_open(const char* name, unsigned initial, int create, luaipc_sem**
     delete sem;
     sem_close(s);
     if (create) sem_unlink(osName.c_str());
-    return err;
+    return luaipc_fail(error, err, "sem_open");
   }
   *out = sem;
   return 0;
@@ -233,11 +241,14 @@ void luaipc_sem_close(luaipc_sem* sem) {
   delete sem;
 }
 
-int luaipc_sem_unlink(const char* name) { return sem_unlink(OsName(name).c_str()) == 0 ? 0 : errno; }
+int luaipc_sem_unlink(const char* name, luaipc_error* error) {
+  if (strlen(name) > kNameMax) return luaipc_fail(error, ENAMETOOLONG, "sem_unlink");
+  return sem_unlink(OsName(name).c_str()) == 0 ? 0 : luaipc_fail(error, errno, "sem_unlink");
+}
 
 int luaipc_sem_unlink_if_created(luaipc_sem* sem) {
-  std::string path;
-  if (FileOf(sem->osName.c_str() + 1, &path)) {
+  if (kSemFile) {
+    std::string path = FileOf(sem->osName.c_str() + 1);
     struct stat st;
     if (sem->ino == 0 || stat(path.c_str(), &st) != 0) return 0;
     if (st.st_dev != sem->dev || st.st_ino != sem->ino) return 0;
@@ -245,21 +256,30 @@ int luaipc_sem_unlink_if_created(luaipc_sem* sem) {
   return sem_unlink(sem->osName.c_str()) == 0 ? 0 : errno;
 }
 
-int luaipc_sem_post(luaipc_sem* sem) {
+int luaipc_sem_post(luaipc_sem* sem, luaipc_error* error) {
   int err = Check(sem);
-  if (err != 0) return err;
-  return After(sem, sem_post(sem->handle) == 0 ? 0 : errno);
+  if (err == 0) err = After(sem, sem_post(sem->handle) == 0 ? 0 : errno);
+  return err == 0 ? 0 : luaipc_fail(error, err, "sem_post");
 }
 
-int luaipc_sem_trywait(luaipc_sem* sem) {
+int luaipc_sem_trywait(luaipc_sem* sem, luaipc_error* error) {
   int err = Check(sem);
-  if (err != 0) return err;
-  for (;;) {
-    if (sem_trywait(sem->handle) == 0) return After(sem, 0);
-    if (errno != EINTR) return After(sem, errno);
+  while (err == 0) {
+    if (sem_trywait(sem->handle) == 0) {
+      err = After(sem, 0);
+      break;
+    }
+    if (errno != EINTR) {
+      err = After(sem, errno);
+      break;
+    }
   }
+  return err == 0 ? 0 : luaipc_fail(error, err, "sem_trywait");
 }
 
-int luaipc_sem_wait(luaipc_sem* sem, int64_t deadline_ns) { return After(sem, Wait(sem, deadline_ns)); }
+int luaipc_sem_wait(luaipc_sem* sem, int64_t deadline_ns, luaipc_error* error) {
+  int err = After(sem, Wait(sem, deadline_ns));
+  return err == 0 ? 0 : luaipc_fail(error, err, "sem_wait");
+}
 
 }  // extern "C"

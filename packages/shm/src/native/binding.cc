@@ -15,18 +15,8 @@
 
 namespace {
 
-// The creator's name: removed when the creator lets go of it, if it still names the segment
-// this process created.
-class ShmName : public luaipc::MappingOwner {
- public:
-  ShmName(std::string name, const luaipc_shm_id& id) : name_(std::move(name)), id_(id) {}
-  // Best effort: nobody is left to report a failure to (ENOENT: someone already removed it).
-  void Disown() noexcept override { luaipc_shm_unlink_if_same(name_.c_str(), &id_); }
-
- private:
-  std::string name_;
-  luaipc_shm_id id_;
-};
+// The creator's name (luaipc/name_owner.h).
+using ShmName = luaipc::NameOwnerOf<luaipc_shm_id, luaipc_shm_unlink_if_same>;
 
 // Sizes come from checkSize in TS; anything else becomes 0, which the OS refuses (EINVAL).
 size_t ToSize(const Napi::Value& v) {
@@ -54,10 +44,10 @@ class Segment : public luaipc::MappedHandle<Segment> {
     void* addr = nullptr;
     size_t mapped = 0;
     luaipc_shm_id id{};
-    const char* syscall = "shm_open";
-    int err = create ? luaipc_shm_create(name.c_str(), size, &addr, &id, &syscall)
-                     : luaipc_shm_attach(name.c_str(), size, &addr, &mapped, &syscall);
-    if (err != 0) throw luaipc::IpcError(env, err, syscall, name.c_str());
+    luaipc_error error{};
+    int err = create ? luaipc_shm_create(name.c_str(), size, &addr, &id, &error)
+                     : luaipc_shm_attach(name.c_str(), size, &addr, &mapped, &error);
+    if (err != 0) throw luaipc::IpcError(env, error, name.c_str());
     if (create) mapped = size;
 
     // A collected creator keeps its name while a Buffer from it lives (see luaipc/mapping.h).
@@ -82,7 +72,7 @@ class Segment : public luaipc::MappedHandle<Segment> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Segment", Segment::Define(env));
-  luaipc::ExportUnlink<luaipc_shm_unlink>(env, exports, "shm_unlink");
+  luaipc::ExportUnlink<luaipc_shm_unlink>(env, exports);
   luaipc::ExportMappingState(env, exports);
   exports.Set("NAME_MAX", Napi::Number::New(env, static_cast<double>(luaipc_shm_name_max())));
   return exports;

@@ -10,13 +10,14 @@
 #include <mutex>
 #include <string>
 
+#include "luaipc/glue_os.h"
 #include "shm_os.h"
 
 namespace {
 
 #if defined(__APPLE__)
 // macOS: PSHMNAMLEN is 31, the leading '/' included. (Not tested on real hardware yet.)
-constexpr size_t kNameMax = 30;
+constexpr size_t kNameMax = LUAIPC_DARWIN_IPC_NAME_MAX;
 #else
 // glibc keeps shm objects as files in /dev/shm, so the name without its '/' is one path
 // component. One byte of NAME_MAX is kept for the '/', so the limit means the same thing with
@@ -71,8 +72,9 @@ int MapFd(int fd, size_t size, void** addr, const char** syscall) {
 extern "C" size_t luaipc_shm_name_max(void) { return kNameMax; }
 
 extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, luaipc_shm_id* id,
-                                 const char** syscall) {
-  *syscall = "shm_open";
+                                 luaipc_error* error) {
+  const char* call = "shm_open";
+  const char** syscall = &call;
   {
     // A creator will need its identity check; hold the spare descriptor from now on.
     std::lock_guard<std::mutex> lock(g_spare_mu);
@@ -80,7 +82,7 @@ extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, lua
   }
   int fd;
   int err = Open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &fd);
-  if (err != 0) return err;
+  if (err != 0) return luaipc_fail(error, err, call);
 
   struct stat st;
   if (fstat(fd, &st) < 0) {
@@ -113,15 +115,16 @@ extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, lua
   if (err == 0) err = MapFd(fd, size, addr, syscall);
   close(fd);
   if (err != 0) shm_unlink(OsName(name).c_str());
-  return err;
+  return err == 0 ? 0 : luaipc_fail(error, err, call);
 }
 
 extern "C" int luaipc_shm_attach(const char* name, size_t max_size, void** addr, size_t* size,
-                                 const char** syscall) {
-  *syscall = "shm_open";
+                                 luaipc_error* error) {
+  const char* call = "shm_open";
+  const char** syscall = &call;
   int fd;
   int err = Open(name, O_RDWR, 0, &fd);
-  if (err != 0) return err;
+  if (err != 0) return luaipc_fail(error, err, call);
 
   struct stat st;
   if (fstat(fd, &st) < 0) {
@@ -139,16 +142,16 @@ extern "C" int luaipc_shm_attach(const char* name, size_t max_size, void** addr,
     err = MapFd(fd, *size, addr, syscall);
   }
   close(fd);
-  return err;
+  return err == 0 ? 0 : luaipc_fail(error, err, call);
 }
 
 extern "C" int luaipc_shm_unmap(void* addr, size_t size) {
   return munmap(addr, size) < 0 ? errno : 0;
 }
 
-extern "C" int luaipc_shm_unlink(const char* name) {
-  if (strlen(name) > kNameMax) return ENAMETOOLONG;
-  return shm_unlink(OsName(name).c_str()) < 0 ? errno : 0;
+extern "C" int luaipc_shm_unlink(const char* name, luaipc_error* err) {
+  if (strlen(name) > kNameMax) return luaipc_fail(err, ENAMETOOLONG, "shm_unlink");
+  return shm_unlink(OsName(name).c_str()) < 0 ? luaipc_fail(err, errno, "shm_unlink") : 0;
 }
 
 extern "C" int luaipc_shm_same_object(const char* name, const luaipc_shm_id* id, int* same) {
@@ -194,5 +197,5 @@ extern "C" int luaipc_shm_unlink_if_same(const char* name, const luaipc_shm_id* 
   int same = 0;
   int err = luaipc_shm_same_object(name, id, &same);
   if (err != 0) return err;
-  return same ? luaipc_shm_unlink(name) : 0;
+  return same ? luaipc_shm_unlink(name, nullptr) : 0;
 }

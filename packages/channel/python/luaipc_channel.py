@@ -269,6 +269,17 @@ def _listen(path):
     return fd
 
 
+def _check_timeout(timeout):
+    """None or a number of seconds; NaN is a ValueError (it compares false with everything, so
+    it would wait for ever), as Node's RangeError."""
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError('timeout must be None or a number of seconds, not %s' % type(timeout).__name__)
+    if timeout != timeout:
+        raise ValueError('timeout must not be NaN')
+
+
 def _deadline(timeout):
     if timeout is None or timeout < 0:
         return None
@@ -379,6 +390,7 @@ class Sender(_Handle):
         """Sends data, waiting for room up to timeout seconds (None: forever). True once sent,
         False at the timeout; OSError EPIPE when the receiver is gone (noticed within a second)."""
         data = self._payload(data)
+        _check_timeout(timeout)
         if self._write(data):
             return True
         if timeout == 0:
@@ -554,6 +566,7 @@ class Receiver(_Handle):
 
     def receive(self, timeout=None):
         """The next message, waiting up to timeout seconds (None: forever); None at the timeout."""
+        _check_timeout(timeout)
         msg = self.try_receive()
         if msg is not None or timeout == 0:
             return msg
@@ -717,10 +730,7 @@ class Receiver(_Handle):
             fd = self._lane_bells.pop(lane, None)
             if fd is not None:
                 os.close(fd)
-            try:
-                os.unlink(_bell_path(self._dir, self.name, lane))
-            except FileNotFoundError:
-                pass
+            _remove_ours(_bell_path(self._dir, self.name, lane))
         finally:
             self._locks.unlock(LOCK_REGISTER)
 
@@ -751,6 +761,18 @@ class Receiver(_Handle):
             seg.close()
 
 
+def _remove_ours(path, lock_file=False):
+    """Removes `path` if it is what a channel makes there: a FIFO (a doorbell) or, for the lock
+    file, an empty regular file. Anything else has the name by collision and is not ours."""
+    try:
+        st = os.lstat(path)
+        ours = stat.S_ISREG(st.st_mode) and st.st_size == 0 if lock_file else stat.S_ISFIFO(st.st_mode)
+        if ours:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def _remove(name, directory):
     """Removes the segment, lock file and doorbells of `name` (whatever exists of them)."""
     try:
@@ -758,11 +780,8 @@ def _remove(name, directory):
     except FileNotFoundError:
         pass
     for d in (directory,) if directory else DIRS:
-        for suffix in ('.lock', '.rx'):
-            try:
-                os.unlink(d + '/' + name + suffix)
-            except FileNotFoundError:
-                pass
+        _remove_ours(d + '/' + name + '.lock', lock_file=True)
+        _remove_ours(d + '/' + name + '.rx')
         prefix = name + '.tx'
         try:
             entries = os.listdir(d)
@@ -771,10 +790,7 @@ def _remove(name, directory):
         for entry in entries:
             rest = entry[len(prefix):]
             if entry.startswith(prefix) and rest.isdigit() and len(rest) <= 4:
-                try:
-                    os.unlink(d + '/' + entry)
-                except FileNotFoundError:
-                    pass
+                _remove_ours(d + '/' + entry)
 
 
 def create(name, capacity=1 << 20, max_senders=64):
@@ -802,23 +818,15 @@ def create(name, capacity=1 << 20, max_senders=64):
         os.ftruncate(fd, size)
         os.posix_fallocate(fd, 0, header)
         seg = _Segment(fd, size)
+        # Exclusively: a lock file or doorbell that exists is someone else's (one left by a
+        # receiver that was killed goes with unlink(name), as its segment does).
         lock_path = '%s/%s.lock' % (directory, name)
-        for attempt in (0, 1):
-            try:
-                os.close(os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
-                break
-            except FileExistsError:
-                if attempt:
-                    raise
-                os.unlink(lock_path)  # left by a receiver that was killed: the name is ours now
+        os.close(os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
         locks = _Locks(name, directory)
         if not locks.trylock(LOCK_RECEIVER):
             raise _oserror(_errno.EBUSY, name)
         bell_path = _bell_path(directory, name, -1)
-        try:
-            os.unlink(bell_path)
-        except FileNotFoundError:
-            pass
+        os.mkfifo(bell_path, 0o600)
         bell = _listen(bell_path)
         for offset, value in ((H_VERSION, VERSION), (H_HEADER_BYTES, header), (H_LANES, lanes),
                               (H_CAPACITY, cap), (H_MAX_MESSAGE, cap - 4), (H_DIR, 0),

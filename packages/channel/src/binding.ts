@@ -51,7 +51,7 @@ export interface ChannelAddon {
     b: number,
   ) => NativeSegment;
   Locks: new (name: string, dir: number) => NativeLocks;
-  /** mode 0: ring it; 1: listen on it; 2: listen on a fresh one. lane -1: the receiver's. */
+  /** mode 0: ring it; 1: listen on it; 2: listen on a new one (EEXIST if it exists). lane -1: the receiver's. */
   Bell: new (
     name: string,
     dir: number,

@@ -120,9 +120,10 @@ export class Receiver<T extends string | Buffer = Buffer> implements AsyncIterab
   /**
    * How many senders are connected and alive now. Asks the OS about each connected one (a lock
    * test), so it costs a system call per sender; a sender that closed or died is counted out at
-   * once (its messages are still delivered). `0` after close.
+   * once (its messages are still delivered).
    */
   get senders(): number {
+    if (this.#core.closed) throw closedError('channel');
     return this.#core.sweep();
   }
 
@@ -143,7 +144,7 @@ export class Receiver<T extends string | Buffer = Buffer> implements AsyncIterab
   receive(options: WaitOptions): Promise<T | null>;
   receive(timeoutOrOptions?: number | WaitOptions, options?: WaitOptions): Promise<T | null> {
     if (timeoutOrOptions === undefined && options === undefined) {
-      return this.#core.receive(-1, undefined, false) as Promise<T | null>;
+      return this.#core.receive(-1, undefined, null) as Promise<T | null>;
     }
     let timeout: number;
     let signal: AbortSignal | undefined;
@@ -152,7 +153,7 @@ export class Receiver<T extends string | Buffer = Buffer> implements AsyncIterab
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#core.receive(timeout, signal, false) as Promise<T | null>;
+    return this.#core.receive(timeout, signal, null) as Promise<T | null>;
   }
 
   /**
@@ -169,10 +170,20 @@ export class Receiver<T extends string | Buffer = Buffer> implements AsyncIterab
    */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     const core = this.#core;
-    return {
-      next: () => core.next() as Promise<IteratorResult<T>>,
-      return: () => Promise.resolve({ value: undefined, done: true }),
+    let ended = false;
+    const iterator: AsyncIterator<T> = {
+      next: () =>
+        (ended
+          ? Promise.resolve({ value: undefined, done: true })
+          : core.next(iterator)) as Promise<IteratorResult<T>>,
+      return: () => {
+        // Its pending next()s end too: nothing would settle them otherwise.
+        ended = true;
+        core.endIterator(iterator);
+        return Promise.resolve({ value: undefined, done: true });
+      },
     };
+    return iterator;
   }
 
   /**
@@ -284,11 +295,21 @@ function toPayload(data: unknown, max: number): Payload {
   if (typeof data === 'string') {
     payload = data;
     payloadLength = Buffer.byteLength(data, 'utf8');
-  } else if (data instanceof Uint8Array) {
-    payload = data;
-    payloadLength = data.byteLength;
   } else if (ArrayBuffer.isView(data)) {
-    payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // A view whose buffer was transferred reads as empty (or throws, for a DataView): refused
+    // up front, as Node refuses it, rather than sent as an empty message or failing mid-copy.
+    if (data.buffer.byteLength === 0 && isDetached(data.buffer)) {
+      // Its buffer is what is shown: inspecting a detached DataView throws.
+      throw invalidArgValue(
+        'data',
+        data.buffer,
+        'must not be detached (its buffer was transferred)',
+      );
+    }
+    payload =
+      data instanceof Uint8Array
+        ? data
+        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     payloadLength = data.byteLength;
   } else {
     throw invalidArgType(
@@ -301,6 +322,16 @@ function toPayload(data: unknown, max: number): Payload {
     throw outOfRange('data', `at most ${max} bytes long (the channel's maxMessage)`, payloadLength);
   }
   return payload;
+}
+
+/** Whether `buffer` (of length 0) was detached: Node 20 has no `ArrayBuffer#detached`. */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -368,7 +399,7 @@ export function create<E extends Encoding>(
     locks = new addon.Locks(name, g.dir);
     if (!locks.trylock(LOCK_RECEIVER)) throw new IpcError('EBUSY', 'fcntl', { path: name });
     bell = new addon.Bell(name, g.dir, -1, 2);
-    const ab = segment.arrayBuffer();
+    const ab = segment.view();
     const bytes = Buffer.from(ab);
     writeHeader(bytes, g, process.pid);
     // The magic last: a sender that sees it finds the rest in place (lock held, doorbell made).
@@ -429,7 +460,7 @@ function tryConnect(name: string, wait: boolean): Sender | null {
   let locks: NativeLocks | undefined;
   let bell: NativeBell | undefined;
   try {
-    const ab = segment.arrayBuffer();
+    const ab = segment.view();
     const words = new Int32Array(ab);
     // The magic is stored last by the creator: load it first. None yet: being created.
     if (Atomics.load(words, H_MAGIC >> 2) === 0 && words[(H_MAGIC + 4) >> 2] === 0 && wait) {

@@ -26,9 +26,9 @@ export class PendingLine<P extends Pending<never>> {
     abort: (p: P, reason: unknown) => void,
   ): void {
     this.items.push(p);
-    if (timeout > 0) p.cancelTimer = after(timeout, () => this.#remove(p) >= 0 && expire(p));
+    if (timeout > 0) p.cancelTimer = after(timeout, () => this.remove(p) >= 0 && expire(p));
     if (signal !== undefined) {
-      p.forget = onAbort(signal, () => this.#remove(p) >= 0 && abort(p, signal.reason));
+      p.forget = onAbort(signal, () => this.remove(p) >= 0 && abort(p, signal.reason));
     }
   }
 
@@ -52,7 +52,7 @@ export class PendingLine<P extends Pending<never>> {
   }
 
   /** Takes `p` out of the line (dropping its timer and listener); its index, or -1. */
-  #remove(p: P): number {
+  remove(p: P): number {
     const i = this.items.indexOf(p);
     if (i >= 0) {
       this.items.splice(i, 1);

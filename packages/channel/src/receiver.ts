@@ -47,8 +47,11 @@ Object.setPrototypeOf(ChunkView.prototype, Buffer.prototype);
 Object.defineProperty(ChunkView.prototype, 'constructor', { value: Buffer });
 
 interface PendingReceive<T> extends Pending<T | null | IteratorResult<T>> {
-  /** An iterator's next(): resolved `{ done: true }` at close instead of rejected. */
-  iterator: boolean;
+  /**
+   * The iterator whose next() this is (resolved `{ done: true }` at close, or when that
+   * iterator's return() is called, instead of rejected); null for receive().
+   */
+  iterator: object | null;
 }
 
 /** What a receiver needs from the objects `create()` made. */
@@ -119,7 +122,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     this.#headerBytes = g.headerBytes;
     this.#mask = g.capacity - 1;
     this.#dirCode = g.dir;
-    const ab = parts.segment.arrayBuffer();
+    const ab = parts.segment.view();
     this.#bytes = Buffer.from(ab);
     this.#words = new Int32Array(ab);
     this.#epoch = addon.faultEpoch;
@@ -167,13 +170,19 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
   }
 
   /** A Promise of the next message (null at the timeout); `iterator`: for `for await`. */
-  receive(timeout: number, signal: AbortSignal | undefined, iterator: boolean): Promise<unknown> {
+  receive(
+    timeout: number,
+    signal: AbortSignal | undefined,
+    iterator: object | null,
+  ): Promise<unknown> {
     if (this.#closed) {
       return iterator
         ? Promise.resolve({ value: undefined, done: true })
         : Promise.reject(closedError('channel'));
     }
     if (this.#broken !== null) return Promise.reject(this.#broken);
+    // An aborted signal takes nothing, even when a message is waiting (Node's rule).
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#queueAt < this.#queueEnd && this.#pending.items.length === 0 && this.#turn.allow()) {
       const msg = this.#shift();
       return Promise.resolve(iterator ? { value: msg, done: false } : msg);
@@ -191,7 +200,6 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       if (msg !== null) return Promise.resolve(iterator ? { value: msg, done: false } : msg);
       if (timeout === 0) return Promise.resolve(iterator ? { value: undefined, done: true } : null);
     }
-    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const p: PendingReceive<T> = {
         resolve: resolve as PendingReceive<T>['resolve'],
@@ -323,11 +331,21 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
    * `for await`'s next(): a queued message at once while this turn of the event loop is young,
    * else what receive() does.
    */
-  next(): Promise<unknown> {
+  next(iterator: object): Promise<unknown> {
     if (this.#queueAt < this.#queueEnd && this.#pending.items.length === 0 && this.#turn.allow()) {
       return Promise.resolve({ value: this.#shift(), done: false });
     }
-    return this.receive(-1, undefined, true);
+    return this.receive(-1, undefined, iterator);
+  }
+
+  /** An iterator's return(): its pending next()s end (`{ done: true }`), taking nothing. */
+  endIterator(iterator: object): void {
+    const ended = this.#pending.items.filter((p) => p.iterator === iterator);
+    for (const p of ended) {
+      this.#pending.remove(p);
+      p.resolve({ value: undefined, done: true });
+    }
+    if (ended.length > 0 && this.#pending.items.length === 0) this.#settleSleep();
   }
 
   /** The next message: queued, or from a new batch; null when the rings are empty. */
@@ -536,15 +554,27 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     const words = this.#words;
     const block = laneBlock(lane);
     const tail = Atomics.load(words, (block + L_TAIL) >> 2) >>> 0;
+    if (
+      !isLaneState(Atomics.load(words, (block + L_STATE) >> 2)) &&
+      !this.#locks.held(LOCK_LANE + lane)
+    ) {
+      // A state no peer writes (a hostile or broken one), and nobody holds the slot: nothing
+      // in it can be delivered, and no claim takes a slot that is not free. Dropped, then freed.
+      this.#discard(lane, tail);
+    }
     const head = Atomics.load(words, (block + L_HEAD) >> 2) >>> 0;
     if (tail !== head) return;
     if (!this.#locks.trylock(LOCK_REGISTER)) return;
     try {
       const state = Atomics.load(words, (block + L_STATE) >> 2);
       if (state === LANE_FREE) return;
-      if (state === LANE_ACTIVE && this.#locks.held(LOCK_LANE + lane)) return;
+      if (state !== LANE_CLOSED && this.#locks.held(LOCK_LANE + lane)) return;
       Atomics.store(words, (block + L_STATE) >> 2, LANE_FREE);
       Atomics.store(words, (block + L_WAITING) >> 2, 0);
+      // The next claim starts at this head: 0, whatever a hostile peer left (records are
+      // 8-byte aligned from it).
+      Atomics.store(words, (block + L_HEAD) >> 2, 0);
+      this.#heads[lane] = 0;
       Atomics.store(
         words,
         H_REGISTRATIONS >> 2,
@@ -599,3 +629,6 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
 }
 
 const EMPTY = { bytes: 0, messages: 0 };
+
+const isLaneState = (state: number): boolean =>
+  state === LANE_FREE || state === LANE_ACTIVE || state === LANE_CLOSED;

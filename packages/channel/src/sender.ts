@@ -83,7 +83,7 @@ export class SenderCore implements Sleeper {
     this.#segment = parts.segment;
     this.#locks = parts.locks;
     this.#bell = parts.bell;
-    const ab = parts.segment.arrayBuffer();
+    const ab = parts.segment.view();
     this.#bytes = Buffer.from(ab);
     this.#words = new Int32Array(ab);
     this.#epoch = addon.faultEpoch;
@@ -150,6 +150,8 @@ export class SenderCore implements Sleeper {
     timeout: number,
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
+    // An aborted signal takes nothing, even when the send could finish at once (Node's rule).
+    if (signal?.aborted) return Promise.reject(signal.reason);
     // timeout 0 only tries, now; other sends settle at once only while this turn of the event
     // loop is young (TurnBudget), else on the next one.
     const now = this.#queue.items.length === 0 && (timeout === 0 || this.#turn.allow());
@@ -165,7 +167,6 @@ export class SenderCore implements Sleeper {
         return Promise.reject(error);
       }
     }
-    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<boolean>((resolve, reject) => {
       const p: PendingSend = {
         data,
@@ -249,7 +250,19 @@ export class SenderCore implements Sleeper {
 
   #listener(): Doorbell {
     if (this.#doorbell === null) {
-      this.#doorbell = new Doorbell(new addon.Bell(this.name, this.#dir, this.lane, 1), this);
+      const bell = new addon.Bell(this.name, this.#dir, this.lane, 1);
+      // The receiver publishes its close before it removes the doorbells: one made after that
+      // would stay for ever, so it is ours to remove.
+      if (Atomics.load(this.#words, H_STATE >> 2) !== RX_OPEN) {
+        bell.close();
+        try {
+          addon.removeBell(this.name, this.#dir, this.lane);
+        } catch {
+          // Gone already, or never a FIFO of ours: nothing to remove.
+        }
+        this.#checkOpen();
+      }
+      this.#doorbell = new Doorbell(bell, this);
     }
     return this.#doorbell;
   }
@@ -280,12 +293,14 @@ export class SenderCore implements Sleeper {
       const used = (tail - head) >>> 0;
       if (used > cap) throw this.#fail('EPROTO', 'the receiver wrote a head outside the ring');
       this.#head = head;
-      if (cap - used < record) return false;
+      // A full ring says nothing about the receiver: a closed one must be EPIPE now, not
+      // "full" until the next probe (its close() rings the senders waiting for room).
+      if (cap - used < record) {
+        this.#checkOpen();
+        return false;
+      }
     }
-    if (Atomics.load(words, H_STATE >> 2) !== RX_OPEN) {
-      if (this.#epoch[0] !== this.#epochSeen) this.#checkTruncation();
-      throw this.#fail('EPIPE');
-    }
+    this.#checkOpen();
     const ring = this.#ring;
     const off = tail & this.#mask;
     // A plain store: the Atomics.store of the tail below publishes it with the payload.
@@ -314,6 +329,14 @@ export class SenderCore implements Sleeper {
       this.#ringReceiver();
     }
     return true;
+  }
+
+  /** Throws EPIPE once the receiver has closed (or ENXIO when the segment was truncated). */
+  #checkOpen(): void {
+    if (Atomics.load(this.#words, H_STATE >> 2) !== RX_OPEN) {
+      if (this.#epoch[0] !== this.#epochSeen) this.#checkTruncation();
+      throw this.#fail('EPIPE');
+    }
   }
 
   #ringReceiver(): void {

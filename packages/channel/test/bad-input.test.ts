@@ -133,6 +133,36 @@ describe('messages and waits', () => {
     rx.close();
   });
 
+  it('a view whose buffer was transferred is ERR_INVALID_ARG_VALUE, everywhere', async () => {
+    const name = uniqueName();
+    const rx = create(name);
+    const tx = connect(name);
+    const bytes = new Uint8Array(8);
+    const words = new Uint32Array(4);
+    const view = new DataView(new ArrayBuffer(4));
+    structuredClone([bytes.buffer, words.buffer, view.buffer], {
+      transfer: [bytes.buffer, words.buffer, view.buffer],
+    });
+    for (const value of [bytes, words, view]) {
+      const error = expect.objectContaining({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: expect.stringMatching(/^The argument 'data' must not be detached/),
+      });
+      expect(() => tx.trySend(value)).toThrow(error);
+      expect(() => tx.sendSync(value, 0)).toThrow(error);
+      await expect(tx.send(value)).rejects.toThrow(error);
+    }
+    // Empty views that are not detached are empty messages.
+    expect(tx.trySend(new Uint8Array(0))).toBe(true);
+    expect(tx.trySend(new DataView(new ArrayBuffer(0)))).toBe(true);
+    expect(rx.tryReceive()).toEqual(Buffer.alloc(0));
+    expect(rx.tryReceive()).toEqual(Buffer.alloc(0));
+    expect(rx.tryReceive()).toBeNull();
+    tx.close();
+    rx.close();
+  });
+
   it('timeouts: wrong types are TypeErrors, NaN a RangeError, negative and huge wait forever', async () => {
     const name = uniqueName();
     const rx = create(name);

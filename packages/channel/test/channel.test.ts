@@ -183,6 +183,23 @@ describe('waiting', () => {
     rx.close();
   });
 
+  it('an already-aborted signal rejects at once and takes nothing, even when the call could finish', async () => {
+    const name = uniqueName();
+    const rx = create(name, { encoding: 'utf8' });
+    const tx = connect(name);
+    const reason = new Error('aborted before');
+    const signal = AbortSignal.abort(reason);
+    await expect(tx.send('S', 1, { signal })).rejects.toBe(reason);
+    await expect(tx.send('S', { timeout: 0, signal })).rejects.toBe(reason);
+    expect(rx.tryReceive()).toBeNull();
+    tx.trySend('W');
+    await expect(rx.receive(1, { signal })).rejects.toBe(reason);
+    await expect(rx.receive({ timeout: 0, signal })).rejects.toBe(reason);
+    expect(rx.tryReceive()).toBe('W');
+    tx.close();
+    rx.close();
+  });
+
   it('receiveSync waits for a message from another thread of work, or times out', () => {
     const name = uniqueName();
     const rx = create(name, { encoding: 'utf8' });
@@ -266,11 +283,61 @@ describe('closing', () => {
     expectClosed(() => rx.tryReceive(), 'channel');
     expectClosed(() => rx.receiveSync(0), 'channel');
     await expect(rx.receive()).rejects.toMatchObject({ code: 'ERR_IPC_CLOSED' });
-    expect(rx.senders).toBe(0);
+    expectClosed(() => rx.senders, 'channel');
     // The sender sees the receiver gone.
     const err = ipcError(() => tx.trySend('x'));
     expect([err.code, err.syscall, err.path]).toEqual(['EPIPE', 'send', name]);
     tx.close();
+  });
+
+  it("the receiver's close: a full ring is EPIPE at the next call, not 'full'", async () => {
+    const name = uniqueName();
+    const rx = create(name, { capacity: 4096 });
+    const tx = connect(name);
+    tx.trySend(Buffer.alloc(4092));
+    // Full while the receiver lives (this also spends the sender's once-a-second probe).
+    expect(tx.trySend('x')).toBe(false);
+    rx.close();
+    expect(ipcError(() => tx.trySend('x')).code).toBe('EPIPE');
+    expect(ipcError(() => tx.sendSync('x', 5)).code).toBe('EPIPE');
+    await expect(tx.send('x', 5)).rejects.toMatchObject({ code: 'EPIPE' });
+    tx.close();
+    // The sender made no doorbell that nobody would remove.
+    expect(channelFiles(name)).toEqual([]);
+  });
+
+  it("the receiver's close wakes a send waiting for room: EPIPE before the once-a-second look", async () => {
+    const name = uniqueName();
+    const rx = create(name, { capacity: 4096 });
+    const tx = connect(name);
+    tx.trySend(Buffer.alloc(4092));
+    const pending = [tx.send('a'), tx.send('b', 10)];
+    await sleep(50);
+    const t0 = performance.now();
+    rx.close();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'EPIPE' });
+    // Woken by the close's ring; the periodic look would have come a second later. (Generous:
+    // a loaded machine delays the wake-up itself.)
+    expect(performance.now() - t0).toBeLessThan(700);
+    tx.close();
+    expect(channelFiles(name)).toEqual([]);
+  });
+
+  it("an iterator's return() ends its pending next() ({ done: true }), taking nothing", async () => {
+    const name = uniqueName();
+    const rx = create(name);
+    const tx = connect(name);
+    const it = rx[Symbol.asyncIterator]();
+    const pending = it.next();
+    const other = rx.receive();
+    expect(await it.return?.()).toEqual({ value: undefined, done: true });
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+    // The receive() of someone else still waits, and gets the message.
+    tx.trySend('m');
+    expect(String(await other)).toBe('m');
+    tx.close();
+    rx.close();
   });
 
   it('a sender closed with a pending send rejects it (ECANCELED); use after close throws', async () => {

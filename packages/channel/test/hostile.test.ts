@@ -1,5 +1,16 @@
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, fixture, parseOk, runNode, uniqueName } from './helpers.js';
+import { addon } from '../src/binding.js';
+import { connect, create, unlink } from '../src/index.js';
+import {
+  channelFiles,
+  cleanup,
+  fixture,
+  ipcError,
+  parseOk,
+  runNode,
+  uniqueName,
+} from './helpers.js';
 
 afterEach(cleanup);
 
@@ -72,4 +83,74 @@ describe('a hostile peer', () => {
       });
     });
   }
+});
+
+describe("names beside the segment that are someone else's", () => {
+  // A directory the build puts the lock file and doorbells in (the header's dir).
+  const dir = () => (addon.DIR === 0 ? '/dev/shm' : '/tmp');
+
+  for (const suffix of ['.lock', '.rx']) {
+    it(`a file named <name>${suffix}: create() is EEXIST and leaves it as it was`, () => {
+      const name = uniqueName('aux');
+      const other = `${dir()}/${name}${suffix}`;
+      writeFileSync(other, 'not the channel\n');
+      try {
+        expect(ipcError(() => create(name)).code).toBe('EEXIST');
+        expect(readFileSync(other, 'utf8')).toBe('not the channel\n');
+        // Nothing of the failed create is left, and the name is free once the file goes.
+        expect(channelFiles(name)).toEqual([other]);
+      } finally {
+        rmSync(other, { force: true });
+      }
+      create(name).close();
+    });
+  }
+
+  it('a file named <name>.tx0: a send that waits for room fails EEXIST; nobody deletes it', async () => {
+    const name = uniqueName('aux');
+    const other = `${dir()}/${name}.tx0`;
+    writeFileSync(other, 'not the channel\n');
+    try {
+      const rx = create(name, { capacity: 4096 });
+      const tx = connect(name);
+      tx.trySend(Buffer.alloc(4092));
+      await expect(tx.send('x', 1)).rejects.toMatchObject({ code: 'EEXIST' });
+      tx.close();
+      rx.close();
+      expect(readFileSync(other, 'utf8')).toBe('not the channel\n');
+      const again = create(name);
+      unlink(name);
+      again.close();
+      expect(readFileSync(other, 'utf8')).toBe('not the channel\n');
+    } finally {
+      rmSync(other, { force: true });
+    }
+  });
+});
+
+describe('slot states no peer writes', () => {
+  it('a slot whose state is garbage and whose lock is free is freed again (no EAGAIN for good)', () => {
+    const name = uniqueName('slot');
+    const rx = create(name, { capacity: 4096, maxSenders: 2 });
+    const tx = connect(name);
+    // Slot 1: a state no peer writes, a tail that does not add up (as a hostile peer leaves it).
+    const fd = openSync(`/dev/shm/${name}`, 'r+');
+    const word = Buffer.alloc(4);
+    for (const [at, value] of [
+      [128 + 128 + 4, 0xdeadbeef],
+      [128 + 128, 12345],
+    ] as const) {
+      word.writeUInt32LE(value);
+      writeSync(fd, word, 0, 4, at);
+    }
+    closeSync(fd);
+    expect(rx.senders).toBe(1);
+    const second = connect(name);
+    expect(second.trySend('after')).toBe(true);
+    expect(String(rx.tryReceive())).toBe('after');
+    expect(ipcError(() => connect(name)).code).toBe('EAGAIN');
+    second.close();
+    tx.close();
+    rx.close();
+  });
 });

@@ -30,6 +30,28 @@ describe('collection', () => {
   });
 });
 
+describe('closing unmaps', () => {
+  it('close() itself gives the segment back: mappings flat over cycles with no collection', async () => {
+    const out = parseOk(await runNode(fixture('unmap.mjs'), [uniqueName('unmap'), '2000']));
+    // Each closed handle kept its mapping until GC came round: one more per cycle.
+    expect(out.connect).toEqual({ before: 1, after: 1 });
+    expect(out.create).toEqual({ before: 0, after: 0 });
+  });
+});
+
+describe("an iterator's return()", () => {
+  it('ends its pending next(), which then keeps neither the process nor the receiver', async () => {
+    const name = uniqueName('iret');
+    const r = await runNode(fixture('iterator-return.mjs'), [name], {
+      nodeArgs: ['--expose-gc'],
+      timeoutMs: 20_000,
+    });
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(r.stdout)).toEqual({ next: { done: true }, files: [] });
+    expect(channelFiles(name)).toEqual([]);
+  });
+});
+
 describe('the end of the process', () => {
   for (const how of ['exit', 'throw']) {
     it(`${how === 'exit' ? 'process.exit()' : 'an uncaught exception'} still removes the creator's names`, async () => {
@@ -107,6 +129,20 @@ describe('streams', () => {
     expect(out.peakMiB).toBeLessThan(300);
     expect(out.ticks).toBeGreaterThan(out.seconds * 10);
     expect(out.maxLateMs).toBeLessThan(500);
+  });
+
+  // A millisecond of work per 64 KiB message: eight of them outlast the turn's budget between
+  // two readings of the clock. The budget must still end: only the event loop's turning starts
+  // a new one.
+  it('slow work per message: the 10 ms timer still fires from the first message on', async () => {
+    const out = parseOk(
+      await runNode(fixture('stream.mjs'), [uniqueName('slow'), '64', '65536', '1000'], {
+        timeoutMs: 110_000,
+      }),
+    );
+    expect(out.received).toBe(64 * 2 ** 20);
+    expect(out.maxLateMs).toBeLessThan(500);
+    expect(out.ticks).toBeGreaterThan(out.seconds * 10);
   });
 
   it('a million small messages: the 10 ms timer keeps firing', async () => {

@@ -112,6 +112,16 @@ describe("the Python module's errors", () => {
       .map((l) => JSON.parse(l));
   };
 
+  it('a NaN timeout is a ValueError (it would wait for ever), a string one a TypeError', async () => {
+    expect(await run(uniqueName('pynan'), 'nan')).toEqual([
+      {
+        receive: 'ValueError timeout must not be NaN',
+        send: 'ValueError timeout must not be NaN',
+        text: 'TypeError timeout must be None or a number of seconds, not str',
+      },
+    ]);
+  });
+
   it('no channel, a plain segment, a name too long', async () => {
     expect(await run(uniqueName('pyerr'), 'missing')).toEqual([
       { connect: 'ENOENT', unlink: 'ENOENT', plain: 'EPROTO', long: 'ENAMETOOLONG' },

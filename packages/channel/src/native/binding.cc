@@ -85,14 +85,9 @@ class Segment : public luaipc::MappedHandle<Segment> {
 
   void OnClose(Napi::Env env, luaipc::CloseKind kind) {
     luaipc_chan_file_close(std::exchange(file_, nullptr));
-    // The segment's ArrayBuffer is the package's own (src/receiver.ts, src/sender.ts): no user
-    // holds it, and those views are dropped before close(). Detached, it lets go of the mapping
-    // now rather than when GC comes round, so a closed channel keeps neither memory nor (on
-    // Windows) its name.
-    if (kind == luaipc::CloseKind::Explicit && mapping_ != nullptr) {
-      napi_value ab = mapping_->ArrayBuffer(env);
-      napi_detach_arraybuffer(env, ab);
-    }
+    // The package reads the segment through the handle's view only (src/receiver.ts,
+    // src/sender.ts), which holds no reference: detached here, the mapping goes now rather than
+    // when GC comes round, so a closed channel keeps neither memory nor (on Windows) its name.
     MappedHandle::OnClose(env, kind);
   }
 
@@ -181,7 +176,7 @@ struct BellCore {
 };
 
 // One end of a doorbell: new Bell(name, dir, lane, mode), mode 0: connect (ring it), 1: listen
-// (wait on it), 2: listen on a fresh one (a leftover is replaced).
+// (wait on it), 2: listen on a new one (EEXIST when the name exists).
 class Bell : public luaipc::Handle<Bell> {
  public:
   static constexpr const char* kWhat = "channel";

@@ -85,7 +85,8 @@ int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held);
 // A doorbell: one side waits on it, others ring it. lane -1 is the receiver's, lane k >= 0 that
 // of sender slot k.
 typedef struct luaipc_bell luaipc_bell;
-// The waiting side: makes the doorbell (a leftover one is replaced when `fresh`) and opens it.
+// The waiting side: makes the doorbell and opens it. When `fresh` (the receiver's), one that
+// exists already is EEXIST: the name is someone else's; otherwise a leftover FIFO is reused.
 int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out);
 // The ringing side. ECONNREFUSED when nobody listens on it.
 int luaipc_bell_connect(const char* name, int dir, int lane, luaipc_bell** out);
@@ -100,7 +101,9 @@ int luaipc_bell_drain(luaipc_bell* bell);
 // POSIX: a new close-on-exec descriptor of the waiting side that an event loop can poll for
 // readability (rings arrive as bytes; reading them consumes them). ENOTSUP where there is none.
 int luaipc_bell_pollable(luaipc_bell* bell, int* fd);
-// Removes sender slot `lane`'s doorbell of channel `name` (its slot is free again).
+// Removes sender slot `lane`'s doorbell of channel `name` (its slot is free again); only a FIFO
+// (EEXIST: something else has the name). unlink and the creator's close spare the same way what
+// is not theirs (a lock file that is not empty, a doorbell that is not a FIFO).
 int luaipc_bell_remove(const char* name, int dir, int lane);
 
 #ifdef __cplusplus

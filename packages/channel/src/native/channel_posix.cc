@@ -98,10 +98,20 @@ int ShmOpen(const char* name, int flags, mode_t mode, int* fd) {
   return *fd < 0 ? errno : 0;
 }
 
+// Removes `path` if it is what the channel makes there: a FIFO (a doorbell) or, for the lock
+// file, an empty regular file. Anything else has the name by collision and is not ours.
+int RemoveIfOurs(const std::string& path, bool lock_file) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) < 0) return errno;
+  bool ours = lock_file ? S_ISREG(st.st_mode) && st.st_size == 0 : S_ISFIFO(st.st_mode);
+  if (!ours) return EEXIST;
+  return Retry(unlink(path.c_str()));
+}
+
 // Removes the doorbells and the lock file of `name` in `dir` (whatever exists of them).
 void RemoveFiles(const char* name, int dir) {
-  unlink(FilePath(name, dir, ".lock").c_str());
-  unlink(FilePath(name, dir, ".rx").c_str());
+  RemoveIfOurs(FilePath(name, dir, ".lock"), true);
+  RemoveIfOurs(FilePath(name, dir, ".rx"), false);
   DIR* d = opendir(DirPath(dir));
   if (d == nullptr) return;
   std::string prefix = std::string(name) + ".tx";
@@ -115,7 +125,7 @@ void RemoveFiles(const char* name, int dir) {
     doomed.push_back(std::string(DirPath(dir)) + "/" + n);
   }
   closedir(d);
-  for (const std::string& path : doomed) unlink(path.c_str());
+  for (const std::string& path : doomed) RemoveIfOurs(path, false);
 }
 
 }  // namespace
@@ -175,14 +185,10 @@ int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_cha
     }
   }
   if (err == 0) {
-    // The lock file. One left by a receiver that was killed is taken over: the segment was ours
-    // to create, so the name is ours.
+    // The lock file, exclusively: one that exists is someone else's (one left by a receiver
+    // that was killed goes with unlink(name), as its segment does).
     std::string lock = FilePath(name, kDir, ".lock");
     int fd = OpenNoIntr(lock.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
-    if (fd < 0 && errno == EEXIST) {
-      unlink(lock.c_str());
-      fd = OpenNoIntr(lock.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
-    }
     if (fd < 0) {
       err = errno;
       *syscall = "open";
@@ -527,7 +533,6 @@ extern "C" {
 int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out) {
   if (TooLong(name)) return ENAMETOOLONG;
   std::string path = BellPath(name, dir, lane);
-  if (fresh) unlink(path.c_str());
   if (mkfifo(path.c_str(), 0600) < 0 && (errno != EEXIST || fresh)) return errno;
   // O_RDWR: the FIFO always has a writer (us), so it never reports end-of-file, and peers can
   // open it for writing without blocking.
@@ -602,7 +607,7 @@ int luaipc_bell_pollable(luaipc_bell* bell, int* fd) {
 
 int luaipc_bell_remove(const char* name, int dir, int lane) {
   if (TooLong(name)) return ENAMETOOLONG;
-  return Retry(unlink(BellPath(name, dir, lane).c_str()));
+  return RemoveIfOurs(BellPath(name, dir, lane), false);
 }
 
 }  // extern "C"

@@ -237,7 +237,11 @@ int luaipc_bell_listen(const char* name, int, int lane, int fresh, luaipc_bell**
   std::string suffix = lane < 0 ? ".rx" : ".tx" + std::to_string(lane);
   HANDLE h = CreateEventW(nullptr, FALSE, FALSE, ObjectName(name, suffix).c_str());
   if (h == nullptr) return LastError();
-  if (fresh) ResetEvent(h);
+  if (fresh && GetLastError() == ERROR_ALREADY_EXISTS) {
+    // The receiver's doorbell is made with its section: one that exists is someone else's.
+    CloseHandle(h);
+    return EEXIST;
+  }
   auto* bell = new (std::nothrow) luaipc_bell{h};
   if (bell == nullptr) {
     CloseHandle(h);

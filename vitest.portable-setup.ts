@@ -24,8 +24,8 @@ function compile(dir: string): void {
  * Builds (or brings up to date) the LUAIPC_PORTABLE variant of the package's addon in
  * build-portable/, which the 'portable' test project loads through LUAIPC_ADDON_DIR. Vitest runs
  * in the package's folder. The tests load other workspace addons through the same variable (shm's
- * use sem): their variant is built too when it is missing, so one package's suite runs on its own
- * in a fresh clone.
+ * use sem): their variant is brought up to date too (cmake rebuilds only what changed), so one
+ * package's suite runs on its own in a fresh clone and never loads a stale build of another.
  */
 export default function setup(): void {
   const here = process.cwd();
@@ -36,9 +36,7 @@ export default function setup(): void {
     const link = join(here, 'node_modules', dep);
     if (!existsSync(link)) continue;
     const dir = realpathSync(link);
-    const name = dep.slice('@luaipc/'.length);
     if (!existsSync(join(dir, 'src', 'native', 'CMakeLists.txt'))) continue;
-    if (existsSync(join(dir, 'build-portable', 'Release', `${name}.node`))) continue;
     compile(dir);
   }
 }

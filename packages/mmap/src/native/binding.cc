@@ -79,9 +79,8 @@ class MappedFile : public luaipc::MappedHandle<MappedFile> {
     uint64_t size = mapping_->size();
     if ((advice == LUAIPC_MMAP_AHEAD || advice == LUAIPC_MMAP_PASSED) && offset % page == 0 &&
         offset <= size && length <= size - offset && length > 0) {
-      const char* syscall = "madvise";
       luaipc_mmap_advise(static_cast<char*>(mapping_->addr()) + offset, static_cast<size_t>(length), advice,
-                         &syscall);
+                         nullptr);
     }
     return env.Undefined();
   }

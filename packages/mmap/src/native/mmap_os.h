@@ -52,7 +52,7 @@ int luaipc_mmap_flush(void* addr, size_t size, luaipc_error* err);
 
 // Advises the OS how [addr, addr + size) will be used (addr page-aligned, inside a mapping of
 // ours). A hint: callers may ignore the error.
-int luaipc_mmap_advise(void* addr, size_t size, int advice, const char** syscall);
+int luaipc_mmap_advise(void* addr, size_t size, int advice, luaipc_error* err);
 
 #ifdef __cplusplus
 }

@@ -123,8 +123,7 @@ extern "C" int luaipc_mmap_flush(void* addr, size_t size, luaipc_error* error) {
   return msync(addr, size, MS_SYNC) < 0 ? luaipc_fail(error, errno, "msync") : 0;
 }
 
-extern "C" int luaipc_mmap_advise(void* addr, size_t size, int advice, const char** syscall) {
-  *syscall = "madvise";
+extern "C" int luaipc_mmap_advise(void* addr, size_t size, int advice, luaipc_error* err) {
   int how = advice == LUAIPC_MMAP_PASSED ? MADV_DONTNEED : MADV_WILLNEED;
-  return madvise(addr, size, how) < 0 ? errno : 0;
+  return madvise(addr, size, how) < 0 ? luaipc_fail(err, errno, "madvise") : 0;
 }

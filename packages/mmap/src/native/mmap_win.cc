@@ -90,13 +90,12 @@ int luaipc_mmap_flush(void* addr, size_t size, luaipc_error* error) {
   return FlushViewOfFile(addr, size) ? 0 : luaipc::Win32Fail(error, "FlushViewOfFile");
 }
 
-int luaipc_mmap_advise(void* addr, size_t size, int advice, const char** syscall) {
-  *syscall = "VirtualUnlock";
+int luaipc_mmap_advise(void* addr, size_t size, int advice, luaipc_error* err) {
   if (advice != LUAIPC_MMAP_PASSED) return 0;
   // Unlocking pages that are not locked takes them out of the working set; it then reports
   // ERROR_NOT_LOCKED, which is the expected outcome.
   if (VirtualUnlock(addr, size) || GetLastError() == ERROR_NOT_LOCKED) return 0;
-  return LastError();
+  return luaipc::Win32Fail(err, "VirtualUnlock");
 }
 
 }  // extern "C"

@@ -96,7 +96,7 @@ int luaipc_mmap_advise(void* addr, size_t size, int advice, const char** syscall
   // Unlocking pages that are not locked takes them out of the working set; it then reports
   // ERROR_NOT_LOCKED, which is the expected outcome.
   if (VirtualUnlock(addr, size) || GetLastError() == ERROR_NOT_LOCKED) return 0;
-  return LastError();
+  return luaipc::LastError();
 }
 
 }  // extern "C"

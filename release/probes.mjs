@@ -28,9 +28,6 @@ const tag = `probe-${process.pid}`;
 const runtime = process.argv.slice(2); // how to start this runtime on a script
 const dir = mkdtempSync(join(tmpdir(), 'luaipc-probes-'));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-// LUAIPC_PROBES_SKIP=collection leaves out the last probe, for a runtime where it is known not to
-// work (Deno 2.9: see the root README's runtime table).
-const skip = new Set((process.env.LUAIPC_PROBES_SKIP ?? '').split(','));
 
 try {
   {
@@ -128,8 +125,7 @@ try {
     assert.equal(existsSync(`/dev/shm/${tag}-x`), false, 'process.exit() left the name behind');
     console.log('process.exit() removes the names a process created: ok');
   }
-  if (skip.has('collection')) console.log('unclosed handles are collected: left out');
-  else {
+  {
     const file = join(dir, 'collected');
     writeFileSync(file, Buffer.alloc(1 << 20));
     // More mappings than the kernel allows one process (65530): only collection frees them,

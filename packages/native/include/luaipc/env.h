@@ -8,6 +8,7 @@
 #include <napi.h>
 
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace luaipc {
@@ -26,6 +27,8 @@ class HandleBase {
 struct AddonData {
   Napi::FunctionReference errorFactory;
   std::unordered_set<HandleBase*> handles;
+  // Run at teardown once every handle is closed: state that handles use while they close.
+  std::vector<std::pair<void (*)(void*), void*>> afterHandles;
   bool tearingDown = false;
 };
 
@@ -38,6 +41,8 @@ inline void TeardownHook(void* arg) {
   std::vector<HandleBase*> open(data->handles.begin(), data->handles.end());
   for (HandleBase* h : open) h->CloseForTeardown();
   data->handles.clear();
+  for (auto& [fn, fnArg] : data->afterHandles) fn(fnArg);
+  data->afterHandles.clear();
 }
 
 }  // namespace detail

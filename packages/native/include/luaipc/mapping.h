@@ -43,12 +43,18 @@
 // tracked with their mapping, not with the handle, so a name still owned through a live Buffer
 // after its handle was collected is still removed at exit.
 //
-// Everything here runs on the JS thread of the env that adopted the mapping (finalizers
-// included); only the fault handler of mapping_os.h runs elsewhere.
+// Everything here runs on the JS thread of the env that adopted the mapping, with one exception
+// besides the fault handler of mapping_os.h: the finalizer of a user's ArrayBuffer, which some
+// runtimes (Deno) run on a thread of V8's own. That one only hands the mapping to its env
+// (detail::MappingEnv), whose JS thread drops the reference the next time it enters the code here
+// (Adopt, View, ArrayBuffer, Release) or at the env's teardown; no Node-API call is made off the
+// JS thread. Once the env is gone, its references went with it: the mapping is then released
+// without any.
 #pragma once
 
 #include <napi.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <initializer_list>
@@ -61,6 +67,7 @@
 #include <vector>
 
 #include "luaipc/env.h"
+#include "luaipc/glue_os.h"
 #include "luaipc/handle.h"
 #include "luaipc/mapping_os.h"
 #include "luaipc/name_owner.h"
@@ -145,6 +152,67 @@ class OwnedMappings : public HandleBase {
   int refs_ = 1;  // the env's, dropped at its teardown
 };
 
+// The JS thread of an env that adopted mappings, whether the env still lives, and the mappings
+// whose user ArrayBuffer was freed on another thread, waiting for that JS thread. Shared by the
+// env's mappings, so that one freed after the env's teardown finds the env gone (rather than a
+// new env at the same address, or a new thread with the same id). Everything but the JS thread's
+// own fields is guarded by one mutex per addon copy.
+class MappingEnv {
+ public:
+  explicit MappingEnv(napi_env env) : env_(env), thread_(luaipc_thread_self()) {}
+
+  // The env's, registered on first use. JS thread.
+  static std::shared_ptr<MappingEnv> For(Napi::Env env) {
+    std::lock_guard<std::mutex> lock(Mutex());
+    auto& live = Live();
+    auto it = live.find(env);
+    if (it != live.end()) return it->second;
+    auto home = std::make_shared<MappingEnv>(env);
+    auto& after = GetAddonData(env)->afterHandles;
+    after.emplace_back(Teardown, home.get());
+    try {
+      live.emplace(env, home);
+    } catch (...) {
+      after.pop_back();
+      throw;
+    }
+    return home;
+  }
+
+  // True on the env's JS thread while the env lives: Node-API may be called for it here.
+  bool OnItsThread() const noexcept {
+    std::lock_guard<std::mutex> lock(Mutex());
+    return alive_ && thread_ == luaipc_thread_self();
+  }
+
+  // A user's ArrayBuffer over `m` was freed on another thread: its JS thread drops the reference
+  // later, or, the env being gone, it is dropped here without Node-API.
+  inline void Defer(Mapping* m) noexcept;
+
+  // Drops the references queued for this env. Its JS thread, or a no-op.
+  inline void Drain() noexcept;
+
+ private:
+  // After the env's handles closed (they may still release mappings): drops what is queued, on
+  // the JS thread with the env still there, then marks the env gone.
+  static inline void Teardown(void* arg) noexcept;
+
+  static std::mutex& Mutex() {
+    static std::mutex* mutex = new std::mutex();
+    return *mutex;
+  }
+  static std::unordered_map<napi_env, std::shared_ptr<MappingEnv>>& Live() {
+    static auto* live = new std::unordered_map<napi_env, std::shared_ptr<MappingEnv>>();
+    return *live;
+  }
+
+  napi_env env_;
+  luaipc_thread_id thread_;
+  bool alive_ = true;
+  std::vector<Mapping*> queued_;
+  std::atomic<bool> pending_{false};  // queued_ is not empty (read without the mutex)
+};
+
 }  // namespace detail
 
 class Mapping {
@@ -157,7 +225,16 @@ class Mapping {
     luaipc_mapping* os = nullptr;
     *err = luaipc_mapping_adopt(addr, size, access, &os);
     if (*err != 0) return nullptr;
-    auto* m = new (std::nothrow) Mapping(env, os, addr, size);
+    std::shared_ptr<detail::MappingEnv> home;
+    try {
+      home = detail::MappingEnv::For(env);
+    } catch (...) {
+      luaipc_mapping_release(os);
+      *err = ENOMEM;
+      return nullptr;
+    }
+    home->Drain();
+    auto* m = new (std::nothrow) Mapping(env, std::move(home), os, addr, size);
     if (m == nullptr) {
       luaipc_mapping_release(os);
       *err = ENOMEM;
@@ -191,6 +268,7 @@ class Mapping {
   // releases the mapping ends it first (DetachView), or it is unreachable by then (DropView: at
   // collection of the handle, or at teardown).
   Napi::ArrayBuffer View(Napi::Env env) {
+    home_->Drain();
     if (view_ != nullptr) {
       napi_value alive = nullptr;
       if (napi_get_reference_value(env, view_, &alive) == napi_ok && alive != nullptr) {
@@ -228,6 +306,7 @@ class Mapping {
   // The user's ArrayBuffer over the whole mapping: the same object while it is alive, a new one
   // once it was collected. Each one holds a reference until V8 frees it.
   Napi::ArrayBuffer ArrayBuffer(Napi::Env env) {
+    home_->Drain();
     if (weak_ != nullptr) {
       napi_value alive = nullptr;
       if (napi_get_reference_value(env, weak_, &alive) == napi_ok && alive != nullptr) {
@@ -257,38 +336,116 @@ class Mapping {
   // Release().
   void Ref() noexcept { ++refs_; }
 
-  // Drops one reference.
-  void Release() noexcept { Unref(); }
+  // Drops one reference. JS thread.
+  void Release() noexcept {
+    home_->Drain();
+    Unref();
+  }
 
  private:
   friend class detail::OwnedMappings;
+  friend class detail::MappingEnv;
 
-  Mapping(napi_env env, luaipc_mapping* os, void* addr, size_t size)
-      : env_(env), os_(os), addr_(addr), size_(size) {}
+  Mapping(napi_env env, std::shared_ptr<detail::MappingEnv> home, luaipc_mapping* os, void* addr, size_t size)
+      : env_(env), home_(std::move(home)), os_(os), addr_(addr), size_(size) {}
 
+  // Any thread (see the top of this file).
   static void OnBufferFreed(napi_env /*env*/, void* /*data*/, void* hint) {
-    static_cast<Mapping*>(hint)->Unref();
+    auto* m = static_cast<Mapping*>(hint);
+    if (m->home_->OnItsThread()) {
+      m->Unref();
+    } else {
+      m->home_->Defer(m);
+    }
   }
 
+  // JS thread, env alive.
   void Unref() noexcept {
-    if (--refs_ > 0) return;
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) > 1) return;
     Disown();
     DropView();
     if (weak_ != nullptr) napi_delete_reference(env_, weak_);
+    Free();
+  }
+
+  // The env is gone, and its references with it (any thread, under MappingEnv's mutex). Its
+  // teardown disowned every owner already.
+  void UnrefWithoutJs() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) > 1) return;
+    Disown();
+    Free();
+  }
+
+  void Free() noexcept {
     luaipc_mapping_release(os_);
     delete this;
   }
 
   napi_env env_;
+  // Outlives the env while a mapping refers to it.
+  std::shared_ptr<detail::MappingEnv> home_;
   luaipc_mapping* os_;
   void* addr_;
   size_t size_;
-  int refs_ = 1;
+  // Atomic for a finalizer on another thread after the env's teardown; while the env lives only
+  // its JS thread changes it.
+  std::atomic<int> refs_{1};
   napi_ref weak_ = nullptr;
   napi_ref view_ = nullptr;
   std::unique_ptr<MappingOwner> owner_;
   detail::OwnedMappings* owned_ = nullptr;
 };
+
+inline void detail::MappingEnv::Defer(Mapping* m) noexcept {
+  std::lock_guard<std::mutex> lock(Mutex());
+  if (!alive_) {
+    m->UnrefWithoutJs();
+    return;
+  }
+  try {
+    queued_.push_back(m);
+    pending_.store(true, std::memory_order_release);
+  } catch (...) {
+    // Out of memory on a thread where nothing else may be done: the mapping stays until exit.
+  }
+}
+
+inline void detail::MappingEnv::Drain() noexcept {
+  if (!pending_.load(std::memory_order_acquire)) return;
+  std::vector<Mapping*> ready;
+  {
+    std::lock_guard<std::mutex> lock(Mutex());
+    if (!alive_ || thread_ != luaipc_thread_self()) return;
+    ready.swap(queued_);
+    pending_.store(false, std::memory_order_relaxed);
+  }
+  // The env's entry in Live() keeps this object while these go.
+  for (Mapping* m : ready) m->Unref();
+}
+
+inline void detail::MappingEnv::Teardown(void* arg) noexcept {
+  auto* self = static_cast<MappingEnv*>(arg);
+  std::shared_ptr<MappingEnv> keep;
+  for (;;) {
+    std::vector<Mapping*> ready;
+    {
+      std::lock_guard<std::mutex> lock(Mutex());
+      if (self->queued_.empty()) {
+        self->alive_ = false;
+        auto it = Live().find(self->env_);
+        if (it != Live().end() && it->second.get() == self) {
+          keep = std::move(it->second);
+          Live().erase(it);
+        }
+        break;
+      }
+      ready.swap(self->queued_);
+      self->pending_.store(false, std::memory_order_relaxed);
+    }
+    for (Mapping* m : ready) m->Unref();
+  }
+  // `keep` lets go of the env's share here; mappings still alive hold theirs.
+}
 
 inline void detail::OwnedMappings::DisownAll() noexcept {
   // Copy: Disown() removes the mapping from the set (this object outlives the loop, the env's

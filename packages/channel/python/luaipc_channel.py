@@ -467,7 +467,9 @@ def _connect(name, wait):
             raise _oserror(_errno.EPROTO, name, 'not a channel: too small')
         seg = _Segment(fd, size)
         fd = None
-        if wait and bytes(seg.bytes[0:8]) == bytes(8):
+        # The magic's first word is stored last by the creator (its second word goes with the
+        # other fields, before it): while it is 0 the channel is being created.
+        if wait and bytes(seg.bytes[0:4]) == bytes(4):
             raise _Creating()
         geometry = _geometry(seg, name)
         lanes, capacity, header, _, directory = geometry

@@ -462,8 +462,9 @@ function tryConnect(name: string, wait: boolean): Sender | null {
   try {
     const ab = segment.view();
     const words = new Int32Array(ab);
-    // The magic is stored last by the creator: load it first. None yet: being created.
-    if (Atomics.load(words, H_MAGIC >> 2) === 0 && words[(H_MAGIC + 4) >> 2] === 0 && wait) {
+    // The magic's first word is stored last by the creator (its second word goes with the other
+    // fields, before it): load it first. Not there yet: being created.
+    if (Atomics.load(words, H_MAGIC >> 2) === 0 && wait) {
       segment.close();
       return null;
     }

@@ -34,20 +34,24 @@ int pthread_cond_clockwait(pthread_cond_t* cond, pthread_mutex_t* mutex, clockid
   return pthread_cond_timedwait(cond, mutex, &target);
 }
 
-// stat and fstat are functions in glibc 2.33+; before, the headers inlined them as calls to
+// stat, lstat and fstat are functions in glibc 2.33+; before, the headers inlined them as calls to
 // __xstat/__fxstat, which newer glibc still exports under their old versions.
 #if defined(__x86_64__)
 #define LUAIPC_STAT_VER 1
 __asm__(".symver __xstat,__xstat@GLIBC_2.2.5");
+__asm__(".symver __lxstat,__lxstat@GLIBC_2.2.5");
 __asm__(".symver __fxstat,__fxstat@GLIBC_2.2.5");
 #elif defined(__aarch64__)
 #define LUAIPC_STAT_VER 0
 __asm__(".symver __xstat,__xstat@GLIBC_2.17");
+__asm__(".symver __lxstat,__lxstat@GLIBC_2.17");
 __asm__(".symver __fxstat,__fxstat@GLIBC_2.17");
 #endif
 int __xstat(int ver, const char* path, struct stat* buf);
+int __lxstat(int ver, const char* path, struct stat* buf);
 int __fxstat(int ver, int fd, struct stat* buf);
 int stat(const char* path, struct stat* buf) { return __xstat(LUAIPC_STAT_VER, path, buf); }
+int lstat(const char* path, struct stat* buf) { return __lxstat(LUAIPC_STAT_VER, path, buf); }
 int fstat(int fd, struct stat* buf) { return __fxstat(LUAIPC_STAT_VER, fd, buf); }
 }
 

@@ -15,7 +15,9 @@ import {
 afterEach(cleanup);
 
 // The loop fixtures hold V8's young generation at its smallest (--max-semi-space-size=1), so RSS
-// shows what the channel keeps rather than how far V8 grew its nursery.
+// shows what the channel keeps rather than how far V8 grew its nursery. Shared-memory mappings
+// must come back exactly; the count of all mappings only within a margin, because V8 maps heap
+// pages of its own (a leak per cycle would add thousands).
 const measuring = { nodeArgs: ['--expose-gc', '--max-semi-space-size=1'], timeoutMs: 110_000 };
 
 describe('collection', () => {
@@ -25,7 +27,8 @@ describe('collection', () => {
     expect(out.during.files).toBeGreaterThan(40);
     expect(out.after.files).toBe(0);
     expect(out.after.fds).toBe(out.before.fds);
-    expect(out.after.maps).toBeLessThanOrEqual(out.before.maps + 8);
+    expect(out.after.sharedMaps).toBe(out.before.sharedMaps);
+    expect(out.after.maps).toBeLessThanOrEqual(out.before.maps + 64);
     expect(channelFiles(base)).toEqual([]);
   });
 });
@@ -88,7 +91,8 @@ describe('loops users write stay flat', () => {
     expect(out.received).toBe(110_000);
     expect(out.after.fds).toBe(out.before.fds);
     expect(out.after.files).toBe(out.before.files);
-    expect(out.after.maps).toBeLessThanOrEqual(out.before.maps + 16);
+    expect(out.after.sharedMaps).toBe(out.before.sharedMaps);
+    expect(out.after.maps).toBeLessThanOrEqual(out.before.maps + 64);
     expect(out.after.rss - out.before.rss).toBeLessThan(16);
   });
 
@@ -97,7 +101,8 @@ describe('loops users write stay flat', () => {
     const out = parseOk(await runNode(fixture('loops.mjs'), [base, 'create'], measuring));
     expect(out.after.fds).toBe(out.before.fds);
     expect(out.after.files).toBe(0);
-    expect(out.after.maps).toBeLessThanOrEqual(out.before.maps + 16);
+    expect(out.after.sharedMaps).toBe(out.before.sharedMaps);
+    expect(out.after.maps).toBeLessThanOrEqual(out.before.maps + 64);
     expect(out.after.rss - out.before.rss).toBeLessThan(16);
   });
 
@@ -107,7 +112,8 @@ describe('loops users write stay flat', () => {
     expect(out.senders).toBe(0);
     expect(out.after.fds).toBe(out.before.fds);
     expect(out.after.files).toBe(out.before.files);
-    expect(out.after.maps).toBeLessThanOrEqual(out.before.maps + 16);
+    expect(out.after.sharedMaps).toBe(out.before.sharedMaps);
+    expect(out.after.maps).toBeLessThanOrEqual(out.before.maps + 64);
     expect(out.after.rss - out.before.rss).toBeLessThan(16);
   });
 });

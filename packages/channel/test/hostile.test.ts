@@ -1,4 +1,13 @@
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addon } from '../src/binding.js';
 import { connect, create, unlink } from '../src/index.js';
@@ -105,6 +114,20 @@ describe("names beside the segment that are someone else's", () => {
       create(name).close();
     });
   }
+
+  it("a FIFO named <name>.rx (another program's doorbell): create() is EEXIST and it stays", () => {
+    const name = uniqueName('aux');
+    const other = `${dir()}/${name}.rx`;
+    expect(spawnSync('mkfifo', [other]).status).toBe(0);
+    try {
+      expect(ipcError(() => create(name)).code).toBe('EEXIST');
+      expect(lstatSync(other).isFIFO()).toBe(true);
+      expect(channelFiles(name)).toEqual([other]);
+    } finally {
+      rmSync(other, { force: true });
+    }
+    create(name).close();
+  });
 
   it('a file named <name>.tx0: a send that waits for room fails EEXIST; nobody deletes it', async () => {
     const name = uniqueName('aux');

@@ -44,8 +44,9 @@ typedef struct luaipc_chan_file luaipc_chan_file;
 
 // Creates the segment '/' + name exclusively (mode 0600) with `size` bytes, all of them zero and
 // sparse except [0, reserve), whose pages are reserved now (a full /dev/shm is ENOSPC here, not
-// SIGBUS later), and maps it read-write at *addr. Also makes the lock file. Nothing is left
-// behind on failure.
+// SIGBUS later), and maps it read-write at *addr. Also makes the lock file and (where doorbells
+// are files) the receiver's doorbell, each exclusively: EEXIST when one is there already, which
+// is then not ours and stays. Nothing of ours is left behind on failure.
 int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_chan_file** file, void** addr,
                        luaipc_chan_id* id, luaipc_error* err);
 
@@ -85,8 +86,9 @@ int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held);
 // A doorbell: one side waits on it, others ring it. lane -1 is the receiver's, lane k >= 0 that
 // of sender slot k.
 typedef struct luaipc_bell luaipc_bell;
-// The waiting side: makes the doorbell and opens it. When `fresh` (the receiver's), one that
-// exists already is EEXIST: the name is someone else's; otherwise a leftover FIFO is reused.
+// The waiting side: makes the doorbell and opens it. When `fresh` (the receiver's), it is one
+// luaipc_chan_create made, or (where that makes none) one that exists already is EEXIST: the
+// name is someone else's. Otherwise a leftover doorbell is reused.
 int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out);
 // The ringing side. ECONNREFUSED when nobody listens on it.
 int luaipc_bell_connect(const char* name, int dir, int lane, luaipc_bell** out);

@@ -194,6 +194,14 @@ int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_cha
       *syscall = "open";
     } else {
       close(fd);
+      // The receiver's doorbell, exclusively too: one that exists is not ours, so a failure
+      // here leaves it where it is (luaipc_bell_listen then opens the one made here).
+      std::string bell = BellPath(name, kDir, -1);
+      if (mkfifo(bell.c_str(), 0600) < 0) {
+        err = errno;
+        *syscall = "mkfifo";
+        unlink(lock.c_str());
+      }
     }
   }
   if (err != 0) {
@@ -533,7 +541,8 @@ extern "C" {
 int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out) {
   if (TooLong(name)) return ENAMETOOLONG;
   std::string path = BellPath(name, dir, lane);
-  if (mkfifo(path.c_str(), 0600) < 0 && (errno != EEXIST || fresh)) return errno;
+  // The receiver's doorbell (`fresh`) was made by luaipc_chan_create, exclusively.
+  if (!fresh && mkfifo(path.c_str(), 0600) < 0 && errno != EEXIST) return errno;
   // O_RDWR: the FIFO always has a writer (us), so it never reports end-of-file, and peers can
   // open it for writing without blocking.
   int fd = OpenNoIntr(path.c_str(), O_RDWR | O_NONBLOCK, 0);

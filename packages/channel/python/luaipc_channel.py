@@ -47,6 +47,7 @@ H_STATE, H_PID, H_REGISTRATIONS, H_SLEEPING = 32, 36, 40, 64
 LANE_TABLE, LANE_STRIDE = 128, 128
 L_TAIL, L_STATE, L_WAITING, L_PID, L_CLAIMS, L_HEAD = 0, 4, 8, 12, 16, 64
 LANE_FREE, LANE_ACTIVE, LANE_CLOSED = 0, 1, 2
+_LANE_STATES = (LANE_FREE, LANE_ACTIVE, LANE_CLOSED)
 RX_OPEN, RX_CLOSED = 1, 2
 LOCK_REGISTER, LOCK_RECEIVER, LOCK_LANE = 0, 1, 64
 PAGE = 4096
@@ -715,7 +716,13 @@ class Receiver(_Handle):
     def _reclaim(self, lane):
         seg = self._seg
         block = LANE_TABLE + lane * LANE_STRIDE
-        if seg.get(block + L_TAIL) != seg.get(block + L_HEAD):
+        tail = seg.get(block + L_TAIL)
+        if seg.get(block + L_STATE) not in _LANE_STATES and not self._locks.held(LOCK_LANE + lane):
+            # A state no peer writes (a hostile or broken one), and nobody holds the slot:
+            # nothing in it can be delivered, and no claim takes a slot that is not free.
+            # Dropped, then freed.
+            self._discard(lane, tail)
+        if tail != seg.get(block + L_HEAD):
             return
         if not self._locks.trylock(LOCK_REGISTER):
             return
@@ -727,6 +734,10 @@ class Receiver(_Handle):
                 return
             seg.put(block + L_STATE, LANE_FREE)
             seg.put(block + L_WAITING, 0)
+            # The next claim starts at this head: 0, whatever a hostile peer left (records
+            # are 8-byte aligned from it).
+            seg.put(block + L_HEAD, 0)
+            self._heads[lane] = 0
             seg.put(H_REGISTRATIONS, seg.get(H_REGISTRATIONS) + 1)
             seg.fence()
             fd = self._lane_bells.pop(lane, None)

@@ -128,6 +128,12 @@ describe("the Python module's errors", () => {
     ]);
   });
 
+  it('a Python receiver frees a slot whose state is garbage and whose lock is free', async () => {
+    expect(await run(uniqueName('pyslot'), 'garbage')).toEqual([
+      { senders: 1, sent: true, received: 'after', third: 'EAGAIN' },
+    ]);
+  });
+
   it('a channel whose receiver was killed: ECONNREFUSED, EEXIST; unlink, then create', async () => {
     const name = uniqueName('pydead');
     const child = startChild(process.execPath, [fixture('receive.mjs'), name, '4096']);

@@ -13,7 +13,7 @@ import { nativePackages, platformPackageDir, root } from './targets.mjs';
 // Every native package has node-api-headers as a dev dependency (sem's is as good as any).
 const require = createRequire(join(root, 'packages', 'sem', 'package.json'));
 const headers = join(require.resolve('node-api-headers/package.json'), '..');
-const toolchain = join(root, 'packages', 'native', 'cmake', 'mingw-w64.cmake');
+const toolchain = join(root, 'packages', 'build', 'cmake', 'mingw-w64.cmake');
 
 for (const tool of ['x86_64-w64-mingw32-g++-posix', 'x86_64-w64-mingw32-dlltool', 'cmake']) {
   try {

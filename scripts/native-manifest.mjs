@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Keeps every native package in one shape for publishing:
-// - `@luaipc/<name>` ships dist, the sources and CMake files luaipc-build-addon builds from (and
-//   a peer module for another language where it has one),
+// - `@luaipc/<name>` ships dist, the sources and CMake files `npx @luaipc/build` builds from (and
+//   a peer module for another language where it has one), builds in a checkout with the kit of
+//   `@luaipc/build` (a devDependency: an installed package is built by the one npx runs),
 //   installs on every OS it has a backend for, and names its per-platform packages as optional
 //   dependencies (`workspace:*`, which packing turns into its own exact version);
 // - `@luaipc/<name>-<tag>` (scripts/targets.mjs) ships `<name>.node` alone, for one os/cpu/libc,
@@ -23,7 +24,7 @@ const FILES = [
   'CHANGELOG.md',
 ];
 // Every OS with a backend: POSIX (linux, darwin, freebsd: macOS and FreeBSD build from source
-// with `npx luaipc-build-addon`) and Windows.
+// with `npx @luaipc/build`) and Windows.
 const OS = ['linux', 'darwin', 'freebsd', 'win32'];
 const CPU = ['x64', 'arm64'];
 
@@ -47,6 +48,11 @@ for (const name of nativePackages()) {
   // A package with a peer for another language (channel's python/) ships it too.
   const peers = existsSync(join(dir, 'python')) ? ['python/*.py'] : [];
   pkg.files = [...FILES.slice(0, -2), ...peers, ...FILES.slice(-2)];
+  pkg.devDependencies = Object.fromEntries(
+    Object.entries({ ...pkg.devDependencies, '@luaipc/build': 'workspace:^' }).sort(([a], [b]) =>
+      a < b ? -1 : 1,
+    ),
+  );
   pkg.os = OS;
   pkg.cpu = CPU;
   pkg.optionalDependencies = Object.fromEntries(
@@ -85,7 +91,7 @@ Install \`${pkg.name}\`, not this package. It names one such package per platfor
 dependency, and package managers (npm, pnpm, bun and deno among them) install only the one whose
 \`os\`, \`cpu\` and \`libc\` match the machine. Where none matches, or optional dependencies were
 left out, \`${pkg.name}\` throws \`ERR_IPC_NO_BINARY\` with the command that builds the addon from
-the sources it ships: \`npx luaipc-build-addon ${pkg.name}\`.
+the sources it ships: \`npx @luaipc/build ${pkg.name}\`.
 `,
     );
     keep(join(out, 'LICENSE'), readFileSync(join(dir, 'LICENSE'), 'utf8'));

@@ -35,7 +35,7 @@ const LINUX = {
     tool: 'g++',
   },
   'linux-arm64-glibc': {
-    toolchain: join(root, 'packages', 'native', 'cmake', 'aarch64-linux-gnu.cmake'),
+    toolchain: join(root, 'packages', 'build', 'cmake', 'aarch64-linux-gnu.cmake'),
     libs: [
       '/usr/aarch64-linux-gnu/lib/libc.so.6',
       '/usr/aarch64-linux-gnu/lib/libstdc++.so.6',

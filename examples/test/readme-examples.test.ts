@@ -129,8 +129,8 @@ const all = readmes.flatMap(examplesOf);
 
 describe('README examples', () => {
   it('finds the examples of every README', () => {
-    // native's README documents build glue; a per-platform package's (one prebuilt binary)
-    // only sends readers to its package.
+    // native's README documents the loader for package authors (one fragment, not run); a
+    // per-platform package's (one prebuilt binary) only sends readers to its package.
     const binaryOnly = (p: string) =>
       JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8')).files?.every(
         (f: string) => f.endsWith('.node'),

@@ -1,4 +1,9 @@
-/** Absolute path of the directory holding `luaipc/errors.h`, `luaipc/waiter.h`, `luaipc/handle.h`. */
-export declare const include: string;
-/** Absolute path of `luaipc_addon.cmake`, which defines `luaipc_add_addon(<name> SOURCES ... POSIX ... WINDOWS ...)`. */
-export declare const cmake: string;
+/**
+ * The runtime part the `@luaipc` addons share, in one module: `./load`, `./args` and `./abort`
+ * together. For authors of `@luaipc` packages.
+ *
+ * @packageDocumentation
+ */
+export * from './abort.js';
+export * from './args.js';
+export * from './load.js';

@@ -1,5 +1,3 @@
-// Like node-addon-api: CMake asks `node -p "require('@luaipc/native').include"`.
-const path = require('node:path');
-
-exports.include = path.join(__dirname, 'include');
-exports.cmake = path.join(__dirname, 'cmake', 'luaipc_addon.cmake');
+// The runtime part in one module: the loader, the argument checks and onAbort. The glue compiled
+// into each addon, and its CMake function, are @luaipc/build's.
+module.exports = { ...require('./load.js'), ...require('./args.js'), ...require('./abort.js') };

@@ -111,7 +111,7 @@ function platformBinary(root, platformPackage, name) {
 function advice(packageName, platformPackage, tag, versions) {
   const build =
     'build the addon from the sources the package ships (needs cmake and a C++17 compiler): ' +
-    `npx luaipc-build-addon ${packageName}`;
+    `npx @luaipc/build ${packageName}`;
   const version = versions.get(tag);
   if (version !== undefined) {
     // In a published manifest the version is exact; in a checkout it is `workspace:*`.

@@ -66,7 +66,7 @@ describe('Debian 11 (glibc 2.31) in a chroot', () => {
     );
     // From the registry, so that npm itself, on Debian 11, picks the binaries for it. Every
     // request goes there: the root may have no way to npmjs.org (where npm would otherwise look
-    // up @luaipc/native's optional peer, node-addon-api).
+    // up @luaipc/build's optional peer, node-addon-api).
     const registry = await startRegistry(inject('tarballs'));
     writeFileSync(join(project, '.npmrc'), `registry=${registry.url}\n`);
     const names = userPackages();

@@ -3,10 +3,12 @@
 // native package's per-platform packages as from npmjs.org, into fresh projects outside the
 // workspace with no compiler, cmake or python on PATH: one binary per install, import and
 // require, the smoke run on every Node line, on Bun and on Deno, the installed sizes, installs
-// that leave the binary out (--omit=optional, a lockfile from another platform), other
-// platforms' installs (npm's --os/--cpu), a folder of tarballs offline, a TypeScript consumer.
+// that leave the binary out (--omit=optional, a lockfile from another platform) and the source
+// build there (`npx @luaipc/build`, with a compiler), other platforms' installs (npm's
+// --os/--cpu), a folder of tarballs offline, a TypeScript consumer.
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -108,6 +110,13 @@ const kib = (path: string) => Number(run('du', ['-sk', path]).stdout.split('\t')
 /** Runs an ESM snippet with node in `dir`. */
 const esm = (dir: string, code: string) =>
   run('node', ['--input-type=module', '-e', code], { cwd: dir, env });
+
+/** Opens a semaphore with @luaipc/sem as installed in `dir` and takes its count. */
+const semRoundTrip = (dir: string) =>
+  esm(
+    dir,
+    "import { open } from '@luaipc/sem'; const s = open('pk-' + process.pid, 1); console.log(s.tryDec()); s.close();",
+  );
 
 describe('packed tarballs installed as a user installs them, no compiler on PATH', () => {
   let all: string;
@@ -315,7 +324,7 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
     expect(r.stderr).toMatch(/Requires ffi access to .*sem\.node.*--allow-ffi/);
   }, 300_000);
 
-  it('each package installed alone stays small: @luaipc/sem under 660 KiB (printed)', () => {
+  it('each package installed alone stays small: @luaipc/sem under 586 KiB, 600 kB (printed)', () => {
     const rows: string[] = [];
     const sizes = new Map<string, number>();
     for (const name of userPackages) {
@@ -325,8 +334,10 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
     }
     console.log(`installed alone (du -sk node_modules):\n  ${rows.join('\n  ')}`);
     // One binary per install took sem alone from 1812 to 580 KiB; what the glue and filelike
-    // gained since (the SIGBUS guard, error descriptions, argument checks) brought it to 644.
-    expect(sizes.get('sem')).toBeLessThan(660);
+    // gained since (the SIGBUS guard, error descriptions, argument checks) brought it to 680.
+    // The source-build kit leaving @luaipc/native for @luaipc/build (which a user with a
+    // prebuild never installs) took it to 464.
+    expect(sizes.get('sem')).toBeLessThan(586);
   }, 600_000);
 
   it('sem alone pulls in only its declared dependencies and one binary', () => {
@@ -336,10 +347,7 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
       (d) => !d.startsWith('.') && d !== '@luaipc',
     );
     expect(others).toEqual([]);
-    const r = esm(
-      dir,
-      "import { open } from '@luaipc/sem'; const s = open('pk-' + process.pid, 1); console.log(s.tryDec()); s.close();",
-    );
+    const r = semRoundTrip(dir);
     expect([r.stdout.trim(), r.stderr]).toEqual(['true', '']);
   });
 
@@ -356,10 +364,7 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
       timeout: 300_000,
     });
     expect([r.status, r.stderr]).toEqual([0, '']);
-    const s = esm(
-      dir,
-      "import { open } from '@luaipc/sem'; const s = open('pk-' + process.pid, 1); console.log(s.tryDec()); s.close();",
-    );
+    const s = semRoundTrip(dir);
     expect([s.stdout.trim(), s.stderr]).toEqual(['true', '']);
   }, 300_000);
 
@@ -380,8 +385,30 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
     expect(e.code).toBe('ERR_IPC_NO_BINARY');
     expect(e.message).toContain(`@luaipc/sem-${HOST_TAG} (not installed)`);
     expect(e.message).toContain(`npm install @luaipc/sem-${HOST_TAG}@${manifest('sem').version}`);
-    expect(e.message).toContain('npx luaipc-build-addon @luaipc/sem');
+    expect(e.message).toContain('npx @luaipc/build @luaipc/sem');
   }, 300_000);
+
+  it('no prebuild installed: npx runs the packed @luaipc/build, which builds the addon from the shipped sources', () => {
+    const dir = project('source-build', ['@luaipc/sem'], ['--omit=optional']);
+    expect(installed(dir)).toEqual(['filelike', 'native', 'sem']);
+    expect(noBinary(dir).code).toBe('ERR_IPC_NO_BINARY');
+    // A user's PATH with a compiler and cmake. npx installs the kit apart, in its own cache (a
+    // tarball spec: a fresh one each run), so the installed package, which has no
+    // @luaipc/build of its own, must be given the kit of the one that runs.
+    const withCompiler = { ...env, PATH: `${bin}:${userEnv().PATH}` };
+    const r = run('npx', ['-y', `file:${tarballs.get('build')}`, '@luaipc/sem'], {
+      cwd: dir,
+      env: withCompiler,
+      timeout: 600_000,
+    });
+    expect([r.status, r.signal], r.stderr).toEqual([0, null]);
+    expect(r.stdout).toContain('luaipc-build-addon: building @luaipc/sem');
+    const addon = join(dir, 'node_modules', '@luaipc', 'sem', 'build', 'Release', 'sem.node');
+    expect(existsSync(addon)).toBe(true);
+    expect(installed(dir)).toEqual(['filelike', 'native', 'sem']);
+    const s = semRoundTrip(dir);
+    expect([s.stdout.trim(), s.stderr]).toEqual(['true', '']);
+  }, 900_000);
 
   it('npm: a lockfile made for another platform (darwin-arm64) still installs this one’s binary', () => {
     const dir = project('lock-from-mac', ['@luaipc/sem'], ['--os=darwin', '--cpu=arm64']);

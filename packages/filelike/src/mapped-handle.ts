@@ -5,7 +5,7 @@ import { MappedStore, type Pager } from './store.js';
 
 /**
  * The native side of a handle that is one memory mapping (shm's `Segment`, mmap's `MappedFile`:
- * `luaipc::MappedHandle` in `@luaipc/native`'s `luaipc/mapping.h`).
+ * `luaipc::MappedHandle` in `@luaipc/build`'s `luaipc/mapping.h`).
  */
 export interface NativeMapping {
   readonly closed: boolean;

@@ -119,7 +119,7 @@ describe('no addon', () => {
   it('importing the package throws ERR_IPC_NO_BINARY (there is no pagesize without it)', async () => {
     const dist = new URL('../dist/', import.meta.url);
     const script = `
-      const show = (e) => console.log(e.code, e.message.includes('npx luaipc-build-addon @luaipc/mmap'));
+      const show = (e) => console.log(e.code, e.message.includes('npx @luaipc/build @luaipc/mmap'));
       try { require(${JSON.stringify(fileURLToPath(new URL('index.cjs', dist)))}); console.log('required'); } catch (e) { show(e); }
       import(${JSON.stringify(new URL('index.mjs', dist).href)}).then(() => console.log('imported'), show);`;
     // A build folder that does not exist: the loader finds no addon to load.

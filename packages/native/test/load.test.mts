@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,11 +47,25 @@ function noBinary(root: string, name: string): { code?: string; message: string 
 }
 
 describe('@luaipc/native', () => {
-  it('include and cmake point at the shipped files', () => {
-    for (const header of ['env.h', 'errors.h', 'waiter.h', 'handle.h']) {
-      expect(existsSync(join(native.include, 'luaipc', header))).toBe(true);
+  it('is the runtime part alone: its main module gathers load, args and abort; no build kit ships', () => {
+    // `default` is the CommonJS module itself, as Node's ESM import of it gives it.
+    expect(
+      Object.keys(native)
+        .filter((k) => k !== 'default')
+        .sort(),
+    ).toEqual(
+      ['checkFd', 'checkInteger', 'checkName', 'checkOptions', 'checkSignal', 'checkSize']
+        .concat(['checkTimeout', 'loadAddon', 'onAbort', 'platformTag', 'waitArgs'])
+        .sort(),
+    );
+    const manifest = JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8'));
+    expect(manifest.bin).toBeUndefined();
+    expect(
+      manifest.files.filter((f: string) => !/^(index|load|args|abort)\.(js|d\.ts)$/.test(f)),
+    ).toEqual(['README.md', 'CHANGELOG.md']);
+    for (const kit of ['include', 'src', 'cmake', 'build-addon.js']) {
+      expect([kit, existsSync(join(here, '..', kit))]).toEqual([kit, false]);
     }
-    expect(existsSync(native.cmake)).toBe(true);
   });
 
   it('a missing addon is ERR_IPC_NO_BINARY naming the platform, every place tried and what to do', () => {
@@ -78,7 +92,7 @@ describe('@luaipc/native', () => {
       expect(message).toContain(p);
     }
     expect(message).toContain(`No prebuilt binary ships for ${tag}; prebuilt: none.`);
-    expect(message).toContain('npx luaipc-build-addon @luaipc/nothing');
+    expect(message).toContain('npx @luaipc/build @luaipc/nothing');
   });
 
   it('loads the binary of the installed per-platform package <package>-<platformTag()>', () => {
@@ -106,7 +120,7 @@ describe('@luaipc/native', () => {
         `optional dependency @luaipc/fake-${platformTag()}, which is not installed`,
       );
       expect(e.message).toContain(`npm install @luaipc/fake-${platformTag()}@1.2.3`);
-      expect(e.message).toContain('npx luaipc-build-addon @luaipc/fake');
+      expect(e.message).toContain('npx @luaipc/build @luaipc/fake');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -140,7 +154,7 @@ describe('@luaipc/native', () => {
       expect(e.message).toContain(
         'No prebuilt binary ships for musl libc (Alpine Linux); prebuilt: linux-x64-glibc, linux-arm64-glibc, win32-x64.',
       );
-      expect(e.message).toContain('npx luaipc-build-addon @luaipc/fake');
+      expect(e.message).toContain('npx @luaipc/build @luaipc/fake');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -11,10 +11,13 @@
 # for a new OS is a new file in a new list. Code that runs on macOS or a BSD but also compiles on
 # Linux stays in the POSIX list, behind LUAIPC_PORTABLE, so Linux builds and tests it.
 #
-# In a package's src/native/CMakeLists.txt:
-#   execute_process(COMMAND node -p "require('@luaipc/native').cmake"
-#     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} OUTPUT_VARIABLE LUAIPC_CMAKE
-#     OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+# In a package's src/native/CMakeLists.txt (luaipc-build-addon passes LUAIPC_CMAKE, the kit of
+# the @luaipc/build that runs; a checkout asks the package's own devDependency):
+#   if(NOT LUAIPC_CMAKE)
+#     execute_process(COMMAND node -p "require('@luaipc/build').cmake"
+#       WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} OUTPUT_VARIABLE LUAIPC_CMAKE
+#       OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+#   endif()
 #   include(${LUAIPC_CMAKE})
 #   luaipc_add_addon(sem SOURCES binding.cc POSIX sem_posix.cc WINDOWS sem_win.cc)
 

@@ -1,6 +1,6 @@
 // A memory mapping as JavaScript sees it, shared by the addons that map memory (shm, mmap): the
-// lifetime rule of the "Memory views" section of @luaipc/native's README, the owner of a name,
-// and the truncation state the fault handler of mapping_os.h keeps.
+// lifetime rules of the `mapping.h`, `mapping_os.h` section of @luaipc/build's README, the owner
+// of a name, and the truncation state the fault handler of mapping_os.h keeps.
 //
 //   int err = 0;
 //   luaipc::Mapping* m = luaipc::Mapping::Adopt(env, addr, size, LUAIPC_MAP_READ | LUAIPC_MAP_WRITE,

@@ -1,36 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { onAbort } from '../abort.js';
 import { checkFd, checkName, checkTimeout, waitArgs } from '../args.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const packages = join(here, '..', '..');
-
-describe('the Node-API version', () => {
-  it('is stated once in the CMake helper, and every cmake-js marker agrees with it', () => {
-    const cmake = readFileSync(join(here, '..', 'cmake', 'luaipc_addon.cmake'), 'utf8');
-    const version = Number(/set\(LUAIPC_NAPI_VERSION (\d+)\)/.exec(cmake)?.[1]);
-    expect(version).toBeGreaterThanOrEqual(8);
-    const markers = readdirSync(packages).flatMap((name) =>
-      ['package.json', 'src/native/package.json'].map((f) => join(packages, name, f)),
-    );
-    let seen = 0;
-    for (const file of markers) {
-      let json: { binary?: { napi_versions?: number[] } };
-      try {
-        json = JSON.parse(readFileSync(file, 'utf8'));
-      } catch {
-        continue;
-      }
-      if (json.binary === undefined) continue;
-      seen++;
-      expect([file, json.binary.napi_versions]).toEqual([file, [version]]);
-    }
-    expect(seen).toBeGreaterThanOrEqual(4);
-  });
-});
 
 describe('args', () => {
   it('waitArgs takes (timeout?, options?) and (options)', () => {

@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 // Builds an installed @luaipc package's addon from its shipped sources, in place
 // (<package>/build/Release/<name>.node, which the loader finds when no prebuild matches):
-//   npx luaipc-build-addon @luaipc/sem [@luaipc/shm ...]
+//   npx @luaipc/build @luaipc/sem [@luaipc/shm ...]
 // Needs cmake and a C++17 compiler. The build tools (cmake-js, node-addon-api, node-api-headers,
-// pinned to the versions the prebuilds use) are installed into a temporary folder with npm.
+// pinned to the versions the prebuilds use) are installed into a temporary folder with npm. The
+// glue and the CMake function come from this package, wherever npx put it: an installed package
+// has no @luaipc/build of its own (a devDependency), so its CMakeLists is handed LUAIPC_CMAKE.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { cmake } = require('./index.js');
 
 const TOOLS = ['cmake-js@8.0.0', 'node-addon-api@8.9.2', 'node-api-headers@1.9.0'];
 
 function main(names) {
   if (names.length === 0) {
-    console.error('usage: luaipc-build-addon <package> [...], e.g. luaipc-build-addon @luaipc/sem');
+    console.error('usage: npx @luaipc/build <package> [...], e.g. npx @luaipc/build @luaipc/sem');
     process.exit(2);
   }
   const dirs = names.map((name) => {
@@ -43,7 +46,17 @@ function main(names) {
       console.log(`luaipc-build-addon: building ${name} in ${dir}`);
       execFileSync(
         process.execPath,
-        [cmakeJs, 'compile', '-d', 'src/native', '-O', 'build', '--log-level', 'warn'],
+        [
+          cmakeJs,
+          'compile',
+          '-d',
+          'src/native',
+          '-O',
+          'build',
+          `--CDLUAIPC_CMAKE=${cmake}`,
+          '--log-level',
+          'warn',
+        ],
         {
           cwd: dir,
           env,

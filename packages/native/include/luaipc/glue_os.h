@@ -71,12 +71,6 @@ int luaipc_errno_from_win32(unsigned long code);
 // JavaScript sees as err.winerror) and returns the errno. With `os_code` GetLastError() this is
 // every Windows backend's one way to fail (luaipc/win_error.h: luaipc::Win32Fail).
 int luaipc_fail_win32(luaipc_error* e, unsigned long os_code, const char* syscall);
-// Transitional, for seams that do not fill a luaipc_error yet (proc): luaipc_errno_from_win32
-// also remembers the code for the calling thread, and IpcError(env, errno, ...) takes it back
-// if it became that errno (luaipc_take_win32_error; pass 0 just to clear it).
-// luaipc_put_win32_error sets it. New code fills a luaipc_error instead.
-unsigned long luaipc_take_win32_error(int err);
-void luaipc_put_win32_error(unsigned long code, int err);
 // The Windows handle behind a Node file descriptor (fs.openSync, FileHandle.fd), through the
 // uv_get_osfhandle node.exe exports (its C runtime's descriptor table is inside node.exe). EBADF
 // when the descriptor is not open.

@@ -32,15 +32,16 @@ void CALLBACK WakeApc(ULONG_PTR) {}
 
 }  // namespace
 
-extern "C" int luaipc_thread_start(void (*fn)(void*), void* arg, const char* name) {
+// The C runtime's _beginthreadex, whose failure is an errno: no Win32 code to report.
+extern "C" int luaipc_thread_start(void (*fn)(void*), void* arg, const char* name, luaipc_error* err) {
   auto* start = new (std::nothrow) Start{fn, arg, {}};
-  if (start == nullptr) return ENOMEM;
+  if (start == nullptr) return luaipc_fail(err, ENOMEM, "pthread_create");
   for (size_t i = 0; i + 1 < 16 && name[i] != '\0'; i++) start->name[i] = static_cast<wchar_t>(name[i]);
   uintptr_t h = _beginthreadex(nullptr, LUAIPC_THREAD_STACK, Trampoline, start,
                                STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
   if (h == 0) {
     delete start;
-    return EAGAIN;
+    return luaipc_fail(err, EAGAIN, "pthread_create");
   }
   CloseHandle(reinterpret_cast<HANDLE>(h));
   return 0;

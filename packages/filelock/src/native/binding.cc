@@ -53,13 +53,13 @@ int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, luaipc_e
     if (now >= until && until == deadline) return ETIMEDOUT;
     bool deadlineNext = until == deadline;
     if (alarm == nullptr) {
-      int e = luaipc_alarm_open(&alarm);
-      if (e != 0) return luaipc_fail(failed, e, e == ENOSYS ? "sigaction" : "pthread_create");
+      int e = luaipc_alarm_open(&alarm, failed);
+      if (e != 0) return e;
     }
     if (!armed || (deadlineNext && !armedForDeadline)) {
-      int e = deadlineNext ? luaipc_alarm_arm(alarm, deadline, kDeadlineRepeatNs)
-                           : luaipc_alarm_arm(alarm, now + slice, slice);
-      if (e != 0) return luaipc_fail(failed, e, "pthread_create");
+      int e = deadlineNext ? luaipc_alarm_arm(alarm, deadline, kDeadlineRepeatNs, failed)
+                           : luaipc_alarm_arm(alarm, now + slice, slice, failed);
+      if (e != 0) return e;
       armed = true;
       armedForDeadline = deadlineNext;
     }

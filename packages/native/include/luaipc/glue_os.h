@@ -18,28 +18,6 @@ extern "C" {
 // (PSHMNAMLEN and PSEMNAMLEN are 31 with it). Each backend that makes such names applies it.
 #define LUAIPC_DARWIN_IPC_NAME_MAX 30
 
-// A thread, as luaipc_thread_self returns it (pthread_t or a Windows thread id).
-typedef uintptr_t luaipc_thread_id;
-
-// Starts a detached thread named `name` (at most 15 bytes; shown by ps, top and debuggers)
-// running fn(arg) on a small stack, with the process's asynchronous signals blocked in it (they
-// are for the JS thread). EAGAIN (or the OS's code) when the OS refuses: then no thread was
-// started and fn never runs.
-int luaipc_thread_start(void (*fn)(void* arg), void* arg, const char* name);
-
-luaipc_thread_id luaipc_thread_self(void);
-
-// Makes a blocking call that thread `t` is in return early with EINTR (POSIX: a signal with an
-// empty handler, claimed on first use; Windows: an APC, so waits there must be alertable, plus
-// CancelSynchronousIo). `t` may be a thread of ours or a Node JS thread (main or worker): none
-// of them blocks the signal. The caller must know `t` is still running. Best effort: a thread between its last
-// check of its cancel flag and the call misses it, so such waits still look at the flag at
-// least once a second.
-int luaipc_thread_interrupt(luaipc_thread_id t);
-
-// Nanoseconds on the monotonic clock (the clock every deadline of ours is on).
-int64_t luaipc_now_ns(void);
-
 // What failed, as every _os.h seam reports it: a seam call returns 0 or the errno-style `code`,
 // and fills the record it was given (it may be NULL: the caller wants the code only). Built
 // into an IpcError in one place (errors.h: luaipc::IpcError(env, const luaipc_error&)), on the
@@ -62,6 +40,29 @@ static inline int luaipc_fail(luaipc_error* e, int code, const char* syscall) {
   }
   return code;
 }
+
+// A thread, as luaipc_thread_self returns it (pthread_t or a Windows thread id).
+typedef uintptr_t luaipc_thread_id;
+
+// Starts a detached thread named `name` (at most 15 bytes; shown by ps, top and debuggers)
+// running fn(arg) on a small stack, with the process's asynchronous signals blocked in it (they
+// are for the JS thread). EAGAIN (or the OS's code) when the OS refuses, in *err as
+// "pthread_create" on every OS (the READMEs' error tables): then no thread was started and fn
+// never runs.
+int luaipc_thread_start(void (*fn)(void* arg), void* arg, const char* name, luaipc_error* err);
+
+luaipc_thread_id luaipc_thread_self(void);
+
+// Makes a blocking call that thread `t` is in return early with EINTR (POSIX: a signal with an
+// empty handler, claimed on first use; Windows: an APC, so waits there must be alertable, plus
+// CancelSynchronousIo). `t` may be a thread of ours or a Node JS thread (main or worker): none
+// of them blocks the signal. The caller must know `t` is still running. Best effort: a thread between its last
+// check of its cancel flag and the call misses it, so such waits still look at the flag at
+// least once a second.
+int luaipc_thread_interrupt(luaipc_thread_id t);
+
+// Nanoseconds on the monotonic clock (the clock every deadline of ours is on).
+int64_t luaipc_now_ns(void);
 
 #ifdef _WIN32
 // The errno value for a Win32 error code (ERROR_ALREADY_EXISTS -> EEXIST, ...), one table for

@@ -227,8 +227,8 @@ class Waiter {
     NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &job->deferred, &promise), Napi::Promise());
     outstanding_.push_back(job);
     if (outstanding_.size() == 1) SetBusy(env, true);
-    int err = detail::WaitPool().Run(job);
-    if (err != 0) {
+    luaipc_error error{};
+    if (detail::WaitPool().Run(job, &error) != 0) {
       {
         std::lock_guard<std::mutex> lock(shared_->mu);
         job->state = detail::WaitJob::kCancelled;
@@ -236,7 +236,7 @@ class Waiter {
       outstanding_.remove(job);
       job->owner = nullptr;
       if (outstanding_.empty()) SetBusy(env, false);
-      napi_reject_deferred(env, job->deferred, IpcError(env, err, "pthread_create", path).Value());
+      napi_reject_deferred(env, job->deferred, IpcError(env, error, path).Value());
     }
     return Napi::Promise(env, promise);
   }

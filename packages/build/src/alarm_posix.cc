@@ -17,20 +17,20 @@ int ProbeWakeSignal() { return luaipc_thread_interrupt(luaipc_thread_self()); }
 
 }  // namespace
 
-extern "C" int luaipc_alarm_open(luaipc_alarm** out) {
+extern "C" int luaipc_alarm_open(luaipc_alarm** out, luaipc_error* err) {
   // Starting the timer thread also makes the glue claim its wake signal.
-  int err = Timer::Get().EnsureRunning();
-  if (err != 0) return err;
+  int e = Timer::Get().EnsureRunning(err);
+  if (e != 0) return e;
   static const int probe = ProbeWakeSignal();
-  if (probe != 0) return probe;
+  if (probe != 0) return luaipc_fail(err, probe, "sigaction");
   auto* a = new (std::nothrow) luaipc_alarm{luaipc_thread_self(), -1, 0, false};
-  if (a == nullptr) return ENOMEM;
+  if (a == nullptr) return luaipc_fail(err, ENOMEM, "pthread_create");
   *out = a;
   return 0;
 }
 
-extern "C" int luaipc_alarm_arm(luaipc_alarm* alarm, int64_t deadline_ns, int64_t repeat_ns) {
-  return Timer::Get().Arm(alarm, deadline_ns, repeat_ns < 0 ? 0 : repeat_ns);
+extern "C" int luaipc_alarm_arm(luaipc_alarm* alarm, int64_t deadline_ns, int64_t repeat_ns, luaipc_error* err) {
+  return Timer::Get().Arm(alarm, deadline_ns, repeat_ns < 0 ? 0 : repeat_ns, err);
 }
 
 extern "C" void luaipc_alarm_close(luaipc_alarm* alarm) {

@@ -40,18 +40,18 @@ class Timer {
     return *timer;
   }
 
-  int EnsureRunning() {
+  int EnsureRunning(luaipc_error* err) {
     std::lock_guard<std::mutex> lock(mu_);
-    return StartLocked();
+    return StartLocked(err);
   }
 
-  int Arm(luaipc_alarm* a, int64_t due, int64_t repeat) {
+  int Arm(luaipc_alarm* a, int64_t due, int64_t repeat, luaipc_error* error) {
     std::lock_guard<std::mutex> lock(mu_);
     if (a->due >= 0) armed_.erase(a);
     a->due = due < 0 ? 0 : due;
     a->repeat = repeat;
     armed_.insert(a);
-    int err = StartLocked();
+    int err = StartLocked(error);
     if (err != 0) {
       armed_.erase(a);
       a->due = -1;
@@ -73,9 +73,9 @@ class Timer {
   static constexpr int64_t kIdleTickNs = 1000000000;
   static constexpr int kIdleTicks = 30;
 
-  int StartLocked() {
+  int StartLocked(luaipc_error* error) {
     if (running_) return 0;
-    int err = luaipc_thread_start(Main, this, "luaipc-timer");
+    int err = luaipc_thread_start(Main, this, "luaipc-timer", error);
     if (err == 0) {
       running_ = true;
       wakeAt_ = INT64_MIN;  // it looks at armed_ as soon as it runs

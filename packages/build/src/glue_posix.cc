@@ -71,16 +71,16 @@ void InstallWakeSignal() {
 
 }  // namespace
 
-extern "C" int luaipc_thread_start(void (*fn)(void*), void* arg, const char* name) {
+extern "C" int luaipc_thread_start(void (*fn)(void*), void* arg, const char* name, luaipc_error* error) {
   std::call_once(g_wake_once, InstallWakeSignal);
   auto* start = new (std::nothrow) Start{fn, arg, {}};
-  if (start == nullptr) return ENOMEM;
+  if (start == nullptr) return luaipc_fail(error, ENOMEM, "pthread_create");
   std::strncpy(start->name, name, sizeof start->name - 1);
   pthread_attr_t attr;
   int err = pthread_attr_init(&attr);
   if (err != 0) {
     delete start;
-    return err;
+    return luaipc_fail(error, err, "pthread_create");
   }
   pthread_attr_setstacksize(&attr, LUAIPC_THREAD_STACK);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -95,8 +95,9 @@ extern "C" int luaipc_thread_start(void (*fn)(void*), void* arg, const char* nam
   err = pthread_create(&id, &attr, Trampoline, start);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
-  if (err != 0) delete start;
-  return err;
+  if (err == 0) return 0;
+  delete start;
+  return luaipc_fail(error, err, "pthread_create");
 }
 
 extern "C" luaipc_thread_id luaipc_thread_self(void) {

@@ -30,23 +30,18 @@ unsigned __stdcall Trampoline(void* p) {
 
 void CALLBACK WakeApc(ULONG_PTR) {}
 
-// The calling thread's last mapped Win32 code and the errno it became: an IpcError for that errno
-// carries the code; one for another errno (the code belonged to an error that was swallowed or
-// replaced) does not.
-thread_local unsigned long t_last_win32 = 0;
-thread_local int t_last_errno = 0;
-
 }  // namespace
 
-extern "C" int luaipc_thread_start(void (*fn)(void*), void* arg, const char* name) {
+// The C runtime's _beginthreadex, whose failure is an errno: no Win32 code to report.
+extern "C" int luaipc_thread_start(void (*fn)(void*), void* arg, const char* name, luaipc_error* err) {
   auto* start = new (std::nothrow) Start{fn, arg, {}};
-  if (start == nullptr) return ENOMEM;
+  if (start == nullptr) return luaipc_fail(err, ENOMEM, "pthread_create");
   for (size_t i = 0; i + 1 < 16 && name[i] != '\0'; i++) start->name[i] = static_cast<wchar_t>(name[i]);
   uintptr_t h = _beginthreadex(nullptr, LUAIPC_THREAD_STACK, Trampoline, start,
                                STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
   if (h == 0) {
     delete start;
-    return EAGAIN;
+    return luaipc_fail(err, EAGAIN, "pthread_create");
   }
   CloseHandle(reinterpret_cast<HANDLE>(h));
   return 0;
@@ -154,12 +149,7 @@ int ErrnoOf(unsigned long code) {
 
 }  // namespace
 
-extern "C" int luaipc_errno_from_win32(unsigned long code) {
-  int err = ErrnoOf(code);
-  t_last_win32 = code;
-  t_last_errno = err;
-  return err;
-}
+extern "C" int luaipc_errno_from_win32(unsigned long code) { return ErrnoOf(code); }
 
 extern "C" int luaipc_fail_win32(luaipc_error* e, unsigned long os_code, const char* syscall) {
   int err = ErrnoOf(os_code);
@@ -170,16 +160,4 @@ extern "C" int luaipc_fail_win32(luaipc_error* e, unsigned long os_code, const c
     e->os_code = os_code;
   }
   return err;
-}
-
-extern "C" unsigned long luaipc_take_win32_error(int err) {
-  unsigned long code = t_last_errno == err ? t_last_win32 : 0;
-  t_last_win32 = 0;
-  t_last_errno = 0;
-  return code;
-}
-
-extern "C" void luaipc_put_win32_error(unsigned long code, int err) {
-  t_last_win32 = code;
-  t_last_errno = err;
 }

@@ -150,3 +150,28 @@ test('a receiver process that is killed: a waiting send rejects with EPIPE', asy
   await assert.rejects(pending, { code: 'EPIPE' });
   tx.close();
 });
+
+test('a lock or doorbell that Windows refuses is an IpcError with the Win32 code and call', async () => {
+  // Kernel objects share one namespace per session: the section of channel `<name>.lock1` holds
+  // the name of channel <name>'s receiver lock (a mutex, LOCK_RECEIVER is byte 1), and the
+  // section of `<name>.rx` that of its doorbell (an event). Windows refuses to make an object
+  // under a name another type holds (ERROR_INVALID_HANDLE, 6).
+  const refused = (name, syscall) => (e) =>
+    e instanceof IpcError &&
+    e.code === 'EBADF' &&
+    e.syscall === syscall &&
+    e.winerror === 6 &&
+    e.path === name;
+  const first = unique('clash-lock');
+  const lockTaken = create(`${first}.lock1`);
+  assert.throws(() => create(first), refused(first, 'CreateMutexW'));
+  const second = unique('clash-bell');
+  const bellTaken = create(`${second}.rx`);
+  assert.throws(() => create(second), refused(second, 'CreateEventW'));
+  lockTaken.close();
+  bellTaken.close();
+  // The failed creates left nothing behind: the names work once the other objects are gone.
+  await new Promise((resolve) => setImmediate(resolve));
+  create(first).close();
+  create(second).close();
+});

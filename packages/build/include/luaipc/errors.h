@@ -108,17 +108,11 @@ inline Napi::Error IpcError(Napi::Env env, const luaipc_error& e, const char* pa
                               e.subject != nullptr ? e.subject : path, description, e.os_code);
 }
 
-// The same for an errno that no seam record carries (a failed thread start, a cancelled wait).
-// Windows: a seam that still reports through the thread's last Win32 code (glue_os.h,
-// transitional) has it taken here.
+// The same for an errno of our own, which no OS call reported (a cancelled wait, a mapping
+// refused for its size): no OS code.
 inline Napi::Error IpcError(Napi::Env env, int err, const char* syscall, const char* path = nullptr,
                             const char* description = nullptr) {
-#ifdef _WIN32
-  unsigned long osCode = luaipc_take_win32_error(err);
-#else
-  unsigned long osCode = 0;
-#endif
-  return detail::MakeIpcError(env, err, syscall, path, description, osCode);
+  return detail::MakeIpcError(env, err, syscall, path, description, 0);
 }
 
 // The one use-after-close error (the TS layers build the same with filelike's closedError):

@@ -18,28 +18,6 @@ extern "C" {
 // (PSHMNAMLEN and PSEMNAMLEN are 31 with it). Each backend that makes such names applies it.
 #define LUAIPC_DARWIN_IPC_NAME_MAX 30
 
-// A thread, as luaipc_thread_self returns it (pthread_t or a Windows thread id).
-typedef uintptr_t luaipc_thread_id;
-
-// Starts a detached thread named `name` (at most 15 bytes; shown by ps, top and debuggers)
-// running fn(arg) on a small stack, with the process's asynchronous signals blocked in it (they
-// are for the JS thread). EAGAIN (or the OS's code) when the OS refuses: then no thread was
-// started and fn never runs.
-int luaipc_thread_start(void (*fn)(void* arg), void* arg, const char* name);
-
-luaipc_thread_id luaipc_thread_self(void);
-
-// Makes a blocking call that thread `t` is in return early with EINTR (POSIX: a signal with an
-// empty handler, claimed on first use; Windows: an APC, so waits there must be alertable, plus
-// CancelSynchronousIo). `t` may be a thread of ours or a Node JS thread (main or worker): none
-// of them blocks the signal. The caller must know `t` is still running. Best effort: a thread between its last
-// check of its cancel flag and the call misses it, so such waits still look at the flag at
-// least once a second.
-int luaipc_thread_interrupt(luaipc_thread_id t);
-
-// Nanoseconds on the monotonic clock (the clock every deadline of ours is on).
-int64_t luaipc_now_ns(void);
-
 // What failed, as every _os.h seam reports it: a seam call returns 0 or the errno-style `code`,
 // and fills the record it was given (it may be NULL: the caller wants the code only). Built
 // into an IpcError in one place (errors.h: luaipc::IpcError(env, const luaipc_error&)), on the
@@ -63,6 +41,29 @@ static inline int luaipc_fail(luaipc_error* e, int code, const char* syscall) {
   return code;
 }
 
+// A thread, as luaipc_thread_self returns it (pthread_t or a Windows thread id).
+typedef uintptr_t luaipc_thread_id;
+
+// Starts a detached thread named `name` (at most 15 bytes; shown by ps, top and debuggers)
+// running fn(arg) on a small stack, with the process's asynchronous signals blocked in it (they
+// are for the JS thread). EAGAIN (or the OS's code) when the OS refuses, in *err as
+// "pthread_create" on every OS (the READMEs' error tables): then no thread was started and fn
+// never runs.
+int luaipc_thread_start(void (*fn)(void* arg), void* arg, const char* name, luaipc_error* err);
+
+luaipc_thread_id luaipc_thread_self(void);
+
+// Makes a blocking call that thread `t` is in return early with EINTR (POSIX: a signal with an
+// empty handler, claimed on first use; Windows: an APC, so waits there must be alertable, plus
+// CancelSynchronousIo). `t` may be a thread of ours or a Node JS thread (main or worker): none
+// of them blocks the signal. The caller must know `t` is still running. Best effort: a thread between its last
+// check of its cancel flag and the call misses it, so such waits still look at the flag at
+// least once a second.
+int luaipc_thread_interrupt(luaipc_thread_id t);
+
+// Nanoseconds on the monotonic clock (the clock every deadline of ours is on).
+int64_t luaipc_now_ns(void);
+
 #ifdef _WIN32
 // The errno value for a Win32 error code (ERROR_ALREADY_EXISTS -> EEXIST, ...), one table for
 // every Windows backend; EIO for codes it doesn't know.
@@ -71,12 +72,6 @@ int luaipc_errno_from_win32(unsigned long code);
 // JavaScript sees as err.winerror) and returns the errno. With `os_code` GetLastError() this is
 // every Windows backend's one way to fail (luaipc/win_error.h: luaipc::Win32Fail).
 int luaipc_fail_win32(luaipc_error* e, unsigned long os_code, const char* syscall);
-// Transitional, for seams that do not fill a luaipc_error yet (proc): luaipc_errno_from_win32
-// also remembers the code for the calling thread, and IpcError(env, errno, ...) takes it back
-// if it became that errno (luaipc_take_win32_error; pass 0 just to clear it).
-// luaipc_put_win32_error sets it. New code fills a luaipc_error instead.
-unsigned long luaipc_take_win32_error(int err);
-void luaipc_put_win32_error(unsigned long code, int err);
 // The Windows handle behind a Node file descriptor (fs.openSync, FileHandle.fd), through the
 // uv_get_osfhandle node.exe exports (its C runtime's descriptor table is inside node.exe). EBADF
 // when the descriptor is not open.

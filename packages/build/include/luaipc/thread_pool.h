@@ -10,7 +10,8 @@
 //     static auto* pool = new luaipc::ThreadPool("luaipc-wait", std::chrono::seconds(30));
 //     return *pool;                                // never destroyed: see below
 //   }
-//   int err = Pool().Run(task);                    // 0, or the OS error (EAGAIN): it never runs
+//   int err = Pool().Run(task, &error);            // 0, or the OS error (EAGAIN, in `error`):
+//                                                  // then it never runs
 //
 // A thread that finishes its task parks and takes the next one; one parked longer than the
 // pool's park time exits, so an idle process holds no thread of ours for long, and a loop of
@@ -55,9 +56,10 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   // Runs `task` on a parked thread, or on a new one. Returns 0, or the OS error of a failed
-  // thread start: then the task never runs and the pool holds no reference to it. Returns 0
-  // also when a thread started for it failed but another one came free meanwhile and took it.
-  int Run(std::shared_ptr<PoolTask> task) {
+  // thread start (in *err, glue_os.h): then the task never runs and the pool holds no reference
+  // to it. Returns 0 also when a thread started for it failed but another one came free
+  // meanwhile and took it.
+  int Run(std::shared_ptr<PoolTask> task, luaipc_error* err) {
     std::unique_lock<std::mutex> lock(mu_);
     queue_.push_back(std::move(task));
     // Each parked thread takes one task: more tasks than parked threads need new ones.
@@ -67,13 +69,13 @@ class ThreadPool {
     }
     const PoolTask* mine = queue_.back().get();
     lock.unlock();
-    int err = luaipc_thread_start(ThreadMain, this, name_);
-    if (err == 0) return 0;
+    int e = luaipc_thread_start(ThreadMain, this, name_, err);
+    if (e == 0) return 0;
     lock.lock();
     for (auto it = queue_.begin(); it != queue_.end(); ++it) {
       if (it->get() == mine) {
         queue_.erase(it);
-        return err;
+        return e;
       }
     }
     return 0;

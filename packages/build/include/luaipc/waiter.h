@@ -166,11 +166,6 @@ inline void WaitJob::RunTask() {
   WaitOutcome result;
   result.err = ECANCELED;
   if (!token.cancelled()) result = op.wait(token);
-#ifdef _WIN32
-  // Transitional (glue_os.h): a wait whose seam still reports through the thread's last Win32
-  // code hands it to the JS thread in its record.
-  if (result.err != 0 && result.error.code == 0) result.error.os_code = luaipc_take_win32_error(result.err);
-#endif
   bool delivered = false;
   {
     std::lock_guard<std::mutex> lock(s.mu);
@@ -232,8 +227,8 @@ class Waiter {
     NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &job->deferred, &promise), Napi::Promise());
     outstanding_.push_back(job);
     if (outstanding_.size() == 1) SetBusy(env, true);
-    int err = detail::WaitPool().Run(job);
-    if (err != 0) {
+    luaipc_error error{};
+    if (detail::WaitPool().Run(job, &error) != 0) {
       {
         std::lock_guard<std::mutex> lock(shared_->mu);
         job->state = detail::WaitJob::kCancelled;
@@ -241,7 +236,7 @@ class Waiter {
       outstanding_.remove(job);
       job->owner = nullptr;
       if (outstanding_.empty()) SetBusy(env, false);
-      napi_reject_deferred(env, job->deferred, IpcError(env, err, "pthread_create", path).Value());
+      napi_reject_deferred(env, job->deferred, IpcError(env, error, path).Value());
     }
     return Napi::Promise(env, promise);
   }
@@ -342,18 +337,11 @@ class Waiter {
     outstanding_.remove(job);
     job->owner = nullptr;
     try {
-#ifdef _WIN32
-      // Transitional: see RunTask.
-      if (job->outcome.error.code == 0) luaipc_put_win32_error(job->outcome.error.os_code, job->outcome.err);
-#endif
       Napi::Value value = job->op.settle(env, job->outcome);
       napi_resolve_deferred(env, job->deferred, value);
     } catch (const Napi::Error& error) {
       napi_reject_deferred(env, job->deferred, error.Value());
     }
-#ifdef _WIN32
-    luaipc_take_win32_error(0);  // a code settle did not use must not reach a later error
-#endif
     if (outstanding_.empty()) SetBusy(env, false);
   }
 

@@ -1,5 +1,5 @@
 // How a Windows backend fails, written once (every *_win.cc includes this instead of defining
-// its own LastError()/Fail()).
+// its own way).
 //
 //   if (h == nullptr) return luaipc::Win32Fail(err, "CreateSemaphoreW");   // GetLastError()
 //   return luaipc::Win32Fail(err, "LockFileEx", code);                     // a code in hand
@@ -19,10 +19,6 @@ namespace luaipc {
 inline int Win32Fail(luaipc_error* err, const char* syscall, DWORD code = GetLastError()) {
   return luaipc_fail_win32(err, code, syscall);
 }
-
-// Transitional, for seam calls that return an errno without a record yet: the errno of
-// GetLastError(), its Win32 code left for the calling thread's next IpcError (glue_os.h).
-inline int LastError() { return luaipc_errno_from_win32(GetLastError()); }
 
 }  // namespace luaipc
 

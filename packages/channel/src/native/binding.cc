@@ -96,16 +96,20 @@ class Segment : public luaipc::MappedHandle<Segment> {
   // at the first write).
   Napi::Value Reserve(const Napi::CallbackInfo& info) {
     EnsureOpen(info.Env());
-    int err = luaipc_chan_reserve(file_, SizeArg(info, 0), SizeArg(info, 1));
-    if (err != 0) throw luaipc::IpcError(info.Env(), err, "posix_fallocate", name_.c_str());
+    luaipc_error error{};
+    if (luaipc_chan_reserve(file_, SizeArg(info, 0), SizeArg(info, 1), &error) != 0) {
+      throw luaipc::IpcError(info.Env(), error, name_.c_str());
+    }
     return info.Env().Undefined();
   }
 
   // discard(offset, length): gives a free slot's pages back.
   Napi::Value Discard(const Napi::CallbackInfo& info) {
     EnsureOpen(info.Env());
-    int err = luaipc_chan_discard(file_, SizeArg(info, 0), SizeArg(info, 1));
-    if (err != 0) throw luaipc::IpcError(info.Env(), err, "fallocate", name_.c_str());
+    luaipc_error error{};
+    if (luaipc_chan_discard(file_, SizeArg(info, 0), SizeArg(info, 1), &error) != 0) {
+      throw luaipc::IpcError(info.Env(), error, name_.c_str());
+    }
     return info.Env().Undefined();
   }
 
@@ -131,8 +135,10 @@ class Locks : public luaipc::Handle<Locks> {
 
   explicit Locks(const Napi::CallbackInfo& info) : luaipc::Handle<Locks>(info) {
     name_ = StringArg(info, 0);
-    int err = luaipc_chan_locks_open(name_.c_str(), Int32Arg(info, 1), &locks_);
-    if (err != 0) throw luaipc::IpcError(info.Env(), err, "open", name_.c_str());
+    luaipc_error error{};
+    if (luaipc_chan_locks_open(name_.c_str(), Int32Arg(info, 1), &locks_, &error) != 0) {
+      throw luaipc::IpcError(info.Env(), error, name_.c_str());
+    }
   }
 
   void Finalize(Napi::Env env) override { CloseOnFinalize(env); }
@@ -143,15 +149,18 @@ class Locks : public luaipc::Handle<Locks> {
   // trylock(at): whether it is ours now.
   Napi::Value TryLock(const Napi::CallbackInfo& info) {
     EnsureOpen(info.Env());
-    int err = luaipc_chan_trylock(locks_, Uint32Arg(info, 0));
-    if (err != 0 && err != EAGAIN) throw luaipc::IpcError(info.Env(), err, "fcntl", name_.c_str());
+    luaipc_error error{};
+    int err = luaipc_chan_trylock(locks_, Uint32Arg(info, 0), &error);
+    if (err != 0 && err != EAGAIN) throw luaipc::IpcError(info.Env(), error, name_.c_str());
     return Napi::Boolean::New(info.Env(), err == 0);
   }
 
   Napi::Value Unlock(const Napi::CallbackInfo& info) {
     EnsureOpen(info.Env());
-    int err = luaipc_chan_unlock(locks_, Uint32Arg(info, 0));
-    if (err != 0) throw luaipc::IpcError(info.Env(), err, "fcntl", name_.c_str());
+    luaipc_error error{};
+    if (luaipc_chan_unlock(locks_, Uint32Arg(info, 0), &error) != 0) {
+      throw luaipc::IpcError(info.Env(), error, name_.c_str());
+    }
     return info.Env().Undefined();
   }
 
@@ -159,8 +168,10 @@ class Locks : public luaipc::Handle<Locks> {
   Napi::Value Held(const Napi::CallbackInfo& info) {
     EnsureOpen(info.Env());
     int held = 0;
-    int err = luaipc_chan_held(locks_, Uint32Arg(info, 0), &held);
-    if (err != 0) throw luaipc::IpcError(info.Env(), err, "fcntl", name_.c_str());
+    luaipc_error error{};
+    if (luaipc_chan_held(locks_, Uint32Arg(info, 0), &held, &error) != 0) {
+      throw luaipc::IpcError(info.Env(), error, name_.c_str());
+    }
     return Napi::Boolean::New(info.Env(), held != 0);
   }
 
@@ -202,9 +213,10 @@ class Bell : public luaipc::Handle<Bell> {
     int lane = Int32Arg(info, 2);
     int mode = Int32Arg(info, 3);
     core_ = std::make_shared<BellCore>();
-    int err = mode == 0 ? luaipc_bell_connect(name_.c_str(), dir, lane, &core_->bell)
-                        : luaipc_bell_listen(name_.c_str(), dir, lane, mode == 2, &core_->bell);
-    if (err != 0) throw luaipc::IpcError(env, err, mode == 0 ? "open" : "mkfifo", name_.c_str());
+    luaipc_error error{};
+    int err = mode == 0 ? luaipc_bell_connect(name_.c_str(), dir, lane, &core_->bell, &error)
+                        : luaipc_bell_listen(name_.c_str(), dir, lane, mode == 2, &core_->bell, &error);
+    if (err != 0) throw luaipc::IpcError(env, error, name_.c_str());
     waiter_.KeepAliveWhileBusy(this);
   }
 
@@ -222,10 +234,10 @@ class Bell : public luaipc::Handle<Bell> {
 
  private:
   // ring(): 0, or the errno of a failed ring (EPIPE: nobody listens any more). Not thrown: the
-  // caller words the error for what it was doing.
+  // caller words the error for what it was doing (a send's EPIPE), so the record is not kept.
   Napi::Value Ring(const Napi::CallbackInfo& info) {
     EnsureOpen(info.Env());
-    return Napi::Number::New(info.Env(), luaipc_bell_ring(core_->bell));
+    return Napi::Number::New(info.Env(), luaipc_bell_ring(core_->bell, nullptr));
   }
 
   // waitSync(timeout, inWorker): true when rung, false at the timeout (seconds; < 0: none),
@@ -236,11 +248,12 @@ class Bell : public luaipc::Handle<Bell> {
     double timeout = NumberArg(info, 0);
     bool inWorker = info[1].ToBoolean().Value();
     luaipc_bell* bell = core_->bell;
+    luaipc_error error{};
     int err = luaipc::SyncWait(env, luaipc::DeadlineAfter(timeout), inWorker,
-                               [bell](int64_t until) { return luaipc_bell_wait(bell, until); });
+                               [bell, &error](int64_t until) { return luaipc_bell_wait(bell, until, &error); });
     if (err == ECANCELED) return env.Undefined();
     if (err == ETIMEDOUT) return Napi::Boolean::New(env, false);
-    if (err != 0) throw luaipc::IpcError(env, err, "poll", name_.c_str());
+    if (err != 0) throw luaipc::IpcError(env, error, name_.c_str());
     return Napi::Boolean::New(env, true);
   }
 
@@ -255,13 +268,15 @@ class Bell : public luaipc::Handle<Bell> {
     std::string name = name_;
     luaipc::WaitOp op;
     op.wait = [core, deadline](const luaipc::CancelToken& token) {
-      int err = token.WaitSliced(deadline, [&](int64_t until) { return luaipc_bell_wait(core->bell, until); });
+      luaipc_error error{};
+      int err = token.WaitSliced(deadline, [&](int64_t until) { return luaipc_bell_wait(core->bell, until, &error); });
       if (err == 0) return luaipc::WaitOutcome{0, 1};
       if (err == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};
-      return luaipc::WaitOutcome{err, 0};
+      if (error.code != err) luaipc_fail(&error, err, "poll");  // cancelled
+      return luaipc::WaitOutcome::Failed(error);
     };
     op.settle = [name](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {
-      if (outcome.err != 0) throw luaipc::IpcError(e, outcome.err, "poll", name.c_str());
+      if (outcome.err != 0) throw luaipc::IpcError(e, outcome.error, name.c_str());
       return Napi::Boolean::New(e, outcome.value == 1);
     };
     return waiter_.Submit(env, std::move(op), id, name_.c_str());
@@ -275,8 +290,8 @@ class Bell : public luaipc::Handle<Bell> {
 
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     EnsureOpen(info.Env());
-    int err = luaipc_bell_drain(core_->bell);
-    if (err != 0) throw luaipc::IpcError(info.Env(), err, "read", name_.c_str());
+    luaipc_error error{};
+    if (luaipc_bell_drain(core_->bell, &error) != 0) throw luaipc::IpcError(info.Env(), error, name_.c_str());
     return info.Env().Undefined();
   }
 
@@ -285,9 +300,10 @@ class Bell : public luaipc::Handle<Bell> {
   Napi::Value Pollable(const Napi::CallbackInfo& info) {
     EnsureOpen(info.Env());
     int fd = -1;
-    int err = luaipc_bell_pollable(core_->bell, &fd);
+    luaipc_error error{};
+    int err = luaipc_bell_pollable(core_->bell, &fd, &error);
     if (err == ENOTSUP) return Napi::Number::New(info.Env(), -1);
-    if (err != 0) throw luaipc::IpcError(info.Env(), err, "fcntl", name_.c_str());
+    if (err != 0) throw luaipc::IpcError(info.Env(), error, name_.c_str());
     return Napi::Number::New(info.Env(), fd);
   }
 
@@ -299,8 +315,9 @@ class Bell : public luaipc::Handle<Bell> {
 // removeBell(name, dir, lane): a free sender slot's doorbell goes (ENOENT is fine).
 Napi::Value RemoveBell(const Napi::CallbackInfo& info) {
   std::string name = StringArg(info, 0);
-  int err = luaipc_bell_remove(name.c_str(), Int32Arg(info, 1), Int32Arg(info, 2));
-  if (err != 0 && err != ENOENT) throw luaipc::IpcError(info.Env(), err, "unlink", name.c_str());
+  luaipc_error error{};
+  int err = luaipc_bell_remove(name.c_str(), Int32Arg(info, 1), Int32Arg(info, 2), &error);
+  if (err != 0 && err != ENOENT) throw luaipc::IpcError(info.Env(), error, name.c_str());
   return info.Env().Undefined();
 }
 

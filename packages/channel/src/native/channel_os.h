@@ -1,7 +1,7 @@
-// The OS side of @luaipc/channel: a tiny C API that returns 0 or an OS error code (with the
-// failed call in the luaipc_error record of glue_os.h where there is more than one) and never
-// touches Node-API. One backend per OS family: channel_posix.cc (Linux; macOS and the BSDs through its LUAIPC_PORTABLE paths)
-// and channel_win.cc. What the bytes of the segment mean (the wire layout) is not known here:
+// The OS side of @luaipc/channel: a tiny C API that returns 0 or an OS error code, fills the
+// luaipc_error record of glue_os.h it is given (it may be NULL) and never touches Node-API. One
+// backend per OS family: channel_posix.cc (Linux; macOS and the BSDs through its
+// LUAIPC_PORTABLE paths) and channel_win.cc. What the bytes of the segment mean (the wire layout) is not known here:
 // src/layout.ts and the package README own it. This layer makes, maps and locks the objects a
 // channel consists of and works its doorbells.
 //
@@ -62,8 +62,8 @@ int luaipc_chan_unmap(void* addr, size_t size);
 
 // Reserves the pages of [offset, offset + len) of the segment (a sender's slot at connect), or
 // gives them back (the slot is free again). Where the OS cannot, both succeed doing nothing.
-int luaipc_chan_reserve(luaipc_chan_file* file, uint64_t offset, uint64_t len);
-int luaipc_chan_discard(luaipc_chan_file* file, uint64_t offset, uint64_t len);
+int luaipc_chan_reserve(luaipc_chan_file* file, uint64_t offset, uint64_t len, luaipc_error* err);
+int luaipc_chan_discard(luaipc_chan_file* file, uint64_t offset, uint64_t len, luaipc_error* err);
 
 // Removes every object of channel `name` (segment, lock file, doorbells in both directories).
 // ENOENT when there was no segment.
@@ -75,13 +75,13 @@ int luaipc_chan_unlink_if_same(const char* name, const luaipc_chan_id* id);
 // Held per handle: two handles of one process (worker threads, or a receiver and a sender) are
 // as separate as two processes.
 typedef struct luaipc_chan_locks luaipc_chan_locks;
-int luaipc_chan_locks_open(const char* name, int dir, luaipc_chan_locks** out);
+int luaipc_chan_locks_open(const char* name, int dir, luaipc_chan_locks** out, luaipc_error* err);
 void luaipc_chan_locks_close(luaipc_chan_locks* locks);
 // 0, or EAGAIN when another holder has it.
-int luaipc_chan_trylock(luaipc_chan_locks* locks, uint32_t at);
-int luaipc_chan_unlock(luaipc_chan_locks* locks, uint32_t at);
+int luaipc_chan_trylock(luaipc_chan_locks* locks, uint32_t at, luaipc_error* err);
+int luaipc_chan_unlock(luaipc_chan_locks* locks, uint32_t at, luaipc_error* err);
 // *held: whether a holder other than `locks` has it.
-int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held);
+int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held, luaipc_error* err);
 
 // A doorbell: one side waits on it, others ring it. lane -1 is the receiver's, lane k >= 0 that
 // of sender slot k.
@@ -89,24 +89,24 @@ typedef struct luaipc_bell luaipc_bell;
 // The waiting side: makes the doorbell and opens it. When `fresh` (the receiver's), it is one
 // luaipc_chan_create made, or (where that makes none) one that exists already is EEXIST: the
 // name is someone else's. Otherwise a leftover doorbell is reused.
-int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out);
+int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out, luaipc_error* err);
 // The ringing side. ECONNREFUSED when nobody listens on it.
-int luaipc_bell_connect(const char* name, int dir, int lane, luaipc_bell** out);
+int luaipc_bell_connect(const char* name, int dir, int lane, luaipc_bell** out, luaipc_error* err);
 void luaipc_bell_close(luaipc_bell* bell);
 // 0 (also when rings are already pending), or EPIPE when nobody listens any more.
-int luaipc_bell_ring(luaipc_bell* bell);
+int luaipc_bell_ring(luaipc_bell* bell, luaipc_error* err);
 // Waits until rung (0; the pending rings are consumed), `until` on luaipc_now_ns()'s clock
 // (ETIMEDOUT; -1: no limit) or an interruption (EINTR). Waiting side only.
-int luaipc_bell_wait(luaipc_bell* bell, int64_t until);
+int luaipc_bell_wait(luaipc_bell* bell, int64_t until, luaipc_error* err);
 // Consumes pending rings without waiting. Waiting side only.
-int luaipc_bell_drain(luaipc_bell* bell);
+int luaipc_bell_drain(luaipc_bell* bell, luaipc_error* err);
 // POSIX: a new close-on-exec descriptor of the waiting side that an event loop can poll for
 // readability (rings arrive as bytes; reading them consumes them). ENOTSUP where there is none.
-int luaipc_bell_pollable(luaipc_bell* bell, int* fd);
+int luaipc_bell_pollable(luaipc_bell* bell, int* fd, luaipc_error* err);
 // Removes sender slot `lane`'s doorbell of channel `name` (its slot is free again); only a FIFO
 // (EEXIST: something else has the name). unlink and the creator's close spare the same way what
 // is not theirs (a lock file that is not empty, a doorbell that is not a FIFO).
-int luaipc_bell_remove(const char* name, int dir, int lane);
+int luaipc_bell_remove(const char* name, int dir, int lane, luaipc_error* err);
 
 #ifdef __cplusplus
 }

@@ -82,6 +82,9 @@ std::string BellPath(const char* name, int dir, int lane) {
 
 int Retry(int rc) { return rc < 0 ? errno : 0; }
 
+// `code` (0: none) as the failure of `syscall` in *err.
+int Fail(luaipc_error* err, int code, const char* syscall) { return code == 0 ? 0 : luaipc_fail(err, code, syscall); }
+
 int OpenNoIntr(const char* path, int flags, mode_t mode) {
   int fd;
   do {
@@ -265,29 +268,33 @@ void luaipc_chan_file_close(luaipc_chan_file* file) {
 
 int luaipc_chan_unmap(void* addr, size_t size) { return munmap(addr, size) < 0 ? errno : 0; }
 
-int luaipc_chan_reserve(luaipc_chan_file* file, uint64_t offset, uint64_t len) {
+int luaipc_chan_reserve(luaipc_chan_file* file, uint64_t offset, uint64_t len, luaipc_error* err) {
 #if LUAIPC_CHAN_RESERVE
-  int err;
+  int e;
   do {
-    err = posix_fallocate(file->fd, static_cast<off_t>(offset), static_cast<off_t>(len));
-  } while (err == EINTR);
-  return err;
+    e = posix_fallocate(file->fd, static_cast<off_t>(offset), static_cast<off_t>(len));
+  } while (e == EINTR);
+  return Fail(err, e, "posix_fallocate");
 #else
   (void)file;
   (void)offset;
   (void)len;
+  (void)err;
   return 0;
 #endif
 }
 
-int luaipc_chan_discard(luaipc_chan_file* file, uint64_t offset, uint64_t len) {
+int luaipc_chan_discard(luaipc_chan_file* file, uint64_t offset, uint64_t len, luaipc_error* err) {
 #if LUAIPC_CHAN_RESERVE
-  return Retry(fallocate(file->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
-                         static_cast<off_t>(len)));
+  return Fail(err,
+              Retry(fallocate(file->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                              static_cast<off_t>(len))),
+              "fallocate");
 #else
   (void)file;
   (void)offset;
   (void)len;
+  (void)err;
   return 0;
 #endif
 }
@@ -387,9 +394,10 @@ struct luaipc_chan_locks {
 #endif
 };
 
-extern "C" {
+namespace {
 
-int luaipc_chan_locks_open(const char* name, int dir, luaipc_chan_locks** out) {
+// luaipc_chan_locks_open's work: 0 or the errno of whichever call failed (stat, open, fstat).
+int OpenLocks(const char* name, int dir, luaipc_chan_locks** out) {
   if (TooLong(name)) return ENAMETOOLONG;
   std::string path = FilePath(name, dir, ".lock");
 #if LUAIPC_CHAN_OFD
@@ -441,6 +449,34 @@ int luaipc_chan_locks_open(const char* name, int dir, luaipc_chan_locks** out) {
 #endif
 }
 
+// luaipc_chan_trylock's work: 0, EAGAIN (another holder) or the errno.
+int TryLock(luaipc_chan_locks* locks, uint32_t at) {
+#if LUAIPC_CHAN_OFD
+  return SetLock(locks->fd, F_OFD_SETLK, F_WRLCK, at);
+#else
+  try {
+    std::lock_guard<std::mutex> guard(g_locks_mu);
+    SharedLockFile* shared = locks->shared;
+    if (shared->held.count(at) != 0) return locks->mine.count(at) != 0 ? 0 : EAGAIN;
+    int err = SetLock(shared->fd, F_SETLK, F_WRLCK, at);
+    if (err != 0) return err;
+    shared->held.insert(at);
+    locks->mine.insert(at);
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
+#endif
+}
+
+}  // namespace
+
+extern "C" {
+
+int luaipc_chan_locks_open(const char* name, int dir, luaipc_chan_locks** out, luaipc_error* err) {
+  return Fail(err, OpenLocks(name, dir, out), "open");
+}
+
 void luaipc_chan_locks_close(luaipc_chan_locks* locks) {
   if (locks == nullptr) return;
 #if LUAIPC_CHAN_OFD
@@ -462,40 +498,25 @@ void luaipc_chan_locks_close(luaipc_chan_locks* locks) {
   delete locks;
 }
 
-int luaipc_chan_trylock(luaipc_chan_locks* locks, uint32_t at) {
-#if LUAIPC_CHAN_OFD
-  return SetLock(locks->fd, F_OFD_SETLK, F_WRLCK, at);
-#else
-  try {
-    std::lock_guard<std::mutex> guard(g_locks_mu);
-    SharedLockFile* shared = locks->shared;
-    if (shared->held.count(at) != 0) return locks->mine.count(at) != 0 ? 0 : EAGAIN;
-    int err = SetLock(shared->fd, F_SETLK, F_WRLCK, at);
-    if (err != 0) return err;
-    shared->held.insert(at);
-    locks->mine.insert(at);
-    return 0;
-  } catch (const std::bad_alloc&) {
-    return ENOMEM;
-  }
-#endif
+int luaipc_chan_trylock(luaipc_chan_locks* locks, uint32_t at, luaipc_error* err) {
+  return Fail(err, TryLock(locks, at), "fcntl");
 }
 
-int luaipc_chan_unlock(luaipc_chan_locks* locks, uint32_t at) {
+int luaipc_chan_unlock(luaipc_chan_locks* locks, uint32_t at, luaipc_error* err) {
 #if LUAIPC_CHAN_OFD
-  return SetLock(locks->fd, F_OFD_SETLK, F_UNLCK, at);
+  return Fail(err, SetLock(locks->fd, F_OFD_SETLK, F_UNLCK, at), "fcntl");
 #else
   std::lock_guard<std::mutex> guard(g_locks_mu);
   if (locks->mine.erase(at) == 0) return 0;
   locks->shared->held.erase(at);
-  return SetLock(locks->shared->fd, F_SETLK, F_UNLCK, at);
+  return Fail(err, SetLock(locks->shared->fd, F_SETLK, F_UNLCK, at), "fcntl");
 #endif
 }
 
-int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held) {
+int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held, luaipc_error* err) {
   *held = 0;
 #if LUAIPC_CHAN_OFD
-  return Probe(locks->fd, F_OFD_GETLK, at, held);
+  return Fail(err, Probe(locks->fd, F_OFD_GETLK, at, held), "fcntl");
 #else
   std::lock_guard<std::mutex> guard(g_locks_mu);
   if (locks->shared->held.count(at) != 0) {
@@ -503,7 +524,7 @@ int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held) {
     return 0;
   }
   // Not ours: F_GETLK sees the other processes' locks (never this process's own).
-  return Probe(locks->shared->fd, F_GETLK, at, held);
+  return Fail(err, Probe(locks->shared->fd, F_GETLK, at, held), "fcntl");
 #endif
 }
 
@@ -538,27 +559,30 @@ int WrapBell(int fd, int not_fifo, luaipc_bell** out) {
 
 extern "C" {
 
-int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out) {
-  if (TooLong(name)) return ENAMETOOLONG;
+// Failures of making and opening a doorbell are the binding's "mkfifo" and "open" as callers know
+// them, whichever call met them.
+int luaipc_bell_listen(const char* name, int dir, int lane, int fresh, luaipc_bell** out, luaipc_error* err) {
+  if (TooLong(name)) return luaipc_fail(err, ENAMETOOLONG, "mkfifo");
   std::string path = BellPath(name, dir, lane);
   // The receiver's doorbell (`fresh`) was made by luaipc_chan_create, exclusively.
-  if (!fresh && mkfifo(path.c_str(), 0600) < 0 && errno != EEXIST) return errno;
+  if (!fresh && mkfifo(path.c_str(), 0600) < 0 && errno != EEXIST) return luaipc_fail(err, errno, "mkfifo");
   // O_RDWR: the FIFO always has a writer (us), so it never reports end-of-file, and peers can
   // open it for writing without blocking.
   int fd = OpenNoIntr(path.c_str(), O_RDWR | O_NONBLOCK, 0);
-  if (fd < 0) return errno;
-  return WrapBell(fd, EEXIST, out);  // EEXIST: the name is taken by something else
+  if (fd < 0) return luaipc_fail(err, errno, "mkfifo");
+  // EEXIST: the name is taken by something else
+  return Fail(err, WrapBell(fd, EEXIST, out), "mkfifo");
 }
 
-int luaipc_bell_connect(const char* name, int dir, int lane, luaipc_bell** out) {
-  if (TooLong(name)) return ENAMETOOLONG;
+int luaipc_bell_connect(const char* name, int dir, int lane, luaipc_bell** out, luaipc_error* err) {
+  if (TooLong(name)) return luaipc_fail(err, ENAMETOOLONG, "open");
   std::string path = BellPath(name, dir, lane);
   int fd = OpenNoIntr(path.c_str(), O_WRONLY | O_NONBLOCK, 0);
   if (fd < 0) {
     // No such doorbell (ENOENT), or nobody has it open for reading (ENXIO).
-    return errno == ENOENT || errno == ENXIO ? ECONNREFUSED : errno;
+    return luaipc_fail(err, errno == ENOENT || errno == ENXIO ? ECONNREFUSED : errno, "open");
   }
-  return WrapBell(fd, ECONNREFUSED, out);
+  return Fail(err, WrapBell(fd, ECONNREFUSED, out), "open");
 }
 
 void luaipc_bell_close(luaipc_bell* bell) {
@@ -567,32 +591,33 @@ void luaipc_bell_close(luaipc_bell* bell) {
   delete bell;
 }
 
-int luaipc_bell_ring(luaipc_bell* bell) {
+int luaipc_bell_ring(luaipc_bell* bell, luaipc_error* err) {
   static const char byte = 1;
   for (;;) {
     if (write(bell->fd, &byte, 1) == 1) return 0;
-    int err = errno;
-    if (err == EINTR) continue;
+    int e = errno;
+    if (e == EINTR) continue;
     // EAGAIN: the FIFO is full of rings nobody took yet; one more would change nothing.
-    return err == EAGAIN ? 0 : err;
+    return e == EAGAIN ? 0 : luaipc_fail(err, e, "write");
   }
 }
 
-int luaipc_bell_drain(luaipc_bell* bell) {
+int luaipc_bell_drain(luaipc_bell* bell, luaipc_error* err) {
   char sink[256];
   for (;;) {
     ssize_t n = read(bell->fd, sink, sizeof sink);
     if (n > 0) continue;
     if (n < 0 && errno == EINTR) continue;
-    return n < 0 && errno != EAGAIN ? errno : 0;
+    return n < 0 && errno != EAGAIN ? luaipc_fail(err, errno, "read") : 0;
   }
 }
 
-int luaipc_bell_wait(luaipc_bell* bell, int64_t until) {
+// Every failure is "poll" to callers, the drain's included.
+int luaipc_bell_wait(luaipc_bell* bell, int64_t until, luaipc_error* err) {
   int timeout = -1;
   if (until >= 0) {
     int64_t left = until - luaipc_now_ns();
-    if (left <= 0) return ETIMEDOUT;
+    if (left <= 0) return luaipc_fail(err, ETIMEDOUT, "poll");
     // Rounded up: waking a little late is fine, spinning on a zero timeout is not.
     int64_t ms = (left + 999999) / 1000000;
     timeout = ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
@@ -602,21 +627,21 @@ int luaipc_bell_wait(luaipc_bell* bell, int64_t until) {
   p.events = POLLIN;
   p.revents = 0;
   int n = poll(&p, 1, timeout);
-  if (n < 0) return errno;
-  if (n == 0) return ETIMEDOUT;
-  return luaipc_bell_drain(bell);
+  if (n < 0) return luaipc_fail(err, errno, "poll");
+  if (n == 0) return luaipc_fail(err, ETIMEDOUT, "poll");
+  return Fail(err, luaipc_bell_drain(bell, nullptr), "poll");
 }
 
-int luaipc_bell_pollable(luaipc_bell* bell, int* fd) {
+int luaipc_bell_pollable(luaipc_bell* bell, int* fd, luaipc_error* err) {
   int copy = fcntl(bell->fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return errno;
+  if (copy < 0) return luaipc_fail(err, errno, "fcntl");
   *fd = copy;
   return 0;
 }
 
-int luaipc_bell_remove(const char* name, int dir, int lane) {
-  if (TooLong(name)) return ENAMETOOLONG;
-  return RemoveIfOurs(BellPath(name, dir, lane), false);
+int luaipc_bell_remove(const char* name, int dir, int lane, luaipc_error* err) {
+  if (TooLong(name)) return luaipc_fail(err, ENAMETOOLONG, "unlink");
+  return Fail(err, RemoveIfOurs(BellPath(name, dir, lane), false), "unlink");
 }
 
 }  // extern "C"

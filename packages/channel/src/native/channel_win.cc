@@ -33,8 +33,6 @@ namespace {
 // suffix (".lock1087", the last slot's lock byte).
 constexpr size_t kNameMax = MAX_PATH - 6 - 9 - 1;
 
-using luaipc::LastError;
-
 bool TooLong(const char* name) { return strlen(name) > kNameMax; }
 
 std::wstring ObjectName(const char* name, const std::string& suffix) {
@@ -134,9 +132,9 @@ void luaipc_chan_file_close(luaipc_chan_file* file) { delete file; }
 
 int luaipc_chan_unmap(void* addr, size_t) { return luaipc_mapping_unmap_view(addr); }
 
-int luaipc_chan_reserve(luaipc_chan_file*, uint64_t, uint64_t) { return 0; }
+int luaipc_chan_reserve(luaipc_chan_file*, uint64_t, uint64_t, luaipc_error*) { return 0; }
 
-int luaipc_chan_discard(luaipc_chan_file*, uint64_t, uint64_t) { return 0; }
+int luaipc_chan_discard(luaipc_chan_file*, uint64_t, uint64_t, luaipc_error*) { return 0; }
 
 // Nothing to remove: reports whether the channel exists (ENOENT when not), as shm does.
 int luaipc_chan_unlink(const char* name, luaipc_error* err) {
@@ -149,15 +147,16 @@ int luaipc_chan_unlink(const char* name, luaipc_error* err) {
 
 int luaipc_chan_unlink_if_same(const char*, const luaipc_chan_id*) { return 0; }
 
-int luaipc_chan_locks_open(const char* name, int, luaipc_chan_locks** out) {
-  if (TooLong(name)) return ENAMETOOLONG;
+// The locks' mutexes are made by the lock calls: opening them is only remembering the name.
+int luaipc_chan_locks_open(const char* name, int, luaipc_chan_locks** out, luaipc_error* err) {
+  if (TooLong(name)) return luaipc_fail(err, ENAMETOOLONG, "CreateMutexW");
   auto* locks = new (std::nothrow) luaipc_chan_locks();
-  if (locks == nullptr) return ENOMEM;
+  if (locks == nullptr) return luaipc_fail(err, ENOMEM, "CreateMutexW");
   try {
     locks->name = name;
   } catch (const std::bad_alloc&) {
     delete locks;
-    return ENOMEM;
+    return luaipc_fail(err, ENOMEM, "CreateMutexW");
   }
   *out = locks;
   return 0;
@@ -174,28 +173,30 @@ void luaipc_chan_locks_close(luaipc_chan_locks* locks) {
   delete locks;
 }
 
-int luaipc_chan_trylock(luaipc_chan_locks* locks, uint32_t at) {
+int luaipc_chan_trylock(luaipc_chan_locks* locks, uint32_t at, luaipc_error* err) {
   if (locks->mine.count(at) != 0) return 0;
   try {
     std::lock_guard<std::mutex> guard(g_held_mu);
     if (g_held == nullptr) g_held = new std::set<std::pair<std::string, uint32_t>>();
-    if (g_held->count(std::make_pair(locks->name, at)) != 0) return EAGAIN;
+    if (g_held->count(std::make_pair(locks->name, at)) != 0) return luaipc_fail(err, EAGAIN, "WaitForSingleObject");
     HANDLE h = CreateMutexW(nullptr, FALSE, ObjectName(locks->name.c_str(), ".lock" + std::to_string(at)).c_str());
-    if (h == nullptr) return LastError();
+    if (h == nullptr) return luaipc::Win32Fail(err, "CreateMutexW");
     DWORD r = WaitForSingleObject(h, 0);
     if (r != WAIT_OBJECT_0 && r != WAIT_ABANDONED) {
+      DWORD code = GetLastError();
       CloseHandle(h);
-      return r == WAIT_TIMEOUT ? EAGAIN : LastError();
+      if (r == WAIT_TIMEOUT) return luaipc_fail(err, EAGAIN, "WaitForSingleObject");
+      return luaipc::Win32Fail(err, "WaitForSingleObject", code);
     }
     locks->mine.emplace(at, h);
     g_held->insert(std::make_pair(locks->name, at));
     return 0;
   } catch (const std::bad_alloc&) {
-    return ENOMEM;
+    return luaipc_fail(err, ENOMEM, "CreateMutexW");
   }
 }
 
-int luaipc_chan_unlock(luaipc_chan_locks* locks, uint32_t at) {
+int luaipc_chan_unlock(luaipc_chan_locks* locks, uint32_t at, luaipc_error*) {
   auto it = locks->mine.find(at);
   if (it == locks->mine.end()) return 0;
   ReleaseMutex(it->second);
@@ -206,7 +207,7 @@ int luaipc_chan_unlock(luaipc_chan_locks* locks, uint32_t at) {
   return 0;
 }
 
-int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held) {
+int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held, luaipc_error* err) {
   *held = 0;
   if (locks->mine.count(at) != 0) return 0;
   {
@@ -220,7 +221,7 @@ int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held) {
                         ObjectName(locks->name.c_str(), ".lock" + std::to_string(at)).c_str());
   if (h == nullptr) {
     // No such mutex: nobody has it open, let alone holds it.
-    return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : LastError();
+    return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : luaipc::Win32Fail(err, "OpenMutexW");
   }
   DWORD r = WaitForSingleObject(h, 0);
   if (r == WAIT_OBJECT_0 || r == WAIT_ABANDONED) {
@@ -232,34 +233,38 @@ int luaipc_chan_held(luaipc_chan_locks* locks, uint32_t at, int* held) {
   return 0;
 }
 
-int luaipc_bell_listen(const char* name, int, int lane, int fresh, luaipc_bell** out) {
-  if (TooLong(name)) return ENAMETOOLONG;
+int luaipc_bell_listen(const char* name, int, int lane, int fresh, luaipc_bell** out, luaipc_error* err) {
+  if (TooLong(name)) return luaipc_fail(err, ENAMETOOLONG, "CreateEventW");
   std::string suffix = lane < 0 ? ".rx" : ".tx" + std::to_string(lane);
   HANDLE h = CreateEventW(nullptr, FALSE, FALSE, ObjectName(name, suffix).c_str());
-  if (h == nullptr) return LastError();
+  if (h == nullptr) return luaipc::Win32Fail(err, "CreateEventW");
   if (fresh && GetLastError() == ERROR_ALREADY_EXISTS) {
     // The receiver's doorbell is made with its section: one that exists is someone else's.
     CloseHandle(h);
-    return EEXIST;
+    return luaipc::Win32Fail(err, "CreateEventW", ERROR_ALREADY_EXISTS);
   }
   auto* bell = new (std::nothrow) luaipc_bell{h};
   if (bell == nullptr) {
     CloseHandle(h);
-    return ENOMEM;
+    return luaipc_fail(err, ENOMEM, "CreateEventW");
   }
   *out = bell;
   return 0;
 }
 
-int luaipc_bell_connect(const char* name, int, int lane, luaipc_bell** out) {
-  if (TooLong(name)) return ENAMETOOLONG;
+int luaipc_bell_connect(const char* name, int, int lane, luaipc_bell** out, luaipc_error* err) {
+  if (TooLong(name)) return luaipc_fail(err, ENAMETOOLONG, "OpenEventW");
   std::string suffix = lane < 0 ? ".rx" : ".tx" + std::to_string(lane);
   HANDLE h = OpenEventW(EVENT_MODIFY_STATE, FALSE, ObjectName(name, suffix).c_str());
-  if (h == nullptr) return GetLastError() == ERROR_FILE_NOT_FOUND ? ECONNREFUSED : LastError();
+  if (h == nullptr) {
+    DWORD code = GetLastError();
+    if (code == ERROR_FILE_NOT_FOUND) return luaipc_fail(err, ECONNREFUSED, "OpenEventW");
+    return luaipc::Win32Fail(err, "OpenEventW", code);
+  }
   auto* bell = new (std::nothrow) luaipc_bell{h};
   if (bell == nullptr) {
     CloseHandle(h);
-    return ENOMEM;
+    return luaipc_fail(err, ENOMEM, "OpenEventW");
   }
   *out = bell;
   return 0;
@@ -273,31 +278,33 @@ void luaipc_bell_close(luaipc_bell* bell) {
 
 // An event does not know whether anyone waits on it: a dead receiver is seen through its lock
 // (a full ring, or a send waiting for room) instead of here.
-int luaipc_bell_ring(luaipc_bell* bell) { return SetEvent(bell->event) ? 0 : LastError(); }
+int luaipc_bell_ring(luaipc_bell* bell, luaipc_error* err) {
+  return SetEvent(bell->event) ? 0 : luaipc::Win32Fail(err, "SetEvent");
+}
 
-int luaipc_bell_wait(luaipc_bell* bell, int64_t until) {
+int luaipc_bell_wait(luaipc_bell* bell, int64_t until, luaipc_error* err) {
   DWORD ms = INFINITE;
   if (until >= 0) {
     int64_t left = until - luaipc_now_ns();
-    if (left <= 0) return ETIMEDOUT;
+    if (left <= 0) return luaipc_fail(err, ETIMEDOUT, "WaitForSingleObjectEx");
     int64_t rounded = (left + 999999) / 1000000;
     ms = rounded >= static_cast<int64_t>(INFINITE) ? INFINITE - 1 : static_cast<DWORD>(rounded);
   }
   // Alertable: a cancelled wait is woken by an APC (luaipc_thread_interrupt).
   DWORD r = WaitForSingleObjectEx(bell->event, ms, TRUE);
   if (r == WAIT_OBJECT_0) return 0;
-  if (r == WAIT_TIMEOUT) return ETIMEDOUT;
-  if (r == WAIT_IO_COMPLETION) return EINTR;
-  return LastError();
+  if (r == WAIT_TIMEOUT) return luaipc_fail(err, ETIMEDOUT, "WaitForSingleObjectEx");
+  if (r == WAIT_IO_COMPLETION) return luaipc_fail(err, EINTR, "WaitForSingleObjectEx");
+  return luaipc::Win32Fail(err, "WaitForSingleObjectEx");
 }
 
-int luaipc_bell_drain(luaipc_bell* bell) {
+int luaipc_bell_drain(luaipc_bell* bell, luaipc_error*) {
   WaitForSingleObject(bell->event, 0);
   return 0;
 }
 
-int luaipc_bell_pollable(luaipc_bell*, int*) { return ENOTSUP; }
+int luaipc_bell_pollable(luaipc_bell*, int*, luaipc_error* err) { return luaipc_fail(err, ENOTSUP, "fcntl"); }
 
-int luaipc_bell_remove(const char*, int, int) { return 0; }
+int luaipc_bell_remove(const char*, int, int, luaipc_error*) { return 0; }
 
 }  // extern "C"

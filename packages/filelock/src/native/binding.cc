@@ -26,26 +26,19 @@ namespace {
 // again this often until the wait notices.
 constexpr int64_t kDeadlineRepeatNs = 10 * luaipc::kNsPerMs;
 
-// A failure of the wait itself rather than of fcntl: the alarm could not be made ("sigaction":
-// alarm_os.h's ENOSYS, the process has no signal left for interrupting waits) or started.
-luaipc_error AlarmFailure(int err, const char* syscall) {
-  luaipc_error e{};
-  luaipc_fail(&e, err, syscall);
-  return e;
-}
-
 struct Range {
   int exclusive;
   int64_t start;
   int64_t len;
 };
 
-// Sleeps in `block()` (one blocking lock call, returning 0 or an errno) through
-// luaipc::WaitSliced: until it locks (0), the deadline passes (ETIMEDOUT), `stop()` turns true
-// (ECANCELED, looked at before every call) or it fails: *failed is filled when the wait itself
-// failed (its alarm), and left empty for fcntl's errors. deadline < 0: none; slice kNoSlice: no
-// slices. fcntl's wait has no timeout: an alarm interrupts it at each slice end and at the
-// deadline.
+// Sleeps in `block()` (one blocking lock call, returning 0 or an errno and filling *failed)
+// through luaipc::WaitSliced: until it locks (0), the deadline passes (ETIMEDOUT), `stop()` turns
+// true (ECANCELED, looked at before every call) or it fails: *failed then says what failed, the
+// lock call or the wait itself (its alarm could not be made, "sigaction": alarm_os.h's ENOSYS,
+// the process has no signal left for interrupting waits; or started). deadline < 0: none; slice
+// kNoSlice: no slices. fcntl's wait has no timeout: an alarm interrupts it at each slice end and
+// at the deadline.
 template <typename Stop, typename Block>
 int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, luaipc_error* failed) {
   *failed = luaipc_error{};
@@ -60,19 +53,13 @@ int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, luaipc_e
     if (now >= until && until == deadline) return ETIMEDOUT;
     bool deadlineNext = until == deadline;
     if (alarm == nullptr) {
-      int e = luaipc_alarm_open(&alarm);
-      if (e != 0) {
-        *failed = AlarmFailure(e, e == ENOSYS ? "sigaction" : "pthread_create");
-        return e;
-      }
+      int e = luaipc_alarm_open(&alarm, failed);
+      if (e != 0) return e;
     }
     if (!armed || (deadlineNext && !armedForDeadline)) {
-      int e = deadlineNext ? luaipc_alarm_arm(alarm, deadline, kDeadlineRepeatNs)
-                           : luaipc_alarm_arm(alarm, now + slice, slice);
-      if (e != 0) {
-        *failed = AlarmFailure(e, "pthread_create");
-        return e;
-      }
+      int e = deadlineNext ? luaipc_alarm_arm(alarm, deadline, kDeadlineRepeatNs, failed)
+                           : luaipc_alarm_arm(alarm, now + slice, slice, failed);
+      if (e != 0) return e;
       armed = true;
       armedForDeadline = deadlineNext;
     }
@@ -82,20 +69,14 @@ int WaitSliced(int64_t deadline, int64_t slice, Stop stop, Block block, luaipc_e
   return err;
 }
 
-// The error of a failed wait: the wait's own (its alarm), else fcntl's `err`.
-Napi::Error FlockError(Napi::Env env, int err, const luaipc_error& failed) {
-  if (failed.code != 0) return luaipc::IpcError(env, failed);
-  return luaipc::IpcError(env, err, "fcntl");
-}
-
 int32_t Int32Arg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
 int64_t Int64Arg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
 
 // (fd, exclusive, start, len) at info[0..3]; throws IpcError EBADF unless fd is a regular file.
 int CheckedFd(Napi::Env env, const Napi::CallbackInfo& info, luaipc_flock_file* file) {
   int fd = Int32Arg(info, 0);
-  int err = luaipc_flock_check(fd, file);
-  if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
+  luaipc_error error{};
+  if (luaipc_flock_check(fd, file, &error) != 0) throw luaipc::IpcError(env, error);
   return fd;
 }
 
@@ -135,8 +116,8 @@ std::shared_ptr<WaitFd> OpenWaitFd(Napi::Env env, int fd, const luaipc_flock_fil
   w->user = fd;
   w->file = file;
   if (luaipc_flock_ofd()) {
-    int err = luaipc_flock_dup(fd, &w->fd);
-    if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
+    luaipc_error error{};
+    if (luaipc_flock_dup(fd, &w->fd, &error) != 0) throw luaipc::IpcError(env, error);
     w->owned = true;
   } else {
     w->fd = luaipc_flock_user(fd);
@@ -146,12 +127,13 @@ std::shared_ptr<WaitFd> OpenWaitFd(Napi::Env env, int fd, const luaipc_flock_fil
 
 // Waits through `w` (see WaitSliced; `tryFirst`: one attempt first) with `interruptible` around
 // each blocking call. A user's descriptor found closed is ECANCELED, and what the wait took
-// meanwhile is given back.
+// meanwhile is given back. A failure is in *failed, whoever decided it (a code of the wait's own,
+// ECANCELED, is fcntl's as far as callers can tell).
 template <typename Stop, typename Interruptible>
 int WaitThrough(const WaitFd& w, const Range& r, bool tryFirst, int64_t deadline, int64_t slice, Stop stop,
                 Interruptible interruptible, luaipc_error* failed) {
   *failed = luaipc_error{};
-  int e = tryFirst ? luaipc_flock_try(w.fd, r.exclusive, r.start, r.len) : EAGAIN;
+  int e = tryFirst ? luaipc_flock_try(w.fd, r.exclusive, r.start, r.len, failed) : EAGAIN;
   if (e == EAGAIN) {
     // A duplicate locks the right file whatever happens to the user's descriptor: it is looked at
     // after each interruption (the slices), not before the first call. The user's own descriptor
@@ -163,7 +145,7 @@ int WaitThrough(const WaitFd& w, const Range& r, bool tryFirst, int64_t deadline
           bool look = !first;
           first = false;
           if (look && !w.UserStillOpen()) return ECANCELED;
-          return interruptible([&] { return luaipc_flock_wait(w.fd, r.exclusive, r.start, r.len); });
+          return interruptible([&] { return luaipc_flock_wait(w.fd, r.exclusive, r.start, r.len, failed); });
         },
         failed);
   }
@@ -171,12 +153,14 @@ int WaitThrough(const WaitFd& w, const Range& r, bool tryFirst, int64_t deadline
     // Closed while the lock was being granted (through a duplicate); or, with classic locks,
     // the number swapped to another file between the check and the call: what we locked is
     // then the other file's.
-    luaipc_flock_unlock(w.fd, r.start, r.len);
+    luaipc_flock_unlock(w.fd, r.start, r.len, nullptr);
     e = ECANCELED;
   }
   // Classic locks: the kernel gives up a lock granted to a descriptor closed meanwhile (EBADF);
   // the first attempt through the same descriptor had passed its checks.
   if (e == EBADF && !w.owned) e = ECANCELED;
+  // Codes the wait decided (ECANCELED, ETIMEDOUT) replace what the last call left in *failed.
+  if (e != 0 && failed->code != e) luaipc_fail(failed, e, "fcntl");
   return e;
 }
 
@@ -186,8 +170,9 @@ Napi::Value TryLock(const Napi::CallbackInfo& info) {
   luaipc_flock_file file;
   int fd = CheckedFd(env, info, &file);
   Range r = RangeArgs(info);
-  int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len);
-  if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
+  luaipc_error error{};
+  int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len, &error);
+  if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, error);
   return Napi::Boolean::New(env, err == 0);
 }
 
@@ -203,7 +188,7 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
   bool inWorker = info[5].As<Napi::Boolean>().Value();
   int64_t deadline = luaipc::DeadlineAfter(timeout);
   luaipc_error failed{};
-  int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len);
+  int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len, &failed);
   if (err == EAGAIN && timeout != 0) {
     std::shared_ptr<WaitFd> w = OpenWaitFd(env, fd, file);
     std::unique_ptr<luaipc::JsProbe> probe;
@@ -215,12 +200,12 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
         *w, r, false, deadline, inWorker ? luaipc::kSyncSliceNs : luaipc::kNoSlice, [&] { return probe && !probe->CanRunJs(); },
         [](auto call) { return call(); }, &failed);
     if (probe && !probe->CanRunJs()) {
-      if (err == 0) luaipc_flock_unlock(w->fd, r.start, r.len);
+      if (err == 0) luaipc_flock_unlock(w->fd, r.start, r.len, nullptr);
       return env.Undefined();
     }
   }
   if (err == EAGAIN || err == ETIMEDOUT) return Napi::Boolean::New(env, false);
-  if (err != 0) throw FlockError(env, err, failed);
+  if (err != 0) throw luaipc::IpcError(env, failed);
   return Napi::Boolean::New(env, true);
 }
 
@@ -230,8 +215,10 @@ Napi::Value LockSync(const Napi::CallbackInfo& info) {
 Napi::Value Unlock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = Int32Arg(info, 0);
-  int err = luaipc_flock_unlock(luaipc_flock_user(fd), Int64Arg(info, 1), Int64Arg(info, 2));
-  if (err != 0) throw luaipc::IpcError(env, err, "fcntl");
+  luaipc_error error{};
+  if (luaipc_flock_unlock(luaipc_flock_user(fd), Int64Arg(info, 1), Int64Arg(info, 2), &error) != 0) {
+    throw luaipc::IpcError(env, error);
+  }
   return env.Undefined();
 }
 
@@ -304,8 +291,9 @@ class Locker : public luaipc::Handle<Locker> {
     Range r = RangeArgs(info);
     double timeout = info[4].As<Napi::Number>().DoubleValue();
     uint32_t id = info[5].As<Napi::Number>().Uint32Value();
-    int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len);
-    if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, err, "fcntl");
+    luaipc_error error{};
+    int err = luaipc_flock_try(luaipc_flock_user(fd), r.exclusive, r.start, r.len, &error);
+    if (err != 0 && err != EAGAIN) throw luaipc::IpcError(env, error);
     if (err == 0 || timeout == 0) return Napi::Boolean::New(env, err == 0);
 
     std::shared_ptr<WaitFd> w = OpenWaitFd(env, fd, file);
@@ -319,17 +307,16 @@ class Locker : public luaipc::Handle<Locker> {
           [&](auto call) { return token.Interruptible(call); }, &failed);
       if (e == 0) return luaipc::WaitOutcome{0, 1};
       if (e == ETIMEDOUT) return luaipc::WaitOutcome{0, 0};
-      if (failed.code != 0) return luaipc::WaitOutcome::Failed(failed);
-      return luaipc::WaitOutcome{e, 0};
+      return luaipc::WaitOutcome::Failed(failed);
     };
     // Cancelled (abort, FileHandle closed) just as it was granted: give the range back.
     op.undo = [w, r](const luaipc::WaitOutcome& outcome) {
       if (outcome.err == 0 && outcome.value == 1 && w->CanUnlock()) {
-        luaipc_flock_unlock(w->fd, r.start, r.len);
+        luaipc_flock_unlock(w->fd, r.start, r.len, nullptr);
       }
     };
     op.settle = [](Napi::Env e, const luaipc::WaitOutcome& outcome) -> Napi::Value {
-      if (outcome.err != 0) throw FlockError(e, outcome.err, outcome.error);
+      if (outcome.err != 0) throw luaipc::IpcError(e, outcome.error);
       return Napi::Boolean::New(e, outcome.value == 1);
     };
     return waiter_.Submit(env, std::move(op), id, nullptr);

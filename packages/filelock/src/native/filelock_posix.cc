@@ -89,19 +89,22 @@ int SameOpenFile(int a, int b) {
 #endif
 }
 
+// Every failure is fcntl's to callers (an fstat or a dup serves the lock call).
+int Fail(luaipc_error* err, int code) { return code == 0 ? 0 : luaipc_fail(err, code, "fcntl"); }
+
 }  // namespace
 
 extern "C" {
 
 int luaipc_flock_ofd(void) { return LUAIPC_FLOCK_OFD; }
 
-int luaipc_flock_check(int fd, luaipc_flock_file* file) {
+int luaipc_flock_check(int fd, luaipc_flock_file* file, luaipc_error* err) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return errno;
+  if (fstat(fd, &st) != 0) return Fail(err, errno);
   file->dev = static_cast<uint64_t>(st.st_dev);
   file->ino = static_cast<uint64_t>(st.st_ino);
   file->kind = KindOf(st.st_mode);
-  return file->kind == LUAIPC_FLOCK_REGULAR ? 0 : EBADF;
+  return Fail(err, file->kind == LUAIPC_FLOCK_REGULAR ? 0 : EBADF);
 }
 
 int luaipc_flock_is(int fd, const luaipc_flock_file* file, const luaipc_flock_fd* dup) {
@@ -109,13 +112,13 @@ int luaipc_flock_is(int fd, const luaipc_flock_file* file, const luaipc_flock_fd
     int same = SameOpenFile(fd, static_cast<int>(dup->os));
     if (same >= 0) return same;
   }
-  luaipc_flock_file now;
-  return luaipc_flock_check(fd, &now) == 0 && now.dev == file->dev && now.ino == file->ino;
+  luaipc_flock_file now{};
+  return luaipc_flock_check(fd, &now, nullptr) == 0 && now.dev == file->dev && now.ino == file->ino;
 }
 
 int luaipc_flock_describe(int fd, luaipc_flock_about* about) {
   about->file.kind = LUAIPC_FLOCK_REGULAR;
-  int err = luaipc_flock_check(fd, &about->file);
+  int err = luaipc_flock_check(fd, &about->file, nullptr);
   // Open but not a regular file is what there is to describe.
   if (err != 0 && !(err == EBADF && about->file.kind != LUAIPC_FLOCK_REGULAR)) return err;
   int flags = fcntl(fd, F_GETFL);
@@ -140,37 +143,37 @@ int luaipc_flock_describe(int fd, luaipc_flock_about* about) {
   return 0;
 }
 
-int luaipc_flock_try(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len) {
+int luaipc_flock_try(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len, luaipc_error* err) {
   for (;;) {
-    int err = Fcntl(static_cast<int>(fd.os), kSetLock, exclusive ? F_WRLCK : F_RDLCK, start, len);
+    int e = Fcntl(static_cast<int>(fd.os), kSetLock, exclusive ? F_WRLCK : F_RDLCK, start, len);
     // POSIX allows EACCES for "held by another owner"; one code for callers.
-    if (err == EACCES) return EAGAIN;
-    if (err != EINTR) return err;
+    if (e == EACCES) return Fail(err, EAGAIN);
+    if (e != EINTR) return Fail(err, e);
   }
 }
 
-int luaipc_flock_wait(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len) {
-  return Fcntl(static_cast<int>(fd.os), kSetLockWait, exclusive ? F_WRLCK : F_RDLCK, start, len);
+int luaipc_flock_wait(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len, luaipc_error* err) {
+  return Fail(err, Fcntl(static_cast<int>(fd.os), kSetLockWait, exclusive ? F_WRLCK : F_RDLCK, start, len));
 }
 
-int luaipc_flock_unlock(luaipc_flock_fd fd, int64_t start, int64_t len) {
+int luaipc_flock_unlock(luaipc_flock_fd fd, int64_t start, int64_t len, luaipc_error* err) {
   for (;;) {
-    int err = Fcntl(static_cast<int>(fd.os), kSetLock, F_UNLCK, start, len);
-    if (err != EINTR) return err;
+    int e = Fcntl(static_cast<int>(fd.os), kSetLock, F_UNLCK, start, len);
+    if (e != EINTR) return Fail(err, e);
   }
 }
 
-int luaipc_flock_dup(int fd, luaipc_flock_fd* out) {
+int luaipc_flock_dup(int fd, luaipc_flock_fd* out, luaipc_error* err) {
 #if LUAIPC_FLOCK_OFD
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return errno;
+  if (copy < 0) return Fail(err, errno);
   out->os = copy;
   out->dup = 1;
   return 0;
 #else
   (void)fd;
   (void)out;
-  return ENOTSUP;
+  return Fail(err, ENOTSUP);
 #endif
 }
 

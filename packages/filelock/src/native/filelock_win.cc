@@ -28,15 +28,21 @@
 
 namespace {
 
+// Every failure is reported as fcntl's, as on POSIX (the README's error table); the Win32 code
+// rides along as os_code.
+constexpr const char* kCall = "fcntl";
+
+int Fail(luaipc_error* err, DWORD code = GetLastError()) { return luaipc::Win32Fail(err, kCall, code); }
+
 // The HANDLE behind a Node descriptor (luaipc_os_handle_from_fd), or a duplicate's own handle.
-int HandleOf(luaipc_flock_fd fd, HANDLE* h) {
+int HandleOf(luaipc_flock_fd fd, HANDLE* h, luaipc_error* err) {
   if (fd.dup) {
     *h = reinterpret_cast<HANDLE>(fd.os);
     return 0;
   }
   void* handle = nullptr;
-  int err = luaipc_os_handle_from_fd(static_cast<int>(fd.os), &handle);
-  if (err != 0) return err;
+  int e = luaipc_os_handle_from_fd(static_cast<int>(fd.os), &handle);
+  if (e != 0) return luaipc_fail(err, e, kCall);
   *h = static_cast<HANDLE>(handle);
   return 0;
 }
@@ -78,7 +84,7 @@ OVERLAPPED At(int64_t start) {
 DWORD LockFlags(int exclusive) { return exclusive ? LOCKFILE_EXCLUSIVE_LOCK : 0; }
 
 // One non-blocking attempt: 0, EAGAIN when another lock conflicts, or the error.
-int TryOnce(HANDLE h, int exclusive, int64_t start, int64_t len) {
+int TryOnce(HANDLE h, int exclusive, int64_t start, int64_t len, luaipc_error* err) {
   OVERLAPPED ov = At(start);
   Span span = SpanOf(start, len);
   if (LockFileEx(h, LockFlags(exclusive) | LOCKFILE_FAIL_IMMEDIATELY, 0, span.low, span.high, &ov)) return 0;
@@ -90,8 +96,7 @@ int TryOnce(HANDLE h, int exclusive, int64_t start, int64_t len) {
     if (GetOverlappedResult(h, &ov, &unused, TRUE)) return 0;
     code = GetLastError();
   }
-  if (code == ERROR_LOCK_VIOLATION) return EAGAIN;
-  return luaipc_errno_from_win32(code);
+  return Fail(err, code);  // ERROR_LOCK_VIOLATION is EAGAIN
 }
 
 // Under Wine, LockFileEx without LOCKFILE_FAIL_IMMEDIATELY sleeps where neither an APC nor
@@ -108,22 +113,22 @@ bool BlockingLockIsStuck() {
 // growing to kPollMaxMs, so the glue's interruption (an APC) ends a sleep as EINTR.
 constexpr DWORD kPollMaxMs = 50;
 
-int WaitPolling(HANDLE h, int exclusive, int64_t start, int64_t len) {
+int WaitPolling(HANDLE h, int exclusive, int64_t start, int64_t len, luaipc_error* err) {
   DWORD pause = 1;
   for (;;) {
-    int err = TryOnce(h, exclusive, start, len);
-    if (err != EAGAIN) return err;
-    if (SleepEx(pause, TRUE) == WAIT_IO_COMPLETION) return EINTR;
+    int e = TryOnce(h, exclusive, start, len, err);
+    if (e != EAGAIN) return e;
+    if (SleepEx(pause, TRUE) == WAIT_IO_COMPLETION) return luaipc_fail(err, EINTR, kCall);
     if (pause < kPollMaxMs) pause = pause * 2 < kPollMaxMs ? pause * 2 : kPollMaxMs;
   }
 }
 
-int WaitBlocking(HANDLE h, int exclusive, int64_t start, int64_t len) {
+int WaitBlocking(HANDLE h, int exclusive, int64_t start, int64_t len, luaipc_error* error) {
   OVERLAPPED ov = At(start);
   // The event matters only for a handle opened for overlapped I/O, where the call returns at
   // once and the wait happens here, alertably.
   ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (ov.hEvent == nullptr) return luaipc::LastError();
+  if (ov.hEvent == nullptr) return Fail(error);
   Span span = SpanOf(start, len);
   int err = 0;
   if (!LockFileEx(h, LockFlags(exclusive), 0, span.low, span.high, &ov)) {
@@ -134,9 +139,9 @@ int WaitBlocking(HANDLE h, int exclusive, int64_t start, int64_t len) {
       code = GetOverlappedResult(h, &ov, &unused, TRUE) ? ERROR_SUCCESS : GetLastError();
     }
     if (code == ERROR_OPERATION_ABORTED) {
-      err = EINTR;
+      err = luaipc_fail(error, EINTR, kCall);
     } else if (code != ERROR_SUCCESS) {
-      err = luaipc_errno_from_win32(code);
+      err = Fail(error, code);
     }
   }
   CloseHandle(ov.hEvent);
@@ -153,62 +158,58 @@ int luaipc_flock_ofd(void) { return 1; }
 
 namespace {
 
-int CheckHandle(HANDLE h, luaipc_flock_file* file) {
+int CheckHandle(HANDLE h, luaipc_flock_file* file, luaipc_error* err) {
   file->dev = 0;
   file->ino = 0;
   switch (GetFileType(h)) {
     case FILE_TYPE_DISK: break;
-    case FILE_TYPE_PIPE: file->kind = LUAIPC_FLOCK_PIPE_OR_SOCKET; return EBADF;
-    case FILE_TYPE_CHAR: file->kind = LUAIPC_FLOCK_CHAR_DEVICE; return EBADF;
-    default: file->kind = LUAIPC_FLOCK_OTHER; return EBADF;
+    case FILE_TYPE_PIPE: file->kind = LUAIPC_FLOCK_PIPE_OR_SOCKET; return luaipc_fail(err, EBADF, kCall);
+    case FILE_TYPE_CHAR: file->kind = LUAIPC_FLOCK_CHAR_DEVICE; return luaipc_fail(err, EBADF, kCall);
+    default: file->kind = LUAIPC_FLOCK_OTHER; return luaipc_fail(err, EBADF, kCall);
   }
   BY_HANDLE_FILE_INFORMATION info;
-  if (!GetFileInformationByHandle(h, &info)) return luaipc::LastError();
+  if (!GetFileInformationByHandle(h, &info)) return Fail(err);
   file->dev = info.dwVolumeSerialNumber;
   file->ino = (static_cast<uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
   file->kind = info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY ? LUAIPC_FLOCK_DIRECTORY : LUAIPC_FLOCK_REGULAR;
-  return file->kind == LUAIPC_FLOCK_REGULAR ? 0 : EBADF;
+  return file->kind == LUAIPC_FLOCK_REGULAR ? 0 : luaipc_fail(err, EBADF, kCall);
 }
 
 }  // namespace
 
 extern "C" {
 
-int luaipc_flock_check(int fd, luaipc_flock_file* file) {
-  // A Win32 code left over from an earlier call must not end up on this call's error.
-  luaipc_take_win32_error(0);
+int luaipc_flock_check(int fd, luaipc_flock_file* file, luaipc_error* err) {
   HANDLE h;
-  int err = HandleOf(luaipc_flock_user(fd), &h);
-  if (err != 0) return err;
-  return CheckHandle(h, file);
+  int e = HandleOf(luaipc_flock_user(fd), &h, err);
+  if (e != 0) return e;
+  return CheckHandle(h, file, err);
 }
 
 int luaipc_flock_is(int fd, const luaipc_flock_file* file, const luaipc_flock_fd* dup) {
   HANDLE h;
-  if (HandleOf(luaipc_flock_user(fd), &h) != 0) return 0;
+  if (HandleOf(luaipc_flock_user(fd), &h, nullptr) != 0) return 0;
   if (dup != nullptr) {
     // One kernel object: the duplicate's. No I/O on the handle, so this never queues behind a
     // wait pending on the same file object.
     int same = SameObject(h, reinterpret_cast<HANDLE>(dup->os));
     if (same >= 0) return same;
   }
-  luaipc_flock_file now;
-  int err = luaipc_flock_check(fd, &now);
-  luaipc_take_win32_error(0);
+  luaipc_flock_file now{};
+  int err = luaipc_flock_check(fd, &now, nullptr);
   return err == 0 && now.dev == file->dev && now.ino == file->ino;
 }
 
 int luaipc_flock_describe(int fd, luaipc_flock_about* about) {
   about->file.kind = LUAIPC_FLOCK_REGULAR;
-  int err = luaipc_flock_check(fd, &about->file);
+  int err = luaipc_flock_check(fd, &about->file, nullptr);
   if (err != 0 && !(err == EBADF && about->file.kind != LUAIPC_FLOCK_REGULAR)) return err;
-  luaipc_take_win32_error(0);
   // LockFileEx takes either mode with read or write access (EACCES with neither): access never
   // explains an EBADF here.
   about->access = -1;
   about->path[0] = '\0';
   HANDLE h;
-  if (HandleOf(luaipc_flock_user(fd), &h) != 0) return 0;
+  if (HandleOf(luaipc_flock_user(fd), &h, nullptr) != 0) return 0;
   wchar_t wide[LUAIPC_FLOCK_PATH_MAX];
   DWORD n = GetFinalPathNameByHandleW(h, wide, LUAIPC_FLOCK_PATH_MAX, FILE_NAME_NORMALIZED);
   if (n == 0 || n >= LUAIPC_FLOCK_PATH_MAX) return 0;
@@ -220,27 +221,25 @@ int luaipc_flock_describe(int fd, luaipc_flock_about* about) {
   return 0;
 }
 
-int luaipc_flock_try(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len) {
-  luaipc_take_win32_error(0);
+int luaipc_flock_try(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len, luaipc_error* err) {
   HANDLE h;
-  int err = HandleOf(fd, &h);
-  if (err != 0) return err;
-  return TryOnce(h, exclusive, start, len);
+  int e = HandleOf(fd, &h, err);
+  if (e != 0) return e;
+  return TryOnce(h, exclusive, start, len, err);
 }
 
-int luaipc_flock_wait(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len) {
-  luaipc_take_win32_error(0);
+int luaipc_flock_wait(luaipc_flock_fd fd, int exclusive, int64_t start, int64_t len, luaipc_error* err) {
   HANDLE h;
-  int err = HandleOf(fd, &h);
-  if (err != 0) return err;
-  return BlockingLockIsStuck() ? WaitPolling(h, exclusive, start, len) : WaitBlocking(h, exclusive, start, len);
+  int e = HandleOf(fd, &h, err);
+  if (e != 0) return e;
+  return BlockingLockIsStuck() ? WaitPolling(h, exclusive, start, len, err)
+                               : WaitBlocking(h, exclusive, start, len, err);
 }
 
-int luaipc_flock_unlock(luaipc_flock_fd fd, int64_t start, int64_t len) {
-  luaipc_take_win32_error(0);
+int luaipc_flock_unlock(luaipc_flock_fd fd, int64_t start, int64_t len, luaipc_error* err) {
   HANDLE h;
-  int err = HandleOf(fd, &h);
-  if (err != 0) return err;
+  int e = HandleOf(fd, &h, err);
+  if (e != 0) return e;
   Span span = SpanOf(start, len);
   // Until nothing is left on the range: a shared lock stacked on an exclusive one (or on
   // another shared one) is a lock of its own.
@@ -252,19 +251,18 @@ int luaipc_flock_unlock(luaipc_flock_fd fd, int64_t start, int64_t len) {
     if (code == ERROR_NOT_LOCKED || code == ERROR_LOCK_VIOLATION) return 0;
     // Nothing can be locked on what is not a regular file, so nothing is to unlock there.
     luaipc_flock_file unused;
-    if (CheckHandle(h, &unused) == EBADF) return 0;
-    return luaipc_errno_from_win32(code);
+    if (CheckHandle(h, &unused, nullptr) == EBADF) return 0;
+    return Fail(err, code);
   }
 }
 
-int luaipc_flock_dup(int fd, luaipc_flock_fd* out) {
-  luaipc_take_win32_error(0);
+int luaipc_flock_dup(int fd, luaipc_flock_fd* out, luaipc_error* err) {
   HANDLE h;
-  int err = HandleOf(luaipc_flock_user(fd), &h);
-  if (err != 0) return err;
+  int e = HandleOf(luaipc_flock_user(fd), &h, err);
+  if (e != 0) return e;
   HANDLE copy;
   HANDLE self = GetCurrentProcess();
-  if (!DuplicateHandle(self, h, self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) return luaipc::LastError();
+  if (!DuplicateHandle(self, h, self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) return Fail(err);
   out->os = reinterpret_cast<intptr_t>(copy);
   out->dup = 1;
   return 0;

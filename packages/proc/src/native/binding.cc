@@ -171,7 +171,8 @@ class Process : public luaipc::Handle<Process> {
     link_->core = core_;
     pid_ = static_cast<double>(core_->pid());
     core_->SetNotifier(Notify, call_.get());
-    err = Core::StartThread(core_);
+    luaipc_error started{};
+    err = Core::StartThread(core_, &started);
     if (err != 0) {
       // No thread, no one to deliver or reap: undo the spawn rather than leave a child that
       // nothing watches.
@@ -180,7 +181,7 @@ class Process : public luaipc::Handle<Process> {
       // The half-made JS object lingers until GC; it holds no descriptor meanwhile.
       link_->core.reset();
       core_.reset();
-      throw luaipc::IpcError(env, err, "pthread_create");
+      throw luaipc::IpcError(env, started);
     }
   }
 

@@ -157,14 +157,14 @@ luaipc::ThreadPool& Pool() {
 
 }  // namespace
 
-int Core::StartThread(const std::shared_ptr<Core>& core) {
+int Core::StartThread(const std::shared_ptr<Core>& core, luaipc_error* error) {
   {
     std::lock_guard<std::mutex> lock(core->mu_);
     core->threadActive_ = true;
   }
   // 0 also when a thread that came free meanwhile took it and runs the child's loop (the caller
   // must not abandon a child that thread is serving).
-  int err = Pool().Run(core);
+  int err = Pool().Run(core, error);
   if (err == 0) return 0;
   std::lock_guard<std::mutex> lock(core->mu_);
   core->threadActive_ = false;

@@ -104,8 +104,8 @@ class Core : public luaipc::PoolTask {
 
   // Runs the loop on a thread of proc's pool (luaipc/thread_pool.h): a parked one if there is
   // one (they park a second before they end), else a new one. 0, or the error of starting a
-  // thread (EAGAIN): then nothing will run the loop.
-  static int StartThread(const std::shared_ptr<Core>& core);
+  // thread (EAGAIN, in *error): then nothing will run the loop.
+  static int StartThread(const std::shared_ptr<Core>& core, luaipc_error* error);
 
  private:
   Core() = default;

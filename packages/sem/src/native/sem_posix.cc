@@ -149,8 +149,9 @@ constexpr int64_t kAlarmRepeatNs = 5 * 1000 * 1000;
 
 int WaitWithAlarm(luaipc_sem* sem, int64_t deadline_ns) {
   luaipc_alarm* alarm = nullptr;
-  int err = luaipc_alarm_open(&alarm);
-  if (err == 0) err = luaipc_alarm_arm(alarm, deadline_ns, kAlarmRepeatNs);
+  // An alarm's failure is the wait's (sem_wait) to callers.
+  int err = luaipc_alarm_open(&alarm, nullptr);
+  if (err == 0) err = luaipc_alarm_arm(alarm, deadline_ns, kAlarmRepeatNs, nullptr);
   // Checked last, so that nothing slow runs between the check and glibc's call.
   if (err == 0) err = Check(sem);
   if (err == 0) err = sem_wait(sem->handle) == 0 ? 0 : errno;

@@ -86,7 +86,9 @@ test('senders come and go: a closed one and a terminated worker free their slots
   const rx = create(name, { maxSenders: 2 });
   const a = connect(name);
   const worker = new Worker(
-    `import(${dist}).then((c) => { globalThis.tx = c.connect(${JSON.stringify(name)}); require('node:worker_threads').parentPort.postMessage('in'); });`,
+    // The interval keeps the worker running until it is terminated: a worker whose event loop
+    // ended would leave on its own, and its slot with it.
+    `import(${dist}).then((c) => { globalThis.tx = c.connect(${JSON.stringify(name)}); require('node:worker_threads').parentPort.postMessage('in'); setInterval(() => {}, 1 << 30); });`,
     { eval: true },
   );
   await new Promise((resolve) => worker.once('message', resolve));

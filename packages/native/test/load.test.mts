@@ -1,11 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import * as native from '../index.js';
-import { loadAddon, platformTag } from '../load.js';
+import * as native from '../src/index.js';
+import { loadAddon, platformTag } from '../src/load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ELF_MACHINE: Record<string, number> = { x64: 62, arm64: 183, s390x: 22 };
@@ -60,12 +68,12 @@ describe('@luaipc/native', () => {
     );
     const manifest = JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8'));
     expect(manifest.bin).toBeUndefined();
-    expect(
-      manifest.files.filter((f: string) => !/^(index|load|args|abort)\.(js|d\.ts)$/.test(f)),
-    ).toEqual(['README.md', 'CHANGELOG.md']);
-    for (const kit of ['include', 'src', 'cmake', 'build-addon.js']) {
+    expect(manifest.files).toEqual(['dist', 'README.md', 'CHANGELOG.md']);
+    for (const kit of ['include', 'cmake', 'build-addon.js']) {
       expect([kit, existsSync(join(here, '..', kit))]).toEqual([kit, false]);
     }
+    // Its sources are the TypeScript of the runtime part, nothing to compile into an addon.
+    expect(readdirSync(join(here, '..', 'src')).filter((f) => !f.endsWith('.ts'))).toEqual([]);
   });
 
   it('a missing addon is ERR_IPC_NO_BINARY naming the platform, every place tried and what to do', () => {
@@ -138,7 +146,7 @@ describe('@luaipc/native', () => {
           file === '/proc/self/maps'
             ? '7f0000000000-7f0000001000 r-xp 00000000 00:00 1 /lib/ld-musl-x86_64.so.1\\n'
             : readFileSync(file, ...rest);
-        const { loadAddon, platformTag } = require(${JSON.stringify(join(here, '..', 'load.js'))});
+        const { loadAddon, platformTag } = require(${JSON.stringify(join(here, '..', 'dist', 'load.js'))});
         try {
           loadAddon({ name: 'fake', from: ${JSON.stringify(join(root, 'dist', 'index.mjs'))} });
         } catch (e) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { onAbort } from '../abort.js';
-import { checkFd, checkName, checkTimeout, waitArgs } from '../args.js';
+import { onAbort } from '../src/abort.js';
+import { checkFd, checkName, checkTimeout, waitArgs } from '../src/args.js';
 
 describe('args', () => {
   it('waitArgs takes (timeout?, options?) and (options)', () => {

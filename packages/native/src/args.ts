@@ -1,15 +1,19 @@
-// Argument checks shared by the @luaipc native packages. Every package validates in TypeScript
-// with these, once, before the addon is called; the addon only converts values. Errors are
-// Node's (classes, codes and wording), built by @luaipc/filelike's error module.
+/**
+ * The argument checks the native `@luaipc` packages share (descriptors, timeouts, signals, names,
+ * sizes), with Node's errors. Every package validates with these, once, before the addon is
+ * called; the addon only converts values. For authors of `@luaipc` packages.
+ *
+ * @packageDocumentation
+ */
 
-const { IpcError, invalidArgType, invalidArgValue, outOfRange } = require('@luaipc/filelike');
+import { IpcError, invalidArgType, invalidArgValue, outOfRange } from '@luaipc/filelike';
 
 /**
  * Checks a LuaIPC object name (shm, sem): a non-empty string without '/' or NUL, at most
  * `nameMax` bytes (else `IpcError` ENAMETOOLONG for `syscall`, with the name in `path`).
  * Returns the name.
  */
-function checkName(name, syscall, nameMax) {
+export function checkName(name: unknown, syscall: string, nameMax: number): string {
   if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
   if (name.length === 0) throw invalidArgValue('name', name, 'must not be empty');
   if (name.includes('/')) throw invalidArgValue('name', name, "must not contain '/'");
@@ -21,7 +25,7 @@ function checkName(name, syscall, nameMax) {
 }
 
 /** An integer in [min, max] (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE otherwise). */
-function checkInteger(value, name, min, max) {
+export function checkInteger(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
@@ -38,11 +42,13 @@ const MAX_FD = 2 ** 31 - 1;
  * is -1) is `IpcError` EBADF for `syscall`. Anything else is ERR_INVALID_ARG_TYPE. Returns the
  * descriptor.
  */
-function checkFd(value, name, syscall) {
+export function checkFd(value: unknown, name: string, syscall: string): number {
   if (typeof value === 'number') return checkInteger(value, name, 0, MAX_FD);
-  if (typeof value === 'object' && value !== null && typeof value.fd === 'number') {
-    if (value.fd === -1) throw new IpcError('EBADF', syscall);
-    return checkInteger(value.fd, `${name}.fd`, 0, MAX_FD);
+  const fd =
+    typeof value === 'object' && value !== null ? (value as { fd?: unknown }).fd : undefined;
+  if (typeof fd === 'number') {
+    if (fd === -1) throw new IpcError('EBADF', syscall);
+    return checkInteger(fd, `${name}.fd`, 0, MAX_FD);
   }
   throw invalidArgType(name, 'of type number or an instance of FileHandle', value);
 }
@@ -51,7 +57,7 @@ function checkFd(value, name, syscall) {
  * A timeout in seconds (fractions allowed): `undefined`, negative or `Infinity` wait forever
  * (-1), `0` only tries. Returns seconds, or -1.
  */
-function checkTimeout(timeout, name = 'timeout') {
+export function checkTimeout(timeout: unknown, name = 'timeout'): number {
   if (timeout === undefined) return -1;
   if (typeof timeout !== 'number') throw invalidArgType(name, 'of type number', timeout);
   if (Number.isNaN(timeout)) throw outOfRange(name, 'a number of seconds', timeout);
@@ -60,7 +66,7 @@ function checkTimeout(timeout, name = 'timeout') {
 }
 
 /** An optional AbortSignal (ERR_INVALID_ARG_TYPE otherwise). */
-function checkSignal(signal, name = 'options.signal') {
+export function checkSignal(signal: unknown, name = 'options.signal'): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) {
     throw invalidArgType(name, 'an instance of AbortSignal', signal);
@@ -69,25 +75,36 @@ function checkSignal(signal, name = 'options.signal') {
 }
 
 /** An options object or undefined. */
-function checkOptions(options, name = 'options') {
+export function checkOptions(options: unknown, name = 'options'): Record<string, unknown> {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') {
     throw invalidArgType(name, 'of type object', options);
   }
-  return options;
+  return options as Record<string, unknown>;
+}
+
+/** What a Promise-form wait accepts besides `(timeout?, options?)`. */
+export interface WaitOptions {
+  /** Seconds, fractions allowed; absent or negative: no limit; 0: just try. */
+  timeout?: number;
+  /** Aborting rejects the pending wait with `signal.reason`. */
+  signal?: AbortSignal;
 }
 
 /**
  * The arguments of every Promise-form wait: `(timeout?, options?)` or `(options)` with
  * `{ timeout?, signal? }`. Returns `{ timeout, signal }` with timeout in seconds or -1.
  */
-function waitArgs(timeoutOrOptions, maybeOptions) {
-  let options;
-  let timeout;
+export function waitArgs(
+  timeoutOrOptions: unknown,
+  maybeOptions?: unknown,
+): { timeout: number; signal: AbortSignal | undefined } {
+  let options: Record<string, unknown>;
+  let timeout: number;
   if (timeoutOrOptions !== null && typeof timeoutOrOptions === 'object') {
     if (maybeOptions !== undefined)
       throw invalidArgType('timeout', 'of type number', timeoutOrOptions);
-    options = timeoutOrOptions;
+    options = timeoutOrOptions as Record<string, unknown>;
     timeout = checkTimeout(options.timeout, 'options.timeout');
   } else {
     options = checkOptions(maybeOptions);
@@ -108,15 +125,6 @@ function waitArgs(timeoutOrOptions, maybeOptions) {
 }
 
 /** A size in bytes: an integer in [min, max]. */
-function checkSize(size, max, min = 1, name = 'size') {
+export function checkSize(size: unknown, max: number, min = 1, name = 'size'): number {
   return checkInteger(size, name, min, max);
 }
-
-exports.checkName = checkName;
-exports.checkInteger = checkInteger;
-exports.checkFd = checkFd;
-exports.checkTimeout = checkTimeout;
-exports.checkSignal = checkSignal;
-exports.checkOptions = checkOptions;
-exports.waitArgs = waitArgs;
-exports.checkSize = checkSize;

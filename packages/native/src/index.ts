@@ -1,6 +1,7 @@
 /**
  * The runtime part the `@luaipc` addons share, in one module: `./load`, `./args` and `./abort`
- * together. For authors of `@luaipc` packages.
+ * together. For authors of `@luaipc` packages. The glue compiled into each addon, and its CMake
+ * function, are `@luaipc/build`'s.
  *
  * @packageDocumentation
  */

@@ -1,12 +1,42 @@
-const fs = require('node:fs');
-const path = require('node:path');
-const { fileURLToPath } = require('node:url');
-const { createRequire } = require('node:module');
-const { IpcError } = require('@luaipc/filelike');
+/**
+ * The loader of the `@luaipc` native addons: the prebuild for this platform or a local build,
+ * else `ERR_IPC_NO_BINARY`. For authors of `@luaipc` packages.
+ *
+ * @packageDocumentation
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IpcError, type IpcErrorDetails } from '@luaipc/filelike';
 
-let libcFamily;
+export interface LoadAddonOptions {
+  /** The addon's file name without `.node` (`'sem'` loads `build/Release/sem.node`). */
+  name: string;
+  /** `import.meta.url` (or `__filename`) of a module in the package's `src/` or `dist/`. */
+  from: string;
+  /** For the "not found" message; defaults to `@luaipc/<name>`. */
+  packageName?: string;
+}
+
+/** What every addon exports for the loader (luaipc/addon.h). */
+interface AddonHooks {
+  setErrorFactory(
+    factory: (
+      errno: number,
+      syscall: string,
+      subject: string | undefined,
+      winerror: number | undefined,
+      description: string | undefined,
+    ) => Error,
+  ): void;
+  atProcessExit?: () => void;
+  armFaultGuard?: () => void;
+}
+
+let libcFamily: string | undefined;
 /** 'glibc' or 'musl' on Linux, '' elsewhere (platform tags have no libc part there). */
-function libc() {
+function libc(): string {
   if (libcFamily !== undefined) return libcFamily;
   libcFamily = process.platform === 'linux' ? linuxLibc() : '';
   return libcFamily;
@@ -18,39 +48,47 @@ function libc() {
  * libc.so.6. Node's report also says, but gathers far more (and needs `--allow-sys` in Deno): it
  * is only the fallback where /proc is not readable.
  */
-function linuxLibc() {
-  const deno = globalThis.Deno?.build?.env;
+function linuxLibc(): string {
+  const deno = (globalThis as { Deno?: { build?: { env?: string } } }).Deno?.build?.env;
   if (deno === 'gnu' || deno === 'musl') return deno === 'gnu' ? 'glibc' : 'musl';
   try {
     const maps = fs.readFileSync('/proc/self/maps', 'latin1');
     if (maps.includes('/ld-musl-')) return 'musl';
     if (/\/libc(\.so|-\d)/.test(maps)) return 'glibc';
   } catch {}
-  const header = process.report?.getReport?.().header;
-  return header?.glibcVersionRuntime ? 'glibc' : 'musl';
+  const report = process.report?.getReport?.() as { header?: { glibcVersionRuntime?: string } };
+  return report?.header?.glibcVersionRuntime ? 'glibc' : 'musl';
 }
 
 /**
  * This machine's platform tag, which names the per-platform package holding its prebuilt
  * binary (`@luaipc/sem-linux-x64-glibc`): `linux-x64-glibc`, `linux-arm64-musl`, `win32-x64`.
  */
-function platformTag() {
+export function platformTag(): string {
   const family = libc();
   return `${process.platform}-${process.arch}${family ? `-${family}` : ''}`;
 }
 
 // ELF e_machine and PE Machine values of the architectures Node runs on.
-const ELF_MACHINE = { x64: 62, arm64: 183, ia32: 3, arm: 40, ppc64: 21, s390x: 22, riscv64: 243 };
-const PE_MACHINE = { x64: 0x8664, arm64: 0xaa64, ia32: 0x14c };
+const ELF_MACHINE: Record<string, number> = {
+  x64: 62,
+  arm64: 183,
+  ia32: 3,
+  arm: 40,
+  ppc64: 21,
+  s390x: 22,
+  riscv64: 243,
+};
+const PE_MACHINE: Record<string, number> = { x64: 0x8664, arm64: 0xaa64, ia32: 0x14c };
 
 /**
  * Whether a binary is for this OS and CPU: a checkout shared with a Windows guest, or run under
  * qemu-user for another architecture, also holds local builds that can't load here.
  */
-function runsHere(file) {
+function runsHere(file: string): boolean {
   const head = Buffer.alloc(4096);
   const fd = fs.openSync(file, 'r');
-  let n;
+  let n: number;
   try {
     n = fs.readSync(fd, head, 0, head.length, 0);
   } finally {
@@ -71,9 +109,10 @@ function runsHere(file) {
 }
 
 /** The running JavaScript runtime, for messages: `Node v22.12.0`, `Bun 1.4.5`, `Deno 2.9.6`. */
-function runtime() {
-  if (process.versions.bun) return `Bun ${process.versions.bun}`;
-  if (process.versions.deno) return `Deno ${process.versions.deno}`;
+function runtime(): string {
+  const versions = process.versions as NodeJS.ProcessVersions & { bun?: string; deno?: string };
+  if (versions.bun) return `Bun ${versions.bun}`;
+  if (versions.deno) return `Deno ${versions.deno}`;
   return `Node ${process.version}`;
 }
 
@@ -82,8 +121,8 @@ function runtime() {
  * version (`@luaipc/sem-linux-x64-glibc: 0.2.0` is `linux-x64-glibc` -> `0.2.0`), where
  * prebuilt binaries ship.
  */
-function prebuilt(root, packageName) {
-  let manifest;
+function prebuilt(root: string, packageName: string): Map<string, string> {
+  let manifest: { optionalDependencies?: Record<string, string> };
   try {
     manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   } catch {
@@ -97,7 +136,7 @@ function prebuilt(root, packageName) {
 }
 
 /** The binary of the installed per-platform package, or undefined when it isn't installed. */
-function platformBinary(root, platformPackage, name) {
+function platformBinary(root: string, platformPackage: string, name: string): string | undefined {
   try {
     return createRequire(path.join(root, 'package.json')).resolve(
       `${platformPackage}/${name}.node`,
@@ -108,7 +147,12 @@ function platformBinary(root, platformPackage, name) {
 }
 
 /** What to do when no binary was found, for the ERR_IPC_NO_BINARY message. */
-function advice(packageName, platformPackage, tag, versions) {
+function advice(
+  packageName: string,
+  platformPackage: string,
+  tag: string,
+  versions: Map<string, string>,
+): string {
   const build =
     'build the addon from the sources the package ships (needs cmake and a C++17 compiler): ' +
     `npx @luaipc/build ${packageName}`;
@@ -142,13 +186,15 @@ const FAULT_GUARDS = Symbol.for('@luaipc/native.faultGuards');
  * still reaches it). One pair of listeners per `process` (the main thread's is the one that
  * matters: Node wires no signals in workers), shared by every addon and copy of this loader.
  */
-function keepFaultGuard(arm) {
-  let guards = process[FAULT_GUARDS];
+function keepFaultGuard(arm: () => void): void {
+  const holder = process as unknown as Record<symbol, Set<() => void> | undefined>;
+  let guards = holder[FAULT_GUARDS];
   if (guards === undefined) {
     guards = new Set();
     Object.defineProperty(process, FAULT_GUARDS, { value: guards });
-    const rearm = (event) => {
-      if (event === 'SIGBUS') for (const guard of guards) guard();
+    const all = guards;
+    const rearm = (event: string | symbol): void => {
+      if (event === 'SIGBUS') for (const guard of all) guard();
     };
     process.on('newListener', rearm);
     process.on('removeListener', rearm);
@@ -163,7 +209,7 @@ function keepFaultGuard(arm) {
  * when both exist, the newer. Makes its OS errors `IpcError`s and returns its exports. Throws an
  * Error with code `ERR_IPC_NO_BINARY` when there is none.
  */
-function loadAddon(options) {
+export function loadAddon<T = unknown>(options: LoadAddonOptions): T {
   const { name, from } = options;
   const packageName = options.packageName ?? `@luaipc/${name}`;
   const file = from.startsWith('file:') ? fileURLToPath(from) : from;
@@ -183,11 +229,11 @@ function loadAddon(options) {
   // Installed packages have only the prebuild. In a checkout that also has a local build, the
   // one built last wins, so neither a stale prebuild nor a stale build shadows fresh work.
   if (found.length > 1 && found[0] === prebuild) {
-    const mtime = (f) => fs.statSync(f).mtimeMs;
+    const mtime = (f: string): number => fs.statSync(f).mtimeMs;
     found.sort((a, b) => mtime(b) - mtime(a));
   }
   const candidate = found[0];
-  if (candidate !== undefined) return prepare(createRequire(file)(candidate));
+  if (candidate !== undefined) return prepare(createRequire(file)(candidate) as AddonHooks) as T;
   const tried = [
     ...(buildDir || prebuild !== undefined ? [] : [`${platformPackage} (not installed)`]),
     ...candidates,
@@ -203,9 +249,9 @@ function loadAddon(options) {
 }
 
 /** Installs the error factory and the exit hook on a freshly loaded addon; returns it. */
-function prepare(addon) {
+function prepare(addon: AddonHooks): AddonHooks {
   addon.setErrorFactory((errno, syscall, subject, winerror, description) => {
-    const details = {};
+    const details: IpcErrorDetails = {};
     if (subject !== undefined) details.path = subject;
     if (description !== undefined) details.description = description;
     const error = IpcError.fromErrno(errno, syscall, details);
@@ -215,10 +261,8 @@ function prepare(addon) {
   });
   // A normal exit (and a worker's end) closes open handles through the addon's cleanup
   // hook, but process.exit() skips it; without this a creator's name would outlive us.
-  if (typeof addon.atProcessExit === 'function') process.once('exit', () => addon.atProcessExit());
+  const { atProcessExit } = addon;
+  if (typeof atProcessExit === 'function') process.once('exit', () => atProcessExit());
   if (typeof addon.armFaultGuard === 'function') keepFaultGuard(addon.armFaultGuard);
   return addon;
 }
-
-exports.loadAddon = loadAddon;
-exports.platformTag = platformTag;

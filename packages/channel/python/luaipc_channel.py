@@ -325,6 +325,7 @@ class Sender(_Handle):
         self._tail_at, self._head_at = block + L_TAIL, block + L_HEAD
         self._waiting_at, self._state_at = block + L_WAITING, block + L_STATE
         self._tail = self._head = tail
+        self._rang_for = 0  # the receiver's sleep this sender last rang for: one ring per sleep
         self._wait_fd = None
 
     def _fail(self, code, what=None):
@@ -363,8 +364,11 @@ class Sender(_Handle):
         seg.fence()  # the record before the tail that publishes it
         seg.put(self._tail_at, tail)
         seg.fence()  # the tail before the look at the receiver's sleeping flag
-        if seg.get(H_SLEEPING) != 0 and not _ring_fd(self._bell):
-            raise self._fail(_errno.EPIPE)
+        sleep = seg.get(H_SLEEPING)
+        if sleep != 0 and sleep != self._rang_for:
+            self._rang_for = sleep
+            if not _ring_fd(self._bell):
+                raise self._fail(_errno.EPIPE)
         return True
 
     def _alive(self):
@@ -553,6 +557,7 @@ class Receiver(_Handle):
         self._lane_bells = {}
         self._next = 0
         self._swept = time.monotonic()
+        self._sleeps = 0  # the number of our last sleep, what H_SLEEPING holds while we sleep
 
     def try_receive(self):
         """The next message (bytes), or None when none is waiting. Never waits."""
@@ -577,7 +582,10 @@ class Receiver(_Handle):
         seg = self._seg
         try:
             while True:
-                seg.put(H_SLEEPING, 1)
+                # A number of its own per sleep (never 0, which says awake): senders ring once
+                # per number and never write the word.
+                self._sleeps = 1 if self._sleeps >= 0x7FFFFFFF else self._sleeps + 1
+                seg.put(H_SLEEPING, self._sleeps)
                 seg.fence()  # the flag before the look at the tails (senders do the mirror)
                 msg = self.try_receive()
                 if msg is not None:

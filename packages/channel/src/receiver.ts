@@ -108,6 +108,8 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
   #closed = false;
   #broken: IpcError | null = null;
   #serveScheduled = false;
+  /** The number of our last sleep: what `sleeping` holds while we sleep (see #sleep()). */
+  #sleeps = 0;
   readonly #turn = new TurnBudget();
 
   constructor(parts: ReceiverParts) {
@@ -152,7 +154,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     const deadline = timeout < 0 ? -1 : performance.now() + timeout * 1000;
     const words = this.#words;
     for (;;) {
-      Atomics.store(words, H_SLEEPING >> 2, 1);
+      this.#sleep();
       msg = this.#take();
       if (msg !== null) break;
       // At most a second per sleep: the safety look (see tick()).
@@ -264,7 +266,7 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
     }
     // Nothing left: publish that we sleep, then look once more (a sender that published just
     // before our store sees no sleeper and rings nobody; this look finds its record).
-    Atomics.store(this.#words, H_SLEEPING >> 2, 1);
+    this.#sleep();
     try {
       this.#fill();
     } catch (error) {
@@ -277,6 +279,16 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       return;
     }
     this.#doorbell.listen();
+  }
+
+  /**
+   * Publishes that we sleep, under a number of its own (never 0, which says awake): a sender
+   * rings once per number and never writes the word, so no sender, stopped at any point of its
+   * send, keeps another from ringing.
+   */
+  #sleep(): void {
+    this.#sleeps = this.#sleeps >= 0x7fffffff ? 1 : this.#sleeps + 1;
+    Atomics.store(this.#words, H_SLEEPING >> 2, this.#sleeps);
   }
 
   #scheduleServe(): void {

@@ -70,6 +70,8 @@ export class SenderCore implements Sleeper {
   #head: number;
   readonly #queue = new PendingLine<PendingSend>();
   #probedAt = 0;
+  /** The receiver's sleep we last rang for: one ring per sleep (see the README's protocol). */
+  #rangFor = 0;
   #closed = false;
   readonly #turn = new TurnBudget();
   #failure: IpcError | null = null;
@@ -322,10 +324,9 @@ export class SenderCore implements Sleeper {
     Atomics.store(words, this.#tailAt, tail | 0);
     // The receiver publishes that it sleeps, then looks at the tails once more; we publish the
     // tail, then look at its flag. Sequentially consistent on both sides: one of us sees the other.
-    if (
-      Atomics.load(words, H_SLEEPING >> 2) !== 0 &&
-      Atomics.compareExchange(words, H_SLEEPING >> 2, 1, 0) === 1
-    ) {
+    const sleep = Atomics.load(words, H_SLEEPING >> 2);
+    if (sleep !== 0 && sleep !== this.#rangFor) {
+      this.#rangFor = sleep;
       this.#ringReceiver();
     }
     return true;
@@ -386,7 +387,7 @@ export class SenderCore implements Sleeper {
       Atomics.store(words, this.#waitingAt, 0);
       Atomics.store(words, (laneBlock(this.lane) + L_STATE) >> 2, LANE_CLOSED);
       // A sleeping receiver learns at once that one sender fewer is left.
-      if (Atomics.compareExchange(words, H_SLEEPING >> 2, 1, 0) === 1) this.#bell.ring();
+      if (Atomics.load(words, H_SLEEPING >> 2) !== 0) this.#bell.ring();
     } catch {
       // A truncated segment: the receiver sees our lock go instead.
     }

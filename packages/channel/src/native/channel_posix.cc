@@ -29,6 +29,7 @@
 
 #include "channel_os.h"
 #include "luaipc/glue_os.h"
+#include "luaipc/segment_posix.h"
 
 #if defined(F_OFD_SETLK) && !defined(LUAIPC_PORTABLE)
 #define LUAIPC_CHAN_OFD 1
@@ -151,34 +152,8 @@ int luaipc_chan_create(const char* name, size_t size, size_t reserve, luaipc_cha
     delete f;
     return luaipc_fail(error, err, call);
   }
-  struct stat st;
-  if (fstat(f->fd, &st) < 0) {
-    err = errno;
-    *syscall = "fstat";
-  } else {
-    id->dev = static_cast<uint64_t>(st.st_dev);
-    id->ino = static_cast<uint64_t>(st.st_ino);
-  }
-  if (err == 0) {
-    int rc;
-    do {
-      rc = ftruncate(f->fd, static_cast<off_t>(size));
-    } while (rc < 0 && errno == EINTR);
-    if (rc < 0) {
-      err = errno;
-      *syscall = "ftruncate";
-    }
-  }
-#if LUAIPC_CHAN_RESERVE
-  if (err == 0) {
-    do {
-      err = posix_fallocate(f->fd, 0, static_cast<off_t>(reserve));
-    } while (err == EINTR);
-    if (err != 0) *syscall = "posix_fallocate";
-  }
-#else
-  (void)reserve;
-#endif
+  err = luaipc::SizeNewSegment(f->fd, size, LUAIPC_CHAN_RESERVE ? reserve : 0, &id->dev, &id->ino,
+                               syscall);
   void* mapped = MAP_FAILED;
   if (err == 0) {
     mapped = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);

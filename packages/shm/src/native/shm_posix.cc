@@ -11,6 +11,7 @@
 #include <string>
 
 #include "luaipc/glue_os.h"
+#include "luaipc/segment_posix.h"
 #include "shm_os.h"
 
 namespace {
@@ -84,34 +85,12 @@ extern "C" int luaipc_shm_create(const char* name, size_t size, void** addr, lua
   int err = Open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &fd);
   if (err != 0) return luaipc_fail(error, err, call);
 
-  struct stat st;
-  if (fstat(fd, &st) < 0) {
-    err = errno;
-    *syscall = "fstat";
-  } else {
-    id->dev = static_cast<uint64_t>(st.st_dev);
-    id->ino = static_cast<uint64_t>(st.st_ino);
-  }
-  if (err == 0) {
-    int rc;
-    do {
-      rc = ftruncate(fd, static_cast<off_t>(size));
-    } while (rc < 0 && errno == EINTR);
-    if (rc < 0) {
-      err = errno;
-      *syscall = "ftruncate";
-    }
-  }
 #if defined(LUAIPC_SHM_RESERVE)
-  // tmpfs hands out pages lazily; when it runs out, a store into the mapping raises SIGBUS.
-  // Reserving the pages now turns that into ENOSPC here.
-  if (err == 0) {
-    do {
-      err = posix_fallocate(fd, 0, static_cast<off_t>(size));
-    } while (err == EINTR);
-    if (err != 0) *syscall = "posix_fallocate";
-  }
+  const size_t reserve = size;
+#else
+  const size_t reserve = 0;
 #endif
+  err = luaipc::SizeNewSegment(fd, size, reserve, &id->dev, &id->ino, syscall);
   if (err == 0) err = MapFd(fd, size, addr, syscall);
   close(fd);
   if (err != 0) shm_unlink(OsName(name).c_str());

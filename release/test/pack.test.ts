@@ -333,10 +333,8 @@ describe('packed tarballs installed as a user installs them, no compiler on PATH
       rows.push(`@luaipc/${name}: ${sizes.get(name)} KiB (${installed(dir).join(', ')})`);
     }
     console.log(`installed alone (du -sk node_modules):\n  ${rows.join('\n  ')}`);
-    // One binary per install took sem alone from 1812 to 580 KiB; what the glue and filelike
-    // gained since (the SIGBUS guard, error descriptions, argument checks) brought it to 680.
-    // The source-build kit leaving @luaipc/native for @luaipc/build (which a user with a
-    // prebuild never installs) took it to 464.
+    // 600 kB: one binary per install, and the source-build kit in @luaipc/build, which a user
+    // with a prebuild never installs (the figure itself is in the root README's Platforms).
     expect(sizes.get('sem')).toBeLessThan(586);
   }, 600_000);
 

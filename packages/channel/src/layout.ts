@@ -19,7 +19,10 @@ export const H_DIR = 28; // where the lock file and doorbells are: 0 /dev/shm, 1
 export const H_STATE = 32; // the receiver's: RX_OPEN, RX_CLOSED
 export const H_PID = 36; // the receiver's process (information only)
 export const H_REGISTRATIONS = 40; // bumped on every claim and release of a slot
-/** Written by the receiver only, on a cache line of its own: 1 while it sleeps on its doorbell. */
+/**
+ * Written by the receiver only, on a cache line of its own: while it sleeps on its doorbell, the
+ * number of that sleep; 0 awake.
+ */
 export const H_SLEEPING = 64;
 
 /** The slot table: one control block per sender slot. */

@@ -62,7 +62,7 @@ class JsCall {
     napi_unref_threadsafe_function(env, tsfn);
     std::lock_guard<std::mutex> lock(call->mu_);
     call->tsfn_ = tsfn;
-    call->alive_ = true;
+    call->alive_.store(true, std::memory_order_relaxed);
     return call;
   }
 
@@ -72,7 +72,8 @@ class JsCall {
   // Any thread. Queues `item` for the callback; false (item not taken) once closed.
   bool Post(void* item) {
     std::lock_guard<std::mutex> lock(mu_);
-    return alive_ && napi_call_threadsafe_function(tsfn_, item, napi_tsfn_nonblocking) == napi_ok;
+    return alive_.load(std::memory_order_relaxed) &&
+           napi_call_threadsafe_function(tsfn_, item, napi_tsfn_nonblocking) == napi_ok;
   }
 
   // Any thread. Makes sure one callback with a null item is on its way: a Wake while one is
@@ -85,8 +86,11 @@ class JsCall {
   }
 
   // JS thread. Whether a pending callback keeps the event loop (and so the process) alive.
+  // Reads alive_ without the lock: only the JS thread changes it, and a thread that has just
+  // posted may still hold the lock when the JS thread runs (the lock would cost a round of
+  // context switches on every settled wait).
   void SetKeepAlive(Napi::Env env, bool keep) {
-    if (!open()) return;
+    if (!alive_.load(std::memory_order_relaxed)) return;
     if (keep) {
       napi_ref_threadsafe_function(env, tsfn_);
     } else {
@@ -100,17 +104,11 @@ class JsCall {
     bool release = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      release = alive_ && !released_;
-      alive_ = false;
+      release = alive_.load(std::memory_order_relaxed) && !released_;
+      alive_.store(false, std::memory_order_relaxed);
       released_ = true;
     }
     if (release) napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
-  }
-
-  // Neither closed nor finalized.
-  bool open() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return alive_;
   }
 
  private:
@@ -127,7 +125,7 @@ class JsCall {
     auto* call = static_cast<std::shared_ptr<JsCall>*>(data);
     {
       std::lock_guard<std::mutex> lock((*call)->mu_);
-      (*call)->alive_ = false;
+      (*call)->alive_.store(false, std::memory_order_relaxed);
     }
     if ((*call)->onFinalize_) (*call)->onFinalize_();
     delete call;
@@ -138,7 +136,9 @@ class JsCall {
   Finalizer onFinalize_;
   std::mutex mu_;
   napi_threadsafe_function tsfn_ = nullptr;
-  bool alive_ = false;     // guarded by mu_: Post may call tsfn_
+  // Written on the JS thread only, under mu_; Post reads it under mu_ (it may call tsfn_),
+  // the JS thread without.
+  std::atomic<bool> alive_{false};
   bool released_ = false;  // guarded by mu_
   std::atomic<bool> woken_{false};
 };

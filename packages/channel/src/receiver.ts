@@ -528,7 +528,8 @@ export class ReceiverCore<T extends string | Buffer> implements Sleeper {
       try {
         bell = new addon.Bell(this.name, this.#dirCode, lane, 0);
       } catch {
-        // Nobody listens (yet): the sender looks again within a second by itself.
+        // Nobody listens: the sender is gone (a sender makes its doorbell before it says it
+        // waits). Had it only stepped away, it looks again within a second by itself.
         return;
       }
       this.#laneBells.set(lane, bell);

@@ -216,6 +216,9 @@ export class SenderCore implements Sleeper {
         this.#doorbell?.stop();
         return;
       }
+      // Our doorbell exists before our flag does: a receiver that sees the flag must find a
+      // doorbell to ring, or the ring is lost and we wait for our once-a-second look.
+      const doorbell = this.#listener();
       // Publish that we wait, then look once more: the receiver frees room and then reads
       // L_WAITING, so either it sees our flag and rings, or this look sees its room.
       Atomics.store(
@@ -225,10 +228,10 @@ export class SenderCore implements Sleeper {
       );
       if (this.#flush()) {
         Atomics.store(this.#words, this.#waitingAt, 0);
-        this.#doorbell?.stop();
+        doorbell.stop();
         return;
       }
-      this.#listener().listen();
+      doorbell.listen();
     } catch (error) {
       this.#failAll(error);
     }
